@@ -1,0 +1,1 @@
+"""groundtruth: an open, versioned standard for labeled ML data."""
