@@ -1,0 +1,285 @@
+"""Annotations: judgments about items, a tagged union on `type`.
+
+Geometry is in absolute pixel floats with the origin at the top-left corner of the image;
+pixel (c, r) covers [c, c+1) x [r, r+1). Text offsets are Unicode code points over the item's
+`text`, end exclusive. Times are seconds from the start of the media.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime  # noqa: TC003  # resolved by pydantic at runtime
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter, field_validator, model_validator
+
+from ._base import Extensions, Id, JsonObject, Model
+
+Status = Literal["draft", "submitted", "accepted", "rejected", "ignored", "cancelled", "adjudicated"]
+
+
+class GuidelineRef(Model):
+    """Which guideline (and which version of it) an annotation was made under."""
+
+    id: Id
+    version: str | None = None
+
+
+class ConsensusInfo(Model):
+    """How a consensus annotation was reached (annotator kind `consensus`)."""
+
+    method: str = Field(description="`majority`, `weighted`, `dawid-skene`, ...")
+    votes: dict[str, float] = Field(
+        default_factory=dict, description="Label -> (weighted) votes or posterior probability."
+    )
+    agreement: float | None = Field(
+        default=None, description="Share of the winning label among the votes, in [0, 1]."
+    )
+    needs_review: bool = Field(
+        default=False, description="A tie or low agreement: adjudicate rather than trust."
+    )
+    reason: str | None = Field(default=None, description="Why it needs review.")
+
+
+class AnnotationBase(Model):
+    """What every annotation carries: identity, target, label and provenance."""
+
+    id: Id
+    item_id: Id
+    label: str | None = Field(default=None, description="Label name from the taxonomy.")
+    label_set: str | None = Field(
+        default=None, description="Label set the label belongs to, where it is ambiguous."
+    )
+    annotator: str | None = Field(default=None, description="Annotator id from the manifest.")
+    guideline: GuidelineRef | None = None
+    created: datetime | None = None
+    confidence: float | None = Field(
+        default=None, description="Annotator's confidence or model score, in [0, 1]."
+    )
+    status: Status | None = None
+    attributes: JsonObject = Field(default_factory=dict)
+    frame: int | None = Field(default=None, ge=0, description="Video frame index.")
+    time: float | None = Field(default=None, ge=0, description="Video or audio time, seconds.")
+    track_id: str | None = Field(default=None, description="Object track across frames.")
+    sources: list[str] = Field(
+        default_factory=list,
+        description="Ids of the annotations this one was derived from (consensus, review).",
+    )
+    consensus: ConsensusInfo | None = None
+    extensions: Extensions = Field(default_factory=dict)
+
+
+def _finite(values: list[float]) -> list[float]:
+    for v in values:
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError("coordinates must be finite numbers")
+    return values
+
+
+class Classification(AnnotationBase):
+    """A label for the whole item (or frame). Multi-label items carry several."""
+
+    type: Literal["classification"] = "classification"
+    label: str
+
+
+class BBox(AnnotationBase):
+    """An axis-aligned box `[x, y, w, h]`, optionally rotated."""
+
+    type: Literal["bbox"] = "bbox"
+    bbox: tuple[float, float, float, float] = Field(description="[x, y, width, height], pixels.")
+    rotation: float | None = Field(
+        default=None, description="Degrees clockwise about the box centre."
+    )
+
+    @field_validator("bbox")
+    @classmethod
+    def _finite_box(cls, v: tuple[float, float, float, float]) -> tuple[float, ...]:
+        return tuple(_finite(list(v)))
+
+
+class Polygon(AnnotationBase):
+    """One or more parts (unioned) minus holes. Each ring is a flat `[x1, y1, x2, y2, ...]`."""
+
+    type: Literal["polygon"] = "polygon"
+    polygon: list[list[float]] = Field(min_length=1, description="Parts, each a flat xy list.")
+    holes: list[list[float]] = Field(
+        default_factory=list, description="Rings subtracted from the union of the parts."
+    )
+    bbox: tuple[float, float, float, float] | None = Field(
+        default=None, description="The instance's box where the source states one."
+    )
+
+    @field_validator("polygon", "holes")
+    @classmethod
+    def _rings(cls, rings: list[list[float]]) -> list[list[float]]:
+        for ring in rings:
+            _finite(ring)
+            if len(ring) % 2:
+                raise ValueError("a ring needs an even count of numbers (x, y pairs)")
+        return rings
+
+
+class Polyline(AnnotationBase):
+    """One or more open lines, each a flat `[x1, y1, x2, y2, ...]`."""
+
+    type: Literal["polyline"] = "polyline"
+    polyline: list[list[float]] = Field(min_length=1)
+
+    @field_validator("polyline")
+    @classmethod
+    def _lines(cls, lines: list[list[float]]) -> list[list[float]]:
+        for line in lines:
+            _finite(line)
+            if len(line) % 2:
+                raise ValueError("a line needs an even count of numbers (x, y pairs)")
+        return lines
+
+
+class Keypoints(AnnotationBase):
+    """Keypoints as flat `[x1, y1, v1, ...]` triplets in the order the label's schema names them.
+
+    `v`: 0 not labelled (x = y = 0), 1 labelled but not visible, 2 labelled and visible.
+    """
+
+    type: Literal["keypoints"] = "keypoints"
+    keypoints: list[float]
+    bbox: tuple[float, float, float, float] | None = None
+
+    @field_validator("keypoints")
+    @classmethod
+    def _triplets(cls, v: list[float]) -> list[float]:
+        _finite(v)
+        if len(v) % 3:
+            raise ValueError("keypoints must be x, y, v triplets")
+        if any(vis not in (0, 1, 2) for vis in v[2::3]):
+            raise ValueError("keypoint visibility must be 0, 1 or 2")
+        return v
+
+
+class Rle(Model):
+    """COCO run-length encoding: column-major, runs alternate starting with 0s.
+
+    `counts` is a list of ints (uncompressed) or COCO's compressed ASCII string.
+    """
+
+    size: tuple[int, int] = Field(description="[height, width].")
+    counts: list[int] | str
+
+
+class Mask(AnnotationBase):
+    """A pixel mask, as COCO RLE or as a URI of a mask image."""
+
+    type: Literal["mask"] = "mask"
+    rle: Rle | None = None
+    uri: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Mask:
+        if (self.rle is None) == (self.uri is None):
+            raise ValueError("a mask needs exactly one of `rle` and `uri`")
+        return self
+
+
+class Span(AnnotationBase):
+    """A stretch of the item's text: `text[start:end]`, code points, end exclusive."""
+
+    type: Literal["span"] = "span"
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str | None = Field(default=None, description="The covered text, for checking.")
+
+
+class Relation(AnnotationBase):
+    """A labelled link between two annotations of the same item."""
+
+    type: Literal["relation"] = "relation"
+    source: Id = Field(description="Annotation id the relation starts at.")
+    target: Id = Field(description="Annotation id the relation points to.")
+    directed: bool = True
+
+
+class Transcription(AnnotationBase):
+    """What is said or written in the item (or in a time interval of it)."""
+
+    type: Literal["transcription"] = "transcription"
+    text: str
+    start_time: float | None = Field(default=None, ge=0)
+    end_time: float | None = Field(default=None, ge=0)
+    language: str | None = None
+
+
+class Segment(AnnotationBase):
+    """A labelled time interval of audio or video, seconds."""
+
+    type: Literal["segment"] = "segment"
+    start_time: float = Field(ge=0)
+    end_time: float = Field(ge=0)
+
+
+class Rating(AnnotationBase):
+    """A score on the label set's scale (`label` names the criterion, if any)."""
+
+    type: Literal["rating"] = "rating"
+    value: float
+
+
+class Ranking(AnnotationBase):
+    """An order over the item's candidates, best first; a group holds ties.
+
+    A preference pair is `[["chosen"], ["rejected"]]`.
+    """
+
+    type: Literal["ranking"] = "ranking"
+    ranking: list[list[Id]] = Field(min_length=1)
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="Per-candidate scores, where the source gives them."
+    )
+
+
+class TextAnswer(AnnotationBase):
+    """Free text about the item: a caption, an answer, a comment."""
+
+    type: Literal["text"] = "text"
+    text: str
+    language: str | None = None
+
+
+Annotation = Annotated[
+    Classification
+    | BBox
+    | Polygon
+    | Polyline
+    | Keypoints
+    | Mask
+    | Span
+    | Relation
+    | Transcription
+    | Segment
+    | Rating
+    | Ranking
+    | TextAnswer,
+    Field(discriminator="type"),
+]
+"""Any annotation, chosen by its `type`."""
+
+ANNOTATION_TYPES: dict[str, type[AnnotationBase]] = {
+    "classification": Classification,
+    "bbox": BBox,
+    "polygon": Polygon,
+    "polyline": Polyline,
+    "keypoints": Keypoints,
+    "mask": Mask,
+    "span": Span,
+    "relation": Relation,
+    "transcription": Transcription,
+    "segment": Segment,
+    "rating": Rating,
+    "ranking": Ranking,
+    "text": TextAnswer,
+}
+
+annotation_adapter: TypeAdapter[Annotation] = TypeAdapter(Annotation)
+"""Validates a dict or JSON bytes into the right annotation class."""
+
+

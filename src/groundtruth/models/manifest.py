@@ -1,0 +1,177 @@
+"""The manifest (`groundtruth.json`): what a dataset is, who labelled it, under which rules."""
+
+from __future__ import annotations
+
+from datetime import datetime  # noqa: TC003  # resolved by pydantic at runtime
+from typing import Literal
+
+from pydantic import Field
+
+from ..spec import SPEC_VERSION
+from ._base import Extensions, Id, JsonObject, Model
+
+MeasurementLevel = Literal["nominal", "ordinal", "interval", "ratio"]
+AnnotatorKind = Literal["human", "model", "rule", "consensus"]
+PartKind = Literal["items", "annotations"]
+
+
+class AttributeDef(Model):
+    """An attribute annotations may carry (e.g. `occluded: bool`)."""
+
+    name: Id
+    type: Literal["boolean", "integer", "number", "string", "enum"] = Field(
+        default="string", description="JSON type of the value; `enum` takes one of `values`."
+    )
+    values: list[str] = Field(default_factory=list, description="Allowed values for `enum`.")
+    description: str | None = None
+
+
+class Label(Model):
+    """One label of a label set. The name is the label's key everywhere in the dataset."""
+
+    name: Id
+    description: str | None = None
+    parent: str | None = Field(
+        default=None, description="Name of the parent label in the same set (label hierarchy)."
+    )
+    group: str | None = Field(
+        default=None, description="A grouping with no hierarchy meaning (COCO `supercategory`)."
+    )
+    keypoints: list[str] = Field(
+        default_factory=list, description="Names of the keypoints, in order, for keypoint labels."
+    )
+    skeleton: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Edges between keypoints as 0-based index pairs into `keypoints`.",
+    )
+    attributes: list[AttributeDef] = Field(
+        default_factory=list, description="Attributes allowed on annotations with this label."
+    )
+    value: float | None = Field(
+        default=None, description="Numeric value of an ordinal label (e.g. a Likert point)."
+    )
+    extensions: Extensions = Field(default_factory=dict)
+
+
+class LabelSet(Model):
+    """The labels one task uses: e.g. `ner` for spans, `objects` for boxes."""
+
+    name: Id
+    description: str | None = None
+    annotation_types: list[str] = Field(
+        default_factory=list,
+        description="Annotation types that take labels from this set; empty means any.",
+    )
+    labels: list[Label] = Field(default_factory=list)
+    multi_label: bool = Field(
+        default=False, description="Whether one item may carry several classifications."
+    )
+    scale: MeasurementLevel = Field(
+        default="nominal",
+        description="Level of measurement of the labels or ratings: drives agreement statistics.",
+    )
+    min_value: float | None = Field(default=None, description="Lowest rating of a rating scale.")
+    max_value: float | None = Field(default=None, description="Highest rating of a rating scale.")
+    attributes: list[AttributeDef] = Field(
+        default_factory=list, description="Attributes allowed on every annotation of this set."
+    )
+    extensions: Extensions = Field(default_factory=dict)
+
+
+class Taxonomy(Model):
+    """Every label set of the dataset."""
+
+    label_sets: list[LabelSet] = Field(default_factory=list)
+
+
+class Annotator(Model):
+    """Who (or what) made annotations. No personal data is needed: ids may be pseudonyms."""
+
+    id: Id
+    kind: AnnotatorKind
+    name: str | None = Field(default=None, description="Display name or pseudonym.")
+    organization: str | None = Field(default=None, description="Vendor or organisation.")
+    expertise: str | None = Field(default=None, description="e.g. `radiologist`, `crowd`.")
+    model_name: str | None = Field(default=None, description="For `model` annotators.")
+    model_version: str | None = None
+    method: str | None = Field(
+        default=None,
+        description="For `rule` and `consensus` annotators: how labels were derived "
+        "(e.g. `majority`, `dawid-skene`).",
+    )
+    tool: str | None = Field(default=None, description="Labeling tool the annotations came from.")
+    metadata: JsonObject = Field(default_factory=dict)
+
+
+class Guideline(Model):
+    """A versioned labeling guideline annotations were made under."""
+
+    id: Id
+    version: str
+    title: str | None = None
+    uri: str | None = None
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$", description="Hash of the guideline document."
+    )
+    examples: list[str] = Field(
+        default_factory=list, description="URIs or item ids of the worked examples it cites."
+    )
+
+
+class Split(Model):
+    name: Id
+    description: str | None = None
+
+
+class Part(Model):
+    """One data file of the dataset, listed so a reader can tell a whole dataset from a torn one."""
+
+    path: str = Field(description="Path relative to the dataset folder.")
+    kind: PartKind
+    records: int = Field(ge=0)
+    bytes: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class Creator(Model):
+    name: str
+    organization: str | None = None
+    role: str | None = None
+
+
+class Manifest(Model):
+    """The dataset's `groundtruth.json`."""
+
+    groundtruth: str = Field(default=SPEC_VERSION, description="Spec version of this dataset.")
+    name: str = "untitled"
+    description: str | None = None
+    license: str | None = None
+    version: str | None = Field(default=None, description="Human version label, e.g. `v2`.")
+    fingerprint: str | None = Field(
+        default=None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="Content hash of every record (see the spec); names this version.",
+    )
+    parents: list[str] = Field(
+        default_factory=list, description="Fingerprints of the versions this one derives from."
+    )
+    created: datetime | None = None
+    creators: list[Creator] = Field(default_factory=list)
+    taxonomy: Taxonomy = Field(default_factory=Taxonomy)
+    annotators: list[Annotator] = Field(default_factory=list)
+    guidelines: list[Guideline] = Field(default_factory=list)
+    splits: list[Split] = Field(default_factory=list)
+    encoding: Literal["jsonl", "parquet"] | None = Field(
+        default=None, description="Encoding of the data parts; set by the writer."
+    )
+    parts: list[Part] = Field(
+        default_factory=list, description="Every data file, with size and hash; set by the writer."
+    )
+    metadata: JsonObject = Field(default_factory=dict)
+    extensions: Extensions = Field(default_factory=dict)
+
+    def label_set(self, name: str) -> LabelSet | None:
+        return next((s for s in self.taxonomy.label_sets if s.name == name), None)
+
+    def annotator(self, annotator_id: str) -> Annotator | None:
+        return next((a for a in self.annotators if a.id == annotator_id), None)
