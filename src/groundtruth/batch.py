@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import orjson
 import pyarrow as pa
@@ -28,7 +28,7 @@ from .issues import Issue
 from .models import AnnotationBase, Item
 from .validation._structure import parse_record
 
-Batch = pa.RecordBatch | pa.Table
+Batch: TypeAlias = "pa.RecordBatch | pa.Table"
 
 STATS_COLUMNS: dict[str, dict[str, str]] = {
     # stats key -> column, per kind (the only columns `gt info` needs to read)
@@ -49,7 +49,7 @@ def kind_of(batch: Batch, kind: str | None = None) -> str:
     found = meta.get(b"groundtruth.kind")
     if found is None:
         raise ValueError("cannot tell whether the batch holds items or annotations: pass kind=")
-    return found.decode()
+    return str(found.decode())
 
 
 # ---------------------------------------------------------------------------------------------
