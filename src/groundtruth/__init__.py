@@ -7,6 +7,7 @@
 """
 
 from .api import convert, iter_records, load, read_manifest, save
+from .scan import fingerprint, scan, stats
 from .converters import ConversionReport
 from .converters import available as available_formats
 from .dataset import Dataset
@@ -47,8 +48,11 @@ __all__ = [
     "__version__",
     "available_formats",
     "convert",
+    "fingerprint",
     "iter_records",
     "load",
     "read_manifest",
     "save",
+    "scan",
+    "stats",
 ]

@@ -129,11 +129,9 @@ def s3_endpoint() -> Iterator[S3Endpoint]:
         server.stop()
 
 
-@pytest.fixture
-def s3_options(s3_endpoint: S3Endpoint) -> dict[str, Any]:
-    """storage_options for s3fs pointing at the local endpoint (fresh client each test)."""
+def options_for(endpoint: S3Endpoint) -> dict[str, Any]:
     return {
-        "endpoint_url": s3_endpoint.endpoint_url,
+        "endpoint_url": endpoint.endpoint_url,
         "key": "testing",
         "secret": "testing",
         "anon": False,
@@ -142,15 +140,25 @@ def s3_options(s3_endpoint: S3Endpoint) -> dict[str, Any]:
 
 
 @pytest.fixture
-def s3_bucket(s3_endpoint: S3Endpoint, s3_options: dict[str, Any]) -> Iterator[str]:
-    """A new, empty bucket; yields its s3:// URL. The tap is reset for the test."""
+def s3_options(s3_endpoint: S3Endpoint) -> dict[str, Any]:
+    """storage_options for s3fs pointing at the local endpoint (fresh client each test)."""
+    return options_for(s3_endpoint)
+
+
+def new_bucket(endpoint: S3Endpoint) -> str:
     import s3fs
 
     name = f"gt-{uuid.uuid4().hex[:12]}"
-    fs = s3fs.S3FileSystem(**s3_options)
-    fs.mkdir(name)
+    s3fs.S3FileSystem(**options_for(endpoint)).mkdir(name)
+    return f"s3://{name}"
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: S3Endpoint, s3_options: dict[str, Any]) -> Iterator[str]:
+    """A new, empty bucket; yields its s3:// URL. The tap is reset for the test."""
+    url = new_bucket(s3_endpoint)
     s3_endpoint.tap.reset()
-    yield f"s3://{name}"
+    yield url
     s3_endpoint.tap.reset()
 
 
@@ -159,3 +167,15 @@ def s3_fs(s3_options: dict[str, Any]) -> Any:
     import s3fs
 
     return s3fs.S3FileSystem(**s3_options)
+
+
+@pytest.fixture(scope="session")
+def s3_session_options(s3_endpoint: S3Endpoint) -> dict[str, Any]:
+    """storage_options for fixtures wider than one test (module-scoped data)."""
+    return options_for(s3_endpoint)
+
+
+@pytest.fixture(scope="session")
+def make_bucket(s3_endpoint: S3Endpoint) -> Callable[[], str]:
+    """Create a new bucket and return its s3:// URL (for module-scoped data)."""
+    return lambda: new_bucket(s3_endpoint)
