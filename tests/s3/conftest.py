@@ -83,6 +83,7 @@ class S3Tap:
     def refuse_first(self, n: int, *, method: str | None = "GET", key_part: str = "") -> None:
         """Answer 503 SlowDown to the next `n` matching requests, then serve normally."""
         left = [n]
+        self.refused = 0
 
         def _refuse(m: str, path: str) -> bool:
             if (method is not None and m != method) or key_part not in path:

@@ -20,8 +20,9 @@ from .. import batch as B
 from ..errors import DataFormatError, IntegrityError
 from ..fingerprint import Fingerprinter
 from ..io import _arrow
+from ..io._fs import apply_retries
 from ..io._native import PART_HASH, PART_SIZE, NativeSource, iter_part_dicts
-from ..io._remote import scan_parts
+from ..io._remote import RemoteReadError, scan_parts
 from ..issues import Issue, issue
 from ..models import Manifest, Part
 from ..validation._structure import parse_record
@@ -33,6 +34,7 @@ class PartTask:
     root: str
     url: str
     part: Part
+    retries: int | None = None  # the filesystem's retry budget (not part of its pickle)
 
     @property
     def kind(self) -> str:
@@ -51,12 +53,14 @@ class PartTask:
         return self.part.path.endswith(".parquet")
 
     def source(self) -> NativeSource:
-        return NativeSource(self.fs, self.root, self.url, Manifest(), [self.part])
+        return NativeSource(apply_retries(self.fs, self.retries), self.root, self.url, Manifest(), [self.part])
 
 
 def tasks_for(src: NativeSource, kinds: tuple[str, ...] = ("items", "annotations")
               ) -> list[PartTask]:
-    return [PartTask(src.fs, src.root, src.url, p) for p in src.parts if p.kind in kinds]
+    retries = getattr(src.fs, "retries", None)
+    return [PartTask(src.fs, src.root, src.url, p, retries if isinstance(retries, int) else None)
+            for p in src.parts if p.kind in kinds]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,12 +70,18 @@ def tasks_for(src: NativeSource, kinds: tuple[str, ...] = ("items", "annotations
 def read_verified(task: PartTask) -> bytes:
     """The whole part, checked against the manifest's size and SHA-256 (IntegrityError)."""
     try:
-        data: bytes = task.fs.cat_file(task.full)
+        data: bytes = apply_retries(task.fs, task.retries).cat_file(task.full)
     except FileNotFoundError:
         raise IntegrityError(f"data part {task.part.path} is listed in the manifest but absent",
                              location=issue(PART_SIZE, "", file=task.shown).location,
                              hint="the dataset is incomplete: copy it again from its source"
                              ) from None
+    except OSError as exc:
+        raise RemoteReadError(
+            f"reading data part {task.part.path} failed after the filesystem's retries: {exc}",
+            location=issue(PART_SIZE, "", file=task.shown).location,
+            hint="the storage refused or dropped requests; try again later, or raise the "
+                 "retry budget in storage_options (see docs/scale.md)") from None
     if task.part.bytes >= 0 and len(data) != task.part.bytes:
         raise IntegrityError(
             f"data part {task.part.path} has {len(data)} bytes, the manifest says "
