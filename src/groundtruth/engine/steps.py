@@ -50,10 +50,15 @@ def unknown_item_issues(dangling: list[tuple[str, str]]) -> list[Issue]:
 # single process (pyarrow)
 
 
+def _concat(tables: Sequence[pa.Table]) -> pa.Table:
+    # parts read from Parquet say `id: string not null`, parts parsed from JSONL do not
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
 def duplicate_ids_local(tables: Sequence[pa.Table]) -> list[tuple[str, int]]:
     if not tables:
         return []
-    ids = pa.concat_tables([t.select(["id"]) for t in tables]).column("id")
+    ids = _concat([t.select(["id"]) for t in tables]).column("id")
     counts = pc.value_counts(ids)
     values, n = counts.field("values"), counts.field("counts")
     mask = pc.greater(n, 1)
@@ -65,8 +70,8 @@ def unknown_items_local(items: Sequence[pa.Table], annotations: Sequence[pa.Tabl
                         ) -> list[tuple[str, str]]:
     if not annotations:
         return []
-    anns = pa.concat_tables([t.select(["id", "item_id"]) for t in annotations])
-    known = (pa.concat_tables([t.select(["id"]) for t in items]).column("id")
+    anns = _concat([t.select(["id", "item_id"]) for t in annotations])
+    known = (_concat([t.select(["id"]) for t in items]).column("id")
              if items else pa.array([], pa.string()))
     missing = anns.filter(pc.invert(pc.is_in(anns.column("item_id"), value_set=known)))
     return sorted(zip(missing.column("id").to_pylist(), missing.column("item_id").to_pylist(),
@@ -86,7 +91,7 @@ def votes_local(annotations: Sequence[pa.Table]) -> dict[str, dict[str, int]]:
     (item_id, label) rows (the items x categories count matrix Fleiss' kappa takes)."""
     if not annotations:
         return {}
-    table = pa.concat_tables([t.select(["item_id", "label"]) for t in annotations])
+    table = _concat([t.select(["item_id", "label"]) for t in annotations])
     table = table.filter(pc.is_valid(table.column("label")))
     counts = table.group_by(["item_id", "label"]).aggregate([([], "count_all")])
     return _votes(counts.column("item_id").to_pylist(), counts.column("label").to_pylist(),
