@@ -260,14 +260,12 @@ def iter_part_batches(
         for batch in pf.iter_batches(batch_size=batch_size, columns=present):
             table = pa.Table.from_batches([batch])
             try:
-                table = _arrow.conform(table, part.kind)
+                table = _arrow.conform(table, part.kind, columns)
             except ValueError as exc:
                 raise DataFormatError(
                     str(exc), location=issue(PARQUET_COLUMNS, "", file=shown).location,
                     hint="the columns must have the types of spec/v1.0 (see `gt schema`)",
                 ) from None
-            if columns:
-                table = table.select(columns)
             yield from table.to_batches()
 
 
