@@ -49,9 +49,9 @@ def _gt_records(path: str) -> None:
 
 
 def _gt_fingerprint(path: str) -> None:
+    from groundtruth.fingerprint import Fingerprinter
     from groundtruth.io import open_native
     from groundtruth.io._native import iter_native_records
-    from groundtruth.fingerprint import Fingerprinter
 
     src = open_native(path)
     fp = Fingerprinter()

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import groundtruth as gt
 from groundtruth.io import DatasetWriter
 from groundtruth.models import (
-    Annotator,
     AnnotationBase,
+    Annotator,
     BBox,
     Classification,
     GuidelineRef,
@@ -29,7 +29,7 @@ from groundtruth.models import (
 
 OBJECTS = ["car", "person", "bicycle", "truck", "bus", "dog", "traffic light", "stop sign"]
 ENTITIES = ["PER", "ORG", "LOC", "MISC"]
-WORDS = "the quick brown fox jumps over a lazy dog while seven bright stars shine".split()
+WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "while", "seven", "bright", "stars", "shine"]
 
 
 def manifest(n_annotators: int = 20) -> Manifest:

@@ -31,7 +31,7 @@ def main() -> None:
     p.add_argument("--workdir", default=os.path.join(HERE, "_data"))
     args = p.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
-    print(f"| suite | benchmark | seconds | peak MB | vs anchor | target |")
+    print("| suite | benchmark | seconds | peak MB | vs anchor | target |")
     print("|---|---|---:|---:|---:|---|")
     for suite in args.only or SUITES:
         t0 = time.perf_counter()

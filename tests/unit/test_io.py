@@ -11,7 +11,6 @@ import pyarrow.parquet as pq
 import pytest
 
 import groundtruth as gt
-from groundtruth.io import open_native
 from tests.helpers import all_examples, example
 
 

@@ -32,6 +32,6 @@ __all__ = [
     "read_head",
     "read_manifest_issues",
     "read_table",
-    "rows_to_batch",
     "resolve",
+    "rows_to_batch",
 ]

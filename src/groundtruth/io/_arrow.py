@@ -283,7 +283,7 @@ def batch_to_dicts(batch: pa.RecordBatch | pa.Table, kind: str) -> Iterator[dict
 def dict_to_record(data: dict[str, Any], kind: str) -> Item | AnnotationBase:
     if kind == "items":
         return Item.model_validate(data)
-    return annotation_adapter.validate_python(data)  # type: ignore[return-value]
+    return annotation_adapter.validate_python(data)
 
 
 def conform(table: pa.Table, kind: str, columns: list[str] | None = None) -> pa.Table:

@@ -15,9 +15,9 @@ import orjson
 import pyarrow as pa
 
 from ..errors import DataFormatError
+from ..models import Part
 from ._arrow import SCHEMAS, rows_to_batch
 from ._fs import PathLike
-from ..models import Part
 from ._jsonl import MAX_LINE_BYTES
 from ._native import NativeSource, iter_part_batches, iter_part_dicts, open_native
 
