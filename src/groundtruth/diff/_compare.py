@@ -90,14 +90,16 @@ def _dict_keys_diff(a: dict[str, Any], b: dict[str, Any], skip: set[str]) -> dic
 
 def compare_annotations(
     old: AnnotationBase, new: AnnotationBase, options: DiffOptions,
-    ignored: set[str], id_map: dict[str, str] | None = None,
+    ignored: set[str], id_map: dict[str, str] | None = None, *, check_item: bool = True,
 ) -> tuple[list[str], dict[str, Any]]:
     """Kinds of change (in `ANNOTATION_CHANGE_KINDS` order) and their details; ([], {}) if equal.
 
     `id_map` maps old annotation ids to new ones (content matching), so a relation whose ends
-    were renumbered but still point at the same annotations is unchanged.
+    were renumbered but still point at the same annotations is unchanged. `check_item=False`
+    when both belong to one matched item (whose id may differ when items match by media).
     """
-    if old == new and old.item_id == new.item_id:
+    moved = check_item and old.item_id != new.item_id
+    if old == new and not moved:
         return [], {}
     kinds: set[str] = set()
     details: dict[str, Any] = {}
@@ -128,7 +130,7 @@ def compare_annotations(
             details.setdefault(kind, {})[name] = {"old": _json(a), "new": _json(b)}
         elif kind in ("label", "status", "annotator", "confidence", "type"):
             details[kind] = {"old": _json(a), "new": _json(b)}
-    if old.item_id != new.item_id and "item" not in ignored:
+    if moved and "item" not in ignored:
         kinds.add("item")
         details["item"] = {"old": old.item_id, "new": new.item_id}
     if "geometry" in kinds:

@@ -117,8 +117,9 @@ class _Accumulator:
             "id": a.id, "label": a.label, "old": _json(a)})
 
     def _pair(self, a: AnnotationBase, b: AnnotationBase, sim: float | None,
-              id_map: dict[str, str] | None) -> bool:
-        kinds, details = compare_annotations(a, b, self.options, self.ignored, id_map)
+              id_map: dict[str, str] | None, *, moved: bool = False) -> bool:
+        kinds, details = compare_annotations(a, b, self.options, self.ignored, id_map,
+                                             check_item=moved)
         self.confusion[(a.label, b.label)] += 1
         if not kinds:
             self._count("unchanged", a, b.annotator)
@@ -230,7 +231,7 @@ class _Accumulator:
         for b in self.pending_added:
             bucket = removed.get(b.id)
             if bucket:
-                self._pair(bucket.pop(0), b, None, None)
+                self._pair(bucket.pop(0), b, None, None, moved=True)
             else:
                 self._added(b)
         for bucket in removed.values():
