@@ -27,7 +27,8 @@ def test_taxonomy_rename_is_reported_and_label_map_matches_through_it():
     assert tax["labels"]["renamed"][0]["old"] == "car"
     assert tax["labels"]["renamed"][0]["new"] == "automobile"
     assert tax["labels"]["renamed"][0]["share"] == 1.0
-    assert tax["labels"]["added"] == [] and tax["labels"]["removed"] == []
+    assert tax["labels"]["added"] == []
+    assert tax["labels"]["removed"] == []
     assert result.issues[0].code == "diff.taxonomy-changed"
     n_cars = sum(a.label == "car" for a in old.annotations)
     assert result.summary["annotations"]["by_change"] == {"label": n_cars}
@@ -109,7 +110,8 @@ def test_moved_annotation_with_stable_id():
     result = gt.diff(old, Dataset(old.manifest, old.items, anns))
     assert result.summary["annotations"]["changed"] == 1
     c = result.annotation_changes[0]
-    assert c["kinds"] == ["item"] and c["details"]["item"] == {"old": "img000", "new": "img001"}
+    assert c["kinds"] == ["item"]
+    assert c["details"]["item"] == {"old": "img000", "new": "img001"}
 
 
 def test_streaming_native_equals_in_memory(tmp_path):

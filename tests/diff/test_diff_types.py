@@ -62,7 +62,8 @@ def test_spans_renumbered_boundary_label_and_text_changes():
     assert by["s2"]["details"]["geometry"]["delta"] == {"start": 8}
     assert by["s2"]["details"]["geometry"]["overlap"] == pytest.approx(7 / 15, abs=1e-4)
     assert by["s2"]["details"]["text"] == {"text": {"old": "Charles Babbage", "new": "Babbage"}}
-    assert by["s3"]["kinds"] == ["label"] and by["s3"]["id"] == "e3"
+    assert by["s3"]["kinds"] == ["label"]
+    assert by["s3"]["id"] == "e3"
     assert by["s4"]["change"] == "removed"
     added = [c for c in result.annotation_changes if c["change"] == "added"]
     assert [c["id"] for c in added] == ["e4"]
@@ -112,7 +113,8 @@ def test_ratings_text_answers_and_transcriptions():
     by = _by_old(gt.diff(old, new))
     assert by["1"]["kinds"] == ["value"]
     assert by["1"]["details"]["value"] == {"value": {"old": 3.0, "new": 4.0}}
-    assert by["2"]["kinds"] == ["text"] and by["2"]["id"] == "8"
+    assert by["2"]["kinds"] == ["text"]
+    assert by["2"]["id"] == "8"
     assert by["3"]["kinds"] == ["geometry", "text"]
     assert by["3"]["details"]["geometry"]["delta"] == {"start_time": 0.1}
 
@@ -148,8 +150,10 @@ def test_segments_by_time_overlap():
         Segment(id="a", item_id="v", label="walk", start_time=21.0, end_time=30.0),
         Segment(id="b", item_id="v", label="jump", start_time=1.0, end_time=10.0)])
     by = _by_old(gt.diff(old, new))
-    assert by["1"]["id"] == "b" and by["1"]["kinds"] == ["label", "geometry"]
-    assert by["2"]["id"] == "a" and by["2"]["details"]["geometry"]["overlap"] == 0.9
+    assert by["1"]["id"] == "b"
+    assert by["1"]["kinds"] == ["label", "geometry"]
+    assert by["2"]["id"] == "a"
+    assert by["2"]["details"]["geometry"]["overlap"] == 0.9
 
 
 def _img(anns) -> Dataset:
