@@ -142,4 +142,7 @@ def diff_cmd(
         unit = "%" if o.gate.percent else ""
         state = "FAILED" if o.failed else "passed"
         click.echo(f"gate {state}: {o.gate.text} (measured {o.actual:g}{unit})", err=True)
-    return EXIT_INVALID if failed else EXIT_OK
+    if failed:
+        # raised, not returned: click's standalone mode (and CliRunner) ignore return values
+        raise click.exceptions.Exit(EXIT_INVALID)
+    return EXIT_OK
