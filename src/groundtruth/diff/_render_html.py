@@ -77,6 +77,10 @@ _JS = """
     });
     shown.textContent=n;
   }
+  // ?label=car&kind=removed in the page's URL preselects the filters (links into a review)
+  const q=new URLSearchParams(window.location.search);
+  if(q.get('label')) label.value=q.get('label');
+  if(q.get('kind')) kind.value=q.get('kind');
   label.addEventListener('change', apply); kind.addEventListener('change', apply); apply();
 })();
 """
