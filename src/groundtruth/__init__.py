@@ -10,6 +10,7 @@ from .api import convert, iter_records, load, read_manifest, save
 from .converters import ConversionReport
 from .converters import available as available_formats
 from .dataset import Dataset
+from .diff import DatasetDiff, diff
 from .errors import (
     BackendNotInstalledError,
     ConversionError,
@@ -36,6 +37,7 @@ __all__ = [
     "ConversionReport",
     "DataFormatError",
     "Dataset",
+    "DatasetDiff",
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatasetValidationError",
@@ -48,6 +50,7 @@ __all__ = [
     "__version__",
     "available_formats",
     "convert",
+    "diff",
     "iter_batches",
     "iter_records",
     "load",
