@@ -11,6 +11,7 @@ from .scan import fingerprint, scan, stats
 from .converters import ConversionReport
 from .converters import available as available_formats
 from .dataset import Dataset
+from .diff import DatasetDiff, diff
 from .errors import (
     BackendNotInstalledError,
     ConversionError,
@@ -23,6 +24,7 @@ from .errors import (
     UnknownFormatError,
     UnsupportedVersionError,
 )
+from .io import iter_batches, read_table
 from .issues import Issue, Location
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 
@@ -36,6 +38,7 @@ __all__ = [
     "ConversionReport",
     "DataFormatError",
     "Dataset",
+    "DatasetDiff",
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatasetValidationError",
@@ -48,10 +51,13 @@ __all__ = [
     "__version__",
     "available_formats",
     "convert",
+    "diff",
     "fingerprint",
+    "iter_batches",
     "iter_records",
     "load",
     "read_manifest",
+    "read_table",
     "save",
     "scan",
     "stats",
