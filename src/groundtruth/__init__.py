@@ -7,7 +7,6 @@
 """
 
 from .api import convert, iter_records, load, read_manifest, save
-from .scan import fingerprint, scan, stats
 from .converters import ConversionReport
 from .converters import available as available_formats
 from .dataset import Dataset
@@ -26,6 +25,7 @@ from .errors import (
 )
 from .io import iter_batches, read_table
 from .issues import Issue, Location
+from .scan import fingerprint, scan, stats
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 
 __version__ = "0.1.0"

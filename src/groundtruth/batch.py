@@ -11,7 +11,6 @@ joins, agreement tables) take only id columns: see `groundtruth.engine.steps`.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,11 +21,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import TypeAdapter
 
-from .fingerprint import Fingerprinter
+from .fingerprint import Fingerprinter, canonical_bytes
 from .io import _arrow
 from .issues import Issue
 from .models import AnnotationBase, Item
 from .validation._structure import parse_record
+
+__all__ = [
+    "STATS_COLUMNS", "Batch", "canonical_bytes", "canonical_dicts", "digest", "empty_stats",
+    "fingerprint_batch", "label_indices", "merge_stats", "records_batch", "stats_batch",
+    "training_rows", "validate_batch",
+]
 
 Batch: TypeAlias = "pa.RecordBatch | pa.Table"
 
@@ -58,13 +63,11 @@ def kind_of(batch: Batch, kind: str | None = None) -> str:
 
 def _plain(value: Any) -> Any:
     """Arrow's Python values as the JSON values the models dump: nested nulls dropped,
-    timestamps as pydantic writes them, non-finite floats as pydantic's strings."""
+    timestamps as pydantic writes them."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, datetime):
         return _DATETIME.dump_python(value, mode="json")
     return value
@@ -78,44 +81,49 @@ def canonical_dicts(batch: Batch, kind: str | None = None) -> Iterator[dict[str,
     dropped, so nulls inside free-form JSON are kept, as the models keep them.
     """
     kind = kind_of(batch, kind)
+    trees = _arrow._JSON_TREES
     names = batch.schema.names
     columns = [_column_values(batch.column(i)) for i in range(batch.num_columns)]
     for values in zip(*columns, strict=True):
         row = {k: v for k, v in zip(names, values, strict=True) if v is not None}
-        data = _arrow.row_to_dict(row, kind)
+        data = _decode(row, trees[kind])  # JSON-text fields back to JSON values
+        if "rle" in data:
+            data["rle"] = _arrow._rle_from_row(data["rle"])
         yield {k: v for k, v in data.items() if v != [] and v != {}}
+
+
+def _decode(value: Any, tree: dict[str, Any]) -> Any:
+    """Parse the JSON-text fields named by `tree` (nested as the schema nests them)."""
+    if isinstance(value, list):
+        return [_decode(v, tree) for v in value]
+    out = dict(value)
+    for name, sub in tree.items():
+        v = out.get(name)
+        if v is not None:
+            out[name] = orjson.loads(v) if sub is True else _decode(v, sub)
+    return out
 
 
 def _column_values(column: pa.Array | pa.ChunkedArray) -> list[Any]:
     """A column as Python values; only columns that need it go through `_plain` (nested
-    structs, timestamps, floats that are not finite), the rest are taken as they are."""
+    structs, maps, timestamps), the rest are taken as they are."""
     values: list[Any] = column.to_pylist(maps_as_pydicts="strict")
-    t = column.type
-    if _needs_plain(t, column):
+    if _needs_plain(column.type):
         return [_plain(v) for v in values]
     return values
 
 
-def _needs_plain(t: pa.DataType, column: pa.Array | pa.ChunkedArray) -> bool:
+def _needs_plain(t: pa.DataType) -> bool:
     base = t
     while pa.types.is_list(base) or pa.types.is_large_list(base):
         base = base.value_type
-    if pa.types.is_struct(base) or pa.types.is_map(base) or pa.types.is_timestamp(base):
-        return True
-    if pa.types.is_floating(base):
-        flat = column
-        for _ in range(8):
-            if not (pa.types.is_list(flat.type) or pa.types.is_large_list(flat.type)):
-                break
-            flat = pc.list_flatten(flat)
-        return not bool(pc.all(pc.is_finite(flat)).as_py() in (True, None))
-    return False
+    return bool(pa.types.is_struct(base) or pa.types.is_map(base)
+                or pa.types.is_timestamp(base))
 
 
 def digest(data: dict[str, Any]) -> int:
     """A record's digest: SHA-256 of its canonical bytes, as the fingerprint's integer."""
-    raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-    return int.from_bytes(hashlib.sha256(raw).digest(), "big")
+    return int.from_bytes(hashlib.sha256(canonical_bytes(data)).digest(), "big")
 
 
 def fingerprint_batch(batch: Batch, kind: str | None = None) -> Fingerprinter:

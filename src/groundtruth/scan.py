@@ -14,7 +14,7 @@ from .io._fs import PathLike
 
 
 def scan(url: PathLike, *, kind: str = "annotations", columns: list[str] | None = None,
-         filter: Any = None, storage_options: dict[str, Any] | None = None,  # noqa: A002
+         filter: Any = None, storage_options: dict[str, Any] | None = None,
          ) -> Iterator[Any]:
     """Arrow record batches of `kind`, only `columns`, only rows matching `filter`, e.g.
     `gt.scan("s3://b/ds", columns=["id", "label"], filter=pc.field("label") == "car")`."""

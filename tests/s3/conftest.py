@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("moto.server", reason="moto[server] is needed for the S3 suite")
 pytest.importorskip("s3fs", reason="s3fs is needed for the S3 suite")
 
-from moto.server import ThreadedMotoServer  # noqa: E402
+from moto.server import ThreadedMotoServer
 
 _SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'

@@ -65,10 +65,14 @@ def test_failed_write_leaves_nothing_that_looks_complete(
     class Boom(RuntimeError):
         pass
 
-    with pytest.raises(Boom), DatasetWriter(url, encoding="parquet", storage_options=s3_options,
-                                            overwrite=existing, batch_size=50) as writer:
-        writer.write_all(dataset.records())  # parts reach the bucket ...
-        raise Boom  # ... but the manifest, written last, never does
+    def write_then_fail() -> None:
+        with DatasetWriter(url, encoding="parquet", storage_options=s3_options,
+                           overwrite=existing, batch_size=50) as writer:
+            writer.write_all(dataset.records())  # parts reach the bucket ...
+            raise Boom  # ... but the manifest, written last, never does
+
+    with pytest.raises(Boom):
+        write_then_fail()
     assert not s3_fs.exists(f"{s3_bucket[5:]}/ds/groundtruth.json")
     with pytest.raises(DatasetNotFoundError):
         open_native(url, storage_options=s3_options)
@@ -112,7 +116,8 @@ def test_same_size_corruption_is_found_by_hash(dataset: gt.Dataset, s3_bucket: s
     key = _part(s3_options, url)
     data = s3_fs.cat(key)
     s3_fs.pipe(key, data.replace(b'"car"', b'"cat"'))  # same size, different content
-    assert len(s3_fs.cat(key)) == len(data) and s3_fs.cat(key) != data
+    assert len(s3_fs.cat(key)) == len(data)
+    assert s3_fs.cat(key) != data
     src = open_native(url, storage_options=s3_options)  # sizes match: opens
     assert list(check_parts(src)) == []
     found = list(check_parts(src, hashes=True))

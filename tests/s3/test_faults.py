@@ -59,7 +59,8 @@ def test_persistent_refusal_is_a_clear_error(url: str, s3_options: dict[str, Any
     s3_endpoint.tap.refuse_all(key_part=".parquet")
     with pytest.raises(RemoteReadError) as err:
         getattr(gte, operation)(src, storage_options=options)
-    assert err.value.hint and "retr" in err.value.hint
+    assert err.value.hint
+    assert "retr" in err.value.hint
     assert s3_endpoint.tap.refused >= 2  # it did retry before giving up
 
 
@@ -76,7 +77,9 @@ def test_cli_reports_refusal_without_traceback(url: str, s3_options: dict[str, A
         main(["info", url])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("error:") and "hint:" in err and "Traceback" not in err
+    assert err.startswith("error:")
+    assert "hint:" in err
+    assert "Traceback" not in err
 
 
 def test_missing_part(url: str, s3_options: dict[str, Any], s3_fs: Any) -> None:

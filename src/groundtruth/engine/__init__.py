@@ -73,7 +73,11 @@ def _engine(engine: Any, workers: int | None, **options: Any) -> Iterator[Any]:
             eng.close()
 
 
-def _open(url: PathLike | NativeSource, storage_options: dict[str, Any] | None
+Source = PathLike | NativeSource
+"""A path or URL of a native dataset, or one already opened with `open_native`."""
+
+
+def _open(url: Source, storage_options: dict[str, Any] | None
           ) -> NativeSource:
     if isinstance(url, NativeSource):
         return url
@@ -81,7 +85,7 @@ def _open(url: PathLike | NativeSource, storage_options: dict[str, Any] | None
 
 
 def scan(
-    url: PathLike,
+    url: Source,
     *,
     kind: str = "annotations",
     columns: list[str] | None = None,
@@ -107,7 +111,7 @@ def scan(
     yield from (table.select(columns) if columns else table).to_batches()
 
 
-def stats(url: PathLike, *, engine: Any = "local", workers: int | None = None,
+def stats(url: Source, *, engine: Any = "local", workers: int | None = None,
           storage_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Counts per item kind, split, annotation type, label, annotator and status (as
     `Dataset.stats()`), reading only those columns of a Parquet dataset."""
@@ -117,7 +121,7 @@ def stats(url: PathLike, *, engine: Any = "local", workers: int | None = None,
     return reduce(B.merge_stats, partials, B.empty_stats())
 
 
-def fingerprint(url: PathLike, *, engine: Any = "local", workers: int | None = None,
+def fingerprint(url: Source, *, engine: Any = "local", workers: int | None = None,
                 storage_options: dict[str, Any] | None = None, verify: bool = True) -> str:
     """The content fingerprint computed from the data, part by part (`Dataset.fingerprint()`).
 
@@ -168,7 +172,7 @@ def _issue_key(i: Issue) -> tuple[Any, ...]:
             i.code, loc.record_id or "", loc.path or "", i.message)
 
 
-def validate(url: PathLike, *, engine: Any = "local", workers: int | None = None,
+def validate(url: Source, *, engine: Any = "local", workers: int | None = None,
              storage_options: dict[str, Any] | None = None) -> PartsReport:
     """Structure of every record (per part, in parallel), then the global checks: duplicate
     ids and annotations whose item is missing (shuffles of the id columns)."""
@@ -195,7 +199,7 @@ def validate(url: PathLike, *, engine: Any = "local", workers: int | None = None
                        annotations=sum(max(p.records, 0) for p in src.parts_of("annotations")))
 
 
-def votes(url: PathLike, *, engine: Any = "local", workers: int | None = None,
+def votes(url: Source, *, engine: Any = "local", workers: int | None = None,
           storage_options: dict[str, Any] | None = None) -> dict[str, dict[str, int]]:
     """The agreement table: item_id -> {label: number of annotations giving it}."""
     src = _open(url, storage_options)
@@ -206,7 +210,7 @@ def votes(url: PathLike, *, engine: Any = "local", workers: int | None = None,
         return steps.votes_local(eng.map(part_labels, tasks))
 
 
-def diff_ids(old: PathLike, new: PathLike, *, kind: str = "annotations", engine: Any = "local",
+def diff_ids(old: Source, new: Source, *, kind: str = "annotations", engine: Any = "local",
              workers: int | None = None, storage_options: dict[str, Any] | None = None
              ) -> dict[str, list[str]]:
     """Ids added, removed and changed (record content differs) from `old` to `new`: the join
