@@ -28,6 +28,8 @@ def _tricky() -> gt.Dataset:
          "confidence": 0.5},
         {"id": "x-us", "item_id": item, "type": "classification", "label": "a",
          "created": datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)},
+        {"id": "x-ms", "item_id": item, "type": "classification", "label": "a",
+         "created": datetime(1969, 12, 31, 23, 59, 59, 123000, tzinfo=UTC)},
         {"id": "x-tz", "item_id": item, "type": "classification", "label": "a",
          "created": datetime(2025, 3, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))},
         {"id": "x-null-in-json", "item_id": item, "type": "classification", "label": "b",
