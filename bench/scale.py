@@ -274,7 +274,7 @@ def main() -> None:
     p.add_argument("--rows-per-part", type=int, default=None)
     args = p.parse_args()
     n = parse_scale(args.scale)
-    print(f"| benchmark | seconds | annotations/s | peak MB (per worker) | speed-up |")
+    print("| benchmark | seconds | annotations/s | peak MB (per worker) | speed-up |")
     print("|---|---:|---:|---:|---:|")
     for r in bench(n, args.workers, args.rows_per_part):
         speedup = f"{r['vs_anchor']:.2f}x" if r["vs_anchor"] else ""
