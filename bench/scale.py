@@ -209,13 +209,21 @@ def _single(op: str, url: str, opts: dict[str, Any]) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def bench(n_annotations: int, workers: int = 2, rows_per_part: int | None = None
-          ) -> list[dict[str, Any]]:
+def bench(n_annotations: int, workers: int = 2, rows_per_part: int | None = None,
+          ops: tuple[str, ...] = OPS, emit: Any = None) -> list[dict[str, Any]]:
     import groundtruth.engine as gte
 
     proc, endpoint = start_moto()
     opts = options(endpoint)
     rows: list[dict[str, Any]] = []
+
+    class _Rows(list):  # type: ignore[type-arg]
+        def append(self, row: Any) -> None:
+            super().append(row)
+            if emit is not None:
+                emit(row)
+
+    rows = _Rows()
     try:
         import fsspec
 
@@ -228,7 +236,7 @@ def bench(n_annotations: int, workers: int = 2, rows_per_part: int | None = None
             gen_s = time.perf_counter() - t
             rows.append(_row(f"generate + upload ({n_annotations:,} annotations)", gen_s,
                              max(eng.peak_memory_mb().values()), n_annotations, None, "dask"))
-            for op in OPS:
+            for op in ops:
                 single = _single(op, url, opts)
                 rows.append(_row(f"{op} single-process", single["seconds"], single["peak_mb"],
                                  n_annotations, None, "local"))
@@ -272,14 +280,18 @@ def main() -> None:
     p.add_argument("--scale", default="1M", help="annotations: 200k, 1M, 10M ...")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--rows-per-part", type=int, default=None)
+    p.add_argument("--ops", nargs="*", default=list(OPS), choices=OPS)
     args = p.parse_args()
     n = parse_scale(args.scale)
     print("| benchmark | seconds | annotations/s | peak MB (per worker) | speed-up |")
-    print("|---|---:|---:|---:|---:|")
-    for r in bench(n, args.workers, args.rows_per_part):
+    print("|---|---:|---:|---:|---:|", flush=True)
+
+    def emit(r: dict[str, Any]) -> None:
         speedup = f"{r['vs_anchor']:.2f}x" if r["vs_anchor"] else ""
         print(f"| {r['benchmark']} | {r['seconds']:.1f} | {r['throughput']:,.0f} | "
               f"{r['peak_mb']:.0f} | {speedup} |", flush=True)
+
+    bench(n, args.workers, args.rows_per_part, tuple(args.ops), emit)
 
 
 if __name__ == "__main__":
