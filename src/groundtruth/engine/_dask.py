@@ -51,7 +51,7 @@ class DaskEngine:
         else:
             self._cluster = distributed.LocalCluster(
                 n_workers=workers or 2, threads_per_worker=1, processes=processes,
-                host="127.0.0.1", dashboard_address=None, memory_limit=memory_limit,
+                host="127.0.0.1", dashboard_address="127.0.0.1:0", memory_limit=memory_limit,
                 silence_logs=logging.ERROR)
             self.client = distributed.Client(self._cluster)
 
