@@ -103,10 +103,10 @@ def test_validate_finds_the_same_issues(tmp_path: Path, dask_engine: Any) -> Non
     assert local.to_dict() == dist.to_dict()
     found = {(i.code, i.location.file.rsplit("/", 1)[-1] if i.location.file else None,
               i.location.row, i.location.line, i.location.record_id) for i in local.issues}
-    assert ("references.duplicate-id", None, None, None, "i2") in found
-    assert ("references.duplicate-id", None, None, None, "a1") in found
-    assert ("references.unknown-item", None, None, None, "a2") in found
-    assert ("references.unknown-item", None, None, None, "a6") in found
+    assert ("reference.duplicate-id", None, None, None, "i2") in found
+    assert ("reference.duplicate-id", None, None, None, "a1") in found
+    assert ("reference.item-missing", None, None, None, "a2") in found
+    assert ("reference.item-missing", None, None, None, "a6") in found
     codes_at = {(c, f, r, ln) for c, f, r, ln, _ in found}
     assert ("structure.invalid-value", "part-00000.parquet", 2, None) in codes_at  # a3
     assert any(c.startswith("structure.") and f == "part-00000.parquet" and r == 4

@@ -14,19 +14,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..issues import ISSUE_CODES, Issue, define, issue
+from ..issues import Issue, define, issue
 
 ParquetLoader = Callable[[Any], pa.Table]
 
 
-def _define(code: str, severity: Any, title: str) -> str:
-    # The validation layers may define the same code first; reuse it rather than clash.
-    return code if code in ISSUE_CODES else define(code, severity, title)
-
-
-DUPLICATE_ID = _define("references.duplicate-id", "error", "Two records of one kind share an id")
-UNKNOWN_ITEM = _define("references.unknown-item", "error",
-                       "An annotation's item_id names no item of the dataset")
+# The same codes (and titles: `define` is idempotent only for identical definitions) as the
+# reference layer of `gt validate`, so a distributed run reports what a local one does.
+DUPLICATE_ID = define("reference.duplicate-id", "error", "Two records of a kind share an id")
+UNKNOWN_ITEM = define("reference.item-missing", "error", "An annotation's item does not exist")
 
 
 # ---------------------------------------------------------------------------------------------
