@@ -138,7 +138,8 @@ def _repeated_strings(column: pa.Array) -> list[str | None]:
     encoded = column.dictionary_encode()
     uniques = encoded.dictionary.to_pylist()
     if len(uniques) * 4 > len(column):
-        return column.to_pylist()  # mostly distinct (ids): the plain way is as fast
+        plain: list[str | None] = column.to_pylist()  # mostly distinct (ids): as fast
+        return plain
     table = [*uniques, None]
     indices = encoded.indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False)
     return [table[i] for i in indices.tolist()]
