@@ -141,3 +141,23 @@ def test_missing_dask_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unknown_engine() -> None:
     with pytest.raises(gt.GroundtruthError):
         gte.stats(".", engine="spark")
+
+
+def test_training_export(dataset: gt.Dataset, stores: dict[str, str], dask_engine: Any,
+                         tmp_path: Path) -> None:
+    local = gte.export_training(stores["parquet"], tmp_path / "local")
+    dist = gte.export_training(stores["jsonl"], tmp_path / "dask", engine=dask_engine)
+    assert local == dist
+    assert local["rows"] == len(dataset.annotations)
+    a = pq.read_table(sorted((tmp_path / "local").glob("part-*.parquet")))
+    b = pq.read_table(sorted((tmp_path / "dask").glob("part-*.parquet")))
+    assert a.equals(b)
+    items = dataset.items_by_id()
+    classes = {name: i for i, name in enumerate(local["classes"])}
+    for row in a.to_pylist()[:200]:
+        item = items[row["item_id"]]
+        assert (row["uri"], row["width"], row["split"]) == (item.uri, item.width, item.split)
+        assert row["class_id"] == classes.get(row["label"], -1)
+    assert (tmp_path / "local" / "_SUCCESS").exists()
+    with pytest.raises(gt.DatasetExistsError):
+        gte.export_training(stores["parquet"], tmp_path / "local")

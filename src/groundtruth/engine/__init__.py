@@ -49,6 +49,7 @@ __all__ = [
     "PartsReport",
     "RemoteReadError",
     "diff_ids",
+    "export_training",
     "fingerprint",
     "get_engine",
     "scan",
@@ -225,6 +226,50 @@ def diff_ids(old: Source, new: Source, *, kind: str = "annotations", engine: Any
         empty = pa.table({"id": pa.array([], pa.string()), "digest": pa.array([], pa.string())})
         return steps.diff_ids_local(pa.concat_tables([empty, *eng.map(part_digests, ta)]),
                                     pa.concat_tables([empty, *eng.map(part_digests, tb)]))
+
+
+def export_training(url: Source, dst: PathLike, *, engine: Any = "local",
+                    workers: int | None = None, storage_options: dict[str, Any] | None = None,
+                    overwrite: bool = False) -> dict[str, Any]:
+    """Write a flat training table (Parquet, one file per annotation part) to `dst`: each
+    annotation with its class id (taxonomy order) and its item's uri, width, height and split.
+
+    The items' facts are read once (five columns) and broadcast to the workers; each task joins
+    and writes one part. `dst/_SUCCESS` is written last, so a folder without it is a run that
+    did not finish.
+    """
+    import posixpath
+
+    import orjson
+
+    from ..errors import DatasetExistsError
+    from ..io._fs import atomic_write_bytes, resolve
+    from .tasks import part_item_facts, part_training
+
+    src = _open(url, storage_options)
+    fs, root = resolve(dst, storage_options=storage_options)
+    if fs.exists(root) and fs.ls(root, detail=False):
+        if not overwrite:
+            raise DatasetExistsError(f"{dst} already exists",
+                                     hint="choose another destination, or pass overwrite=True")
+        fs.rm(root, recursive=True)
+    fs.makedirs(root, exist_ok=True)
+    labels = [lab.name for s in src.manifest.taxonomy.label_sets for lab in s.labels]
+    index = B.label_indices(labels)
+    item_tasks, ann_tasks = tasks_for(src, ("items",)), tasks_for(src, ("annotations",))
+    import pyarrow as pa
+
+    with _engine(engine, workers) as eng:
+        facts = pa.concat_tables(eng.map(part_item_facts, item_tasks),
+                                 promote_options="permissive") if item_tasks else None
+        shared = eng.broadcast(facts) if hasattr(eng, "broadcast") else facts
+        outputs = [posixpath.join(root, f"part-{i:05d}.parquet") for i in range(len(ann_tasks))]
+        counts = eng.map(part_training, [(t, shared, index, out)
+                                         for t, out in zip(ann_tasks, outputs, strict=True)])
+    summary = {"rows": sum(counts), "parts": [posixpath.basename(o) for o in outputs],
+               "classes": labels}
+    atomic_write_bytes(fs, posixpath.join(root, "_SUCCESS"), orjson.dumps(summary))
+    return summary
 
 
 _ = PartTask  # re-exported for engines that build their own task lists

@@ -86,6 +86,10 @@ class DaskEngine:
                               f"{len(tasks)} tasks")
         return results
 
+    def broadcast(self, value: Any) -> Any:
+        """Send `value` to every worker once; tasks given the result receive the value."""
+        return self.client.scatter(value, broadcast=True) if value is not None else None
+
     def peak_memory_mb(self) -> dict[str, float]:
         """Peak resident memory of each worker process, in MB (Linux ru_maxrss is KiB)."""
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from fsspec import AbstractFileSystem
 
@@ -222,3 +223,44 @@ def part_labels(task: PartTask) -> pa.Table:
         return part_table(task, columns, verify=False)
     rows = [{c: d.get(c) for c in columns} for d, _, _, _ in _jsonl_dicts(task) if d]
     return pa.Table.from_pylist(rows, schema=pa.schema([(c, pa.string()) for c in columns]))
+
+
+ITEM_FACTS = ["id", "uri", "width", "height", "split"]
+
+
+def part_item_facts(task: PartTask) -> pa.Table:
+    """What a training row needs of an item (`id`, `uri`, `width`, `height`, `split`)."""
+    if task.is_parquet:
+        return part_table(task, ITEM_FACTS, verify=False)
+    schema = pa.schema([_arrow.ITEM_SCHEMA.field(c) for c in ITEM_FACTS])
+    rows = [{c: d.get(c) for c in ITEM_FACTS} for d, _, _, _ in _jsonl_dicts(task) if d]
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def part_training(args: tuple[PartTask, pa.Table, dict[str, int], str]) -> int:
+    """Write the training rows of one annotation part, joined with its items' facts, to
+    `dst` (a `.parquet` path); returns the number of rows written.
+
+    The items' facts arrive once per worker (broadcast), so the join is local to the task.
+    """
+    task, items, label_index, dst = args
+    columns = [c for c in B.TRAINING_COLUMNS if c in _arrow.ANNOTATION_SCHEMA.names]
+    if task.is_parquet:
+        table = part_table(task, columns, verify=False)
+    else:
+        records = [parsed for d, line, row, _ in _jsonl_dicts(task) if d
+                   and not isinstance(parsed := parse_record(d, task.kind, file=task.shown,
+                                                             line=line, row=row), list)]
+        table = pa.Table.from_batches([_arrow.records_to_batch(records, task.kind)]) \
+            .select(columns)
+    rows = B.training_rows(table, label_index)
+    # A left join by position (Arrow's hash join does not carry list columns such as bbox);
+    # an annotation whose item is missing gets nulls, as a left join gives.
+    positions = pc.index_in(rows.column("item_id"), value_set=items.column("id"))
+    joined = rows
+    for name in ITEM_FACTS[1:]:
+        joined = joined.append_column(name, items.column(name).take(positions))
+    fs = apply_retries(task.fs, task.retries)
+    with fs.open(dst, "wb") as f:
+        pq.write_table(joined, f, compression="zstd")
+    return int(joined.num_rows)
