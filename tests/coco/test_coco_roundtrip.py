@@ -62,7 +62,7 @@ def test_instances_map_to_the_model(coco_dir: Path) -> None:
     assert isinstance(poly, Polygon)
     assert poly.id == "82052"
     assert poly.label == "bottle"
-    assert poly.bbox == (0.0, 1.38, 311.97, 162.89)
+    assert poly.bbox == [0.0, 1.38, 311.97, 162.89]
 
 
 def test_keypoints_map_with_zero_based_skeleton(coco_dir: Path) -> None:
@@ -70,7 +70,7 @@ def test_keypoints_map_with_zero_based_skeleton(coco_dir: Path) -> None:
     person = ds.manifest.taxonomy.label_sets[0].labels[0]
     assert person.keypoints[0] == "nose"
     assert len(person.keypoints) == 17
-    assert person.skeleton[0] == (15, 13)  # COCO [16, 14], 1-based
+    assert person.skeleton[0] == [15, 13]  # COCO [16, 14], 1-based
     kps = [a for a in ds.annotations if isinstance(a, Keypoints)]
     assert len(kps) == 87
     first = next(a for a in kps if a.id == "232100")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ...dataset import Dataset
 from ...issues import Issue, issue
@@ -34,6 +34,7 @@ from ...models import (
 from .. import _rle
 from . import _codes as C
 
+A = TypeVar("A", bound=Ann)
 NS = "coco"
 ABSENT = "@absent"
 """Extension key listing standard COCO keys the source record did not have."""
@@ -247,7 +248,7 @@ def _read_categories(cats: list[Any], ctx: _Ctx, name: str) -> LabelSet:
             if "keypoints" in rec:
                 ext["keypoints"] = kp_names
             kp_names = []
-        skeleton: list[tuple[int, int]] = []
+        skeleton: list[list[int]] = []
         raw_skel = rec.get("skeleton")
         if raw_skel is not None:
             n = len(kp_names)
@@ -256,7 +257,7 @@ def _read_categories(cats: list[Any], ctx: _Ctx, name: str) -> LabelSet:
                 for e in raw_skel
             )
             if ok:
-                skeleton = [(e[0] - 1, e[1] - 1) for e in raw_skel]
+                skeleton = [[e[0] - 1, e[1] - 1] for e in raw_skel]
             else:
                 ctx.report(
                     C.CATEGORY_BAD_SKELETON,
@@ -284,12 +285,12 @@ def _read_categories(cats: list[Any], ctx: _Ctx, name: str) -> LabelSet:
 
 
 # -- annotations -------------------------------------------------------------------------------
-def _bbox(rec: dict[str, Any], path: str, rid: Any, ctx: _Ctx) -> tuple[float, ...] | None:
+def _bbox(rec: dict[str, Any], path: str, rid: Any, ctx: _Ctx) -> list[float] | None:
     box = rec.get("bbox")
     if box is None:
         return None
     if isinstance(box, list) and len(box) == 4 and all(_is_num(v) for v in box):
-        return tuple(box)
+        return [float(v) for v in box]
     ctx.report(
         C.BBOX_INVALID,
         "`bbox` must be [x, y, width, height] numbers; dropped",
@@ -393,7 +394,7 @@ def _rle_value(seg: dict[str, Any], item_id: str, path: str, rid: Any, ctx: _Ctx
                 path=f"{path}.size",
                 record_id=rid,
             )
-    return Rle(size=(h, w), counts=counts)
+    return Rle(size=[h, w], counts=counts)
 
 
 def _iscrowd(rec: dict[str, Any], path: str, rid: Any, ctx: _Ctx, ext: dict[str, Any]) -> None:
@@ -505,7 +506,7 @@ def _read_annotation(
     common.update(gt)
 
     if "caption" in rec and isinstance(rec["caption"], str):
-        _add(ctx, TextAnswer(id=ann_id, text=rec["caption"], **common, extensions=_ext(ext)))
+        _add(ctx, _lax(TextAnswer, id=ann_id, text=rec["caption"], **common, extensions=_ext(ext)))
         return
     if "caption" in rec:
         ext["caption"] = rec["caption"]
@@ -552,7 +553,9 @@ def _read_annotation(
                 _add(ctx, _geometry(geom, f"{ann_id}{SEGMENTATION_SUFFIX}", None, common, part_ext))
             _add(
                 ctx,
-                Keypoints(id=ann_id, keypoints=kps, bbox=box, **common, extensions=_ext(kp_ext)),
+                _lax(
+                    Keypoints, id=ann_id, keypoints=kps, bbox=box, **common, extensions=_ext(kp_ext)
+                ),
             )
             return
         ctx.report(
@@ -566,7 +569,7 @@ def _read_annotation(
     if geom is not None:
         _add(ctx, _geometry(geom, ann_id, box, common, ext))
     elif box is not None:
-        _add(ctx, BBox(id=ann_id, bbox=box, **common, extensions=_ext(ext)))
+        _add(ctx, _lax(BBox, id=ann_id, bbox=box, **common, extensions=_ext(ext)))
     else:
         ctx.report(
             C.NO_GEOMETRY,
@@ -629,13 +632,20 @@ def _ann_id(
 def _geometry(
     geom: dict[str, Any],
     ann_id: str,
-    box: tuple[float, ...] | None,
+    box: list[float] | None,
     common: dict[str, Any],
     ext: dict[str, Any],
 ) -> Ann:
     if geom["type"] == "polygon":
-        return Polygon(id=ann_id, polygon=geom["polygon"], bbox=box, **common, extensions=_ext(ext))
-    return Mask(id=ann_id, rle=geom["rle"], bbox=box, **common, extensions=_ext(ext))
+        return _lax(
+            Polygon, id=ann_id, polygon=geom["polygon"], bbox=box, **common, extensions=_ext(ext)
+        )
+    return _lax(Mask, id=ann_id, rle=geom["rle"], bbox=box, **common, extensions=_ext(ext))
+
+
+def _lax(cls: type[A], **fields: Any) -> A:
+    """Build a model from values already checked here; lax, so JSON ints fill float fields."""
+    return cls.model_validate(fields, strict=False)
 
 
 def _ext(ext: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -702,7 +712,8 @@ def _read_panoptic(anns: list[Any], ctx: _Ctx, folder: str) -> None:
             uri = f"{folder}/{png}" if folder and isinstance(png, str) else str(png)
             _add(
                 ctx,
-                Mask(
+                _lax(
+                    Mask,
                     id=f"{item_id}:{seg['id']}",
                     item_id=item_id,
                     label=label,
