@@ -15,8 +15,15 @@ from groundtruth.models import BBox, Mask, Polygon
 
 
 def _ok_ann(i: int, **kw: Any) -> dict[str, Any]:
-    rec = {"id": i, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 5, 0, 5, 5]],
-           "area": 12.5, "bbox": [0, 0, 5, 5], "iscrowd": 0}
+    rec = {
+        "id": i,
+        "image_id": 1,
+        "category_id": 1,
+        "segmentation": [[0, 0, 5, 0, 5, 5]],
+        "area": 12.5,
+        "bbox": [0, 0, 5, 5],
+        "iscrowd": 0,
+    }
     rec.update(kw)
     return rec
 
@@ -111,8 +118,9 @@ def test_unreadable_files_raise_a_located_conversion_error(tmp_path: Path, conte
     assert err.value.hint
 
 
-def test_cli_reports_not_json_without_a_traceback(tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reports_not_json_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "x.json"
     path.write_bytes(b'{"images": [1, 2,, 3]}')
     with pytest.raises(SystemExit) as exit_:
@@ -135,11 +143,14 @@ def test_sections_of_the_wrong_type(tmp_path: Path) -> None:
 
 
 def test_polygon_parts_odd_and_invalid(tmp_path: Path) -> None:
-    doc = {"images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}],
-           "categories": [{"id": 1, "name": "a"}],
-           "annotations": [_ok_ann(1, segmentation=[[0, 0, 5, 0, 5], [0, 0, 4, 0, 4, 4],
-                                                     ["x", 1, 2, 3, 4, 5]]),
-                           _ok_ann(2, segmentation="nope", bbox=None)]}
+    doc = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}],
+        "categories": [{"id": 1, "name": "a"}],
+        "annotations": [
+            _ok_ann(1, segmentation=[[0, 0, 5, 0, 5], [0, 0, 4, 0, 4, 4], ["x", 1, 2, 3, 4, 5]]),
+            _ok_ann(2, segmentation="nope", bbox=None),
+        ],
+    }
     path = tmp_path / "x.json"
     path.write_bytes(orjson.dumps(doc))
     ds = get("coco").read(str(path))

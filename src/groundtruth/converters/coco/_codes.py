@@ -92,4 +92,6 @@ HOLES_AS_RLE = define(
 NO_SIZE = define("coco.export.no-image-size", "warning", "An image without width/height")
 UNLABELLED = define("coco.export.unlabelled", "warning", "An annotation without a label")
 MASK_URI = define("coco.export.mask-uri", "warning", "A mask stored as an image file")
-LOST_SKELETON = define("coco.export.label-fields", "warning", "Label fields COCO has no place for")
+LOST_LABEL_FIELDS = define(
+    "coco.export.label-fields", "warning", "Label fields COCO has no place for"
+)

@@ -47,6 +47,7 @@ SEGMENTATION_SUFFIX = "-segmentation"
 
 _IMAGE_KEYS = ("id", "file_name", "width", "height")
 _GT_KEYS = ("id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd")
+_LABEL_FIELDS = ("description", "parent", "attributes", "value")
 _RESULT_KEYS = ("category_id", "bbox", "score")
 
 
@@ -172,26 +173,31 @@ def _read_images(images: list[Any], ctx: _Ctx, embed: bool) -> None:
                 if key in rec:
                     ext[key] = val
             width = height = None
-        else:
-            ctx.sizes[item_id] = (height, width)
         fields: dict[str, Any] = {}
         if isinstance(gt, dict):
             fields = {k: v for k, v in gt.items() if k in Item.model_fields}
-        item = Item(
-            id=item_id,
-            kind="image",
-            uri=file_name,
-            width=width,
-            height=height,
-            **fields,
-            extensions={NS: ext} if ext else {},
+            item_id = str(fields.pop("id", item_id))
+        exts = {**fields.pop("extensions", {}), **({NS: ext} if ext else {})}
+        item = Item.model_validate(
+            {
+                **fields,
+                "id": item_id,
+                "kind": "image",
+                "uri": file_name,
+                "width": width,
+                "height": height,
+                "extensions": exts,
+            },
+            strict=False,
         )
+        if width is not None and height is not None:
+            ctx.sizes[item_id] = (height, width)
         ctx.items[item_id] = item
         ctx.image_keys[raw_id] = item_id
 
 
 # -- categories --------------------------------------------------------------------------------
-def _read_categories(cats: list[Any], ctx: _Ctx, name: str) -> LabelSet:
+def _read_categories(cats: list[Any], ctx: _Ctx, name: str, embed: bool) -> LabelSet:
     labels: list[Label] = []
     ids: dict[str, Any] = {}
     names: set[str] = set()
@@ -222,6 +228,7 @@ def _read_categories(cats: list[Any], ctx: _Ctx, name: str) -> LabelSet:
                 hint="export with --category-ids 1-based to renumber from 1",
             )
         ext = _rest(rec, ("id", "name", "supercategory", "keypoints", "skeleton"))
+        gt = ext.pop(EMBED) if embed and isinstance(ext.get(EMBED), dict) else {}
         cname = rec.get("name")
         if not isinstance(cname, str) or not cname:
             ext["name"] = cname
@@ -271,12 +278,16 @@ def _read_categories(cats: list[Any], ctx: _Ctx, name: str) -> LabelSet:
         if "keypoints" in rec and not kp_names and "keypoints" not in ext:
             ext["keypoints"] = []  # an empty name list still round-trips
         labels.append(
-            Label(
-                name=cname,
-                group=group,
-                keypoints=kp_names,
-                skeleton=skeleton,
-                extensions={NS: ext} if ext else {},
+            Label.model_validate(
+                {
+                    **{k: v for k, v in gt.items() if k in _LABEL_FIELDS},
+                    "name": cname,
+                    "group": group,
+                    "keypoints": kp_names,
+                    "skeleton": skeleton,
+                    "extensions": {**gt.get("extensions", {}), **({NS: ext} if ext else {})},
+                },
+                strict=False,
             )
         )
         ids[cname] = raw_id
@@ -770,7 +781,7 @@ def read_coco(
     if isinstance(info, dict) and isinstance(info.get("description"), str) and info["description"]:
         manifest.description = info["description"]
     _read_images(_section(data, "images", ctx), ctx, embed)
-    lset = _read_categories(_section(data, "categories", ctx), ctx, label_set)
+    lset = _read_categories(_section(data, "categories", ctx), ctx, label_set, embed)
     anns = _section(data, "annotations", ctx)
     if anns and isinstance(anns[0], dict) and "segments_info" in anns[0]:
         top["kind"] = "panoptic"

@@ -177,15 +177,27 @@ def category_map(ds: Dataset, policy: CategoryPolicy, lset: LabelSet) -> dict[st
     return out
 
 
-def _category(label: Label, cid: int) -> dict[str, Any]:
+_LABEL_FIELDS = ("description", "parent", "attributes", "value")
+
+
+def _category(label: Label, cid: Any, out: _Out, embed: bool) -> dict[str, Any]:
     rec: dict[str, Any] = {"id": cid, "name": label.name, "supercategory": label.group or ""}
     if label.keypoints:
         rec["keypoints"] = list(label.keypoints)
     if label.skeleton:
         rec["skeleton"] = [[a + 1, b + 1] for a, b in label.skeleton]
-    ext = dict(label.extensions.get(NS, {}))
-    ext.pop("id", None)
-    return _overlay(rec, ext)
+    data = label.to_json_dict()
+    gt = {k: data[k] for k in _LABEL_FIELDS if k in data}
+    others = {k: v for k, v in label.extensions.items() if k != NS}
+    if others:
+        gt["extensions"] = others
+    if gt and embed:
+        rec[EMBED] = gt
+    elif gt:
+        out.lose(
+            C.LOST_LABEL_FIELDS, f"COCO categories have no place for: {', '.join(gt)}", label.name
+        )
+    return _overlay(rec, label.extensions.get(NS))
 
 
 # -- annotations -------------------------------------------------------------------------------
@@ -210,6 +222,7 @@ class _Ctx:
     sizes: dict[str, tuple[int, int]]
     embed: bool
     results: bool
+    caption_category: int | None = None
 
 
 def _segmentation(ann: AnnotationBase, ctx: _Ctx) -> tuple[Any, list[float], float] | None:
@@ -296,6 +309,10 @@ def _annotation(
         rec["caption"] = ann.text
         if "category_id" in ext:
             rec["category_id"] = ext["category_id"]
+        elif ctx.caption_category is not None:
+            # COCO() indexes category_id of every annotation once a file has categories; an id
+            # no category has (Datumaro writes 0) keeps captions out of every evaluation.
+            rec["category_id"] = ctx.caption_category
         gt = _provenance(ann, ctx, score_used=ctx.results)
         if gt:
             rec[EMBED] = gt
@@ -455,6 +472,8 @@ def build(
         if it.height is not None and it.width is not None
     }
     ctx = _Ctx(ds, out, cats, image_ids, sizes, embed, kind == "results")
+    if "categories" in keys and cats and kind != "results":
+        ctx.caption_category = 0 if 0 not in cats.values() else -1
 
     _manifest_loss(ds, out, embed, kind == "results")
     sections: dict[str, Any] = {}
@@ -464,7 +483,7 @@ def build(
         elif key == "annotations":
             sections[key] = _panoptic(ctx) if kind == "panoptic" else _annotations(ctx)
         elif key == "categories":
-            sections[key] = _categories(lset, cats, ds)
+            sections[key] = _categories(lset, cats, out, embed)
         elif key in top:
             sections[key] = top[key]
         elif key == "info":
@@ -499,9 +518,11 @@ def _manifest_loss(ds: Dataset, out: _Out, embed: bool, results: bool) -> None:
         )
 
 
-def _categories(lset: LabelSet, cats: dict[str, int], ds: Dataset) -> list[dict[str, Any]]:
+def _categories(
+    lset: LabelSet, cats: dict[str, Any], out: _Out, embed: bool
+) -> list[dict[str, Any]]:
     by_name = {lab.name: lab for lab in lset.labels}
-    return [_category(by_name.get(n) or Label(name=n), cid) for n, cid in cats.items()]
+    return [_category(by_name.get(n) or Label(name=n), cid, out, embed) for n, cid in cats.items()]
 
 
 def _images(images: list[Item], ctx: _Ctx) -> Iterator[dict[str, Any]]:
@@ -519,6 +540,8 @@ def _images(images: list[Item], ctx: _Ctx) -> Iterator[dict[str, Any]]:
         others = {k: v for k, v in it.extensions.items() if k != NS}
         if others:
             gt["extensions"] = others
+        if ctx.embed and str(rec["id"]) != it.id:
+            gt["id"] = it.id
         if gt and ctx.embed:
             rec[EMBED] = gt
         elif gt:
@@ -539,18 +562,20 @@ def _annotations(ctx: _Ctx) -> Iterator[dict[str, Any]]:
         if of is not None and of in by_id:
             parts[of] = a
     main = _source_order([a for a in anns if a.extensions.get(NS, {}).get("part_of") not in by_id])
-    ids = _assign_ids([(a.id, a.extensions.get(NS, {})) for a in main], "annotations", ctx.out)
+    item_ids = {it.id for it in ctx.ds.items}
+    written: list[AnnotationBase] = []
     for a in main:
         if a.item_id not in ctx.image_ids:
-            if a.item_id in {it.id for it in ctx.ds.items}:
-                continue  # reported with its (non-image) item
-            ctx.out.lose(C.LOST_ANNOTATION, f"annotation of unknown item {a.item_id!r}", a.id)
-            continue
-        if not _exportable(a):
-            ctx.out.lose(
-                C.LOST_ANNOTATION, f"{getattr(a, 'type', '?')} annotations have no COCO form", a.id
-            )
-            continue
+            if a.item_id not in item_ids:
+                ctx.out.lose(C.LOST_ANNOTATION, f"annotation of unknown item {a.item_id!r}", a.id)
+            # else: reported with its (non-image) item
+        elif not _exportable(a):
+            kind = getattr(a, "type", "?")
+            ctx.out.lose(C.LOST_ANNOTATION, f"{kind} annotations have no COCO form", a.id)
+        else:
+            written.append(a)
+    ids = _assign_ids([(a.id, a.extensions.get(NS, {})) for a in written], "annotations", ctx.out)
+    for a in written:
         rec = _annotation(a, parts.get(a.id), ids[a.id], ctx)
         if rec is not None:
             yield rec
