@@ -102,11 +102,17 @@ def _canonical_int(text: str) -> int | None:
     return int(text) if text.isdigit() and str(int(text)) == text else None
 
 
-def _overlay(rec: dict[str, Any], ext: dict[str, Any] | None) -> dict[str, Any]:
-    """Put back the source's own values and drop the keys the source did not have."""
+def _overlay(
+    rec: dict[str, Any], ext: dict[str, Any] | None, absent: bool = True
+) -> dict[str, Any]:
+    """Put back the source's own values and drop the keys the source did not have.
+
+    `absent=False` keeps every key: a results record written into a ground-truth file needs
+    the `bbox`, `area` and `iscrowd` the results file never had.
+    """
     if ext:
         rec.update((k, v) for k, v in ext.items() if k not in _INTERNAL)
-        for key in ext.get(ABSENT, ()):
+        for key in ext.get(ABSENT, ()) if absent else ():
             rec.pop(key, None)
     return rec
 
@@ -223,6 +229,7 @@ class _Ctx:
     embed: bool
     results: bool
     caption_category: int | None = None
+    same_kind: bool = True
 
 
 def _segmentation(ann: AnnotationBase, ctx: _Ctx) -> tuple[Any, list[float], float] | None:
@@ -316,7 +323,7 @@ def _annotation(
         gt = _provenance(ann, ctx, score_used=ctx.results)
         if gt:
             rec[EMBED] = gt
-        return _overlay(rec, ext)
+        return _overlay(rec, ext, ctx.same_kind)
     if ann.label is not None:
         rec["category_id"] = ctx.cats[ann.label]
     elif "category_id" not in ext:
@@ -363,7 +370,7 @@ def _annotation(
     gt = _provenance(ann, ctx, score_used=ctx.results)
     if gt:
         rec[EMBED] = gt
-    return _overlay(rec, ext)
+    return _overlay(rec, ext, ctx.same_kind)
 
 
 def _assign_ids(keys: list[tuple[str, dict[str, Any]]], what: str, out: _Out) -> dict[str, Any]:
@@ -446,7 +453,7 @@ def build(
     """Plan the COCO file for `ds`; sections stream when written."""
     out = _Out()
     top = dict(ds.manifest.extensions.get(NS, {}))
-    kind = str(top.pop("kind", "instances"))
+    kind = source_kind = str(top.pop("kind", "instances"))
     if results is not None:
         kind = "results" if results else ("instances" if kind == "results" else kind)
     keys = list(top.pop("keys", _TOP_ORDER))
@@ -472,6 +479,7 @@ def build(
         if it.height is not None and it.width is not None
     }
     ctx = _Ctx(ds, out, cats, image_ids, sizes, embed, kind == "results")
+    ctx.same_kind = (kind == "results") == (source_kind == "results")
     if "categories" in keys and cats and kind != "results":
         ctx.caption_category = 0 if 0 not in cats.values() else -1
 
