@@ -1,9 +1,9 @@
 """groundtruth: an open, versioned standard for labeled ML data, and its SDK.
 
-import groundtruth as gt
-ds = gt.load("delivery.json", format="coco")
-report = gt.validate(ds)
-gt.save(ds, "out/", encoding="parquet")
+    import groundtruth as gt
+    ds = gt.load("delivery.json", format="coco")
+    report = gt.validate(ds)
+    gt.save(ds, "out/", encoding="parquet")
 """
 
 from .api import convert, iter_records, load, read_manifest, save

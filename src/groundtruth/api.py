@@ -19,10 +19,7 @@ if TYPE_CHECKING:
 
 
 def resolve_format(
-    url: PathLike,
-    format: str | None = None,
-    *,
-    fs: AbstractFileSystem | None = None,
+    url: PathLike, format: str | None = None, *, fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> str:
     """`format` if given, `groundtruth` for a native dataset, else what detection finds."""
@@ -90,9 +87,7 @@ def iter_records(
 
 
 def read_manifest(
-    url: PathLike,
-    *,
-    fs: AbstractFileSystem | None = None,
+    url: PathLike, *, fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> Manifest:
     """The manifest of a native dataset, without reading its records."""
@@ -141,12 +136,6 @@ def convert(
     report (what the target format could not carry).
     """
     ds = load(src, format=from_format, storage_options=storage_options, **(read_options or {}))
-    report = save(
-        ds,
-        dst,
-        format=to_format,
-        overwrite=overwrite,
-        storage_options=storage_options,
-        **(write_options or {}),
-    )
+    report = save(ds, dst, format=to_format, overwrite=overwrite,
+                  storage_options=storage_options, **(write_options or {}))
     return ds, report

@@ -57,9 +57,7 @@ class Fingerprinter:
         return self
 
     def hexdigest(self, manifest: Manifest) -> str:
-        content = manifest.model_dump(
-            mode="json", exclude_none=True, include=set(_MANIFEST_CONTENT)
-        )
+        content = manifest.model_dump(mode="json", exclude_none=True, include=set(_MANIFEST_CONTENT))
         h = hashlib.sha256(b"groundtruth-fingerprint/1\n")
         h.update(canonical_bytes(content))
         for kind in ("items", "annotations"):

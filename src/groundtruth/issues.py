@@ -106,11 +106,7 @@ class Issue:
 
 
 def issue(
-    code: str,
-    message: str,
-    *,
-    hint: str | None = None,
-    severity: Severity | None = None,
+    code: str, message: str, *, hint: str | None = None, severity: Severity | None = None,
     **where: Any,
 ) -> Issue:
     """Build an Issue with the code's registered severity (unless overridden)."""

@@ -31,30 +31,19 @@ def parse_options(values: Iterable[str]) -> dict[str, Any]:
 def from_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """`--from FMT` and `-o key=value` reading options, shared by every reading command."""
     f = click.option(
-        "-o",
-        "--option",
-        "read_options",
-        multiple=True,
-        metavar="KEY=VALUE",
+        "-o", "--option", "read_options", multiple=True, metavar="KEY=VALUE",
         help="A reading option of the source format (repeatable), e.g. -o scheme=iob1.",
     )(f)
     return click.option(
-        "--from",
-        "from_format",
-        metavar="FMT",
-        default=None,
+        "--from", "from_format", metavar="FMT", default=None,
         help="Format of the input (see `gt formats`); detected when omitted.",
     )(f)
 
 
 def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(choices),
-        default=choices[0],
-        show_default=True,
-        help="How to print the result.",
+        "--format", "output_format", type=click.Choice(choices), default=choices[0],
+        show_default=True, help="How to print the result.",
     )
 
 

@@ -13,9 +13,8 @@ from ._common import echo_json, format_option, from_option, load_for_command
 @click.argument("path")
 @from_option
 @format_option("text", "json")
-def info_cmd(
-    path: str, from_format: str | None, read_options: tuple[str, ...], output_format: str
-) -> None:
+def info_cmd(path: str, from_format: str | None, read_options: tuple[str, ...],
+             output_format: str) -> None:
     """Counts per item kind, annotation type, label, annotator and split; the fingerprint.
 
     PATH is a native dataset (folder, .zip, or URL) or a file in any format `gt formats` lists.

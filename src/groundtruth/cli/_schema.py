@@ -10,13 +10,8 @@ from ._common import echo_json
 
 @click.command("schema")
 @click.argument("name", required=False, type=click.Choice(SCHEMA_NAMES))
-@click.option(
-    "--output",
-    "-O",
-    "output_dir",
-    type=click.Path(file_okay=False),
-    help="Write every schema file into this folder instead of printing.",
-)
+@click.option("--output", "-O", "output_dir", type=click.Path(file_okay=False),
+              help="Write every schema file into this folder instead of printing.")
 def schema_cmd(name: str | None, output_dir: str | None) -> None:
     """Print the JSON Schema of NAME (default: dataset), or write all with --output."""
     if output_dir:

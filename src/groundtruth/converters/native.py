@@ -32,20 +32,11 @@ class NativeConverter:
         items, annotations = [], []
         for record in iter_native_records(src):
             (annotations if record.__class__.__name__ != "Item" else items).append(record)
-        return Dataset(
-            src.manifest,
-            items,
-            annotations,
-            source=src.url,  # type: ignore[arg-type]
-            source_format="groundtruth",
-        )
+        return Dataset(src.manifest, items, annotations, source=src.url,  # type: ignore[arg-type]
+                       source_format="groundtruth")
 
     def write(
-        self,
-        dataset: Dataset,
-        path: str,
-        *,
-        fs: AbstractFileSystem | None = None,
+        self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,
         **options: Any,
     ) -> ConversionReport:
         writer = DatasetWriter(path, fs=fs, **options)
@@ -53,11 +44,8 @@ class NativeConverter:
             writer.write_all(sorted_records(dataset))
             manifest = writer.close(dataset.manifest)
         report = ConversionReport(format=self.name, outputs=[str(path)])
-        report.details = {
-            "fingerprint": manifest.fingerprint,
-            "encoding": manifest.encoding,
-            "parts": len(manifest.parts),
-        }
+        report.details = {"fingerprint": manifest.fingerprint, "encoding": manifest.encoding,
+                          "parts": len(manifest.parts)}
         return report
 
 

@@ -74,34 +74,20 @@ def read_objects(
     first = True
     for lineno, line, ended in iter_lines(source):
         if line is None:
-            yield (
-                lineno,
-                None,
-                [
-                    issue(
-                        LINE_TOO_LONG,
-                        f"line is longer than {MAX_LINE_BYTES} bytes",
-                        file=file,
-                        line=lineno,
-                        hint="split the data into one record per line",
-                    )
-                ],
-            )
+            yield lineno, None, [
+                issue(LINE_TOO_LONG, f"line is longer than {MAX_LINE_BYTES} bytes",
+                      file=file, line=lineno,
+                      hint="split the data into one record per line")
+            ]
             continue
         issues: list[Issue] = []
         if first:
             first = False
             if line.startswith(b"\xef\xbb\xbf"):
                 line = line[3:]
-                issues.append(
-                    issue(
-                        BOM,
-                        "UTF-8 byte-order mark at the start of the file",
-                        file=file,
-                        line=lineno,
-                        hint="save the file as UTF-8 without BOM",
-                    )
-                )
+                issues.append(issue(BOM, "UTF-8 byte-order mark at the start of the file",
+                                    file=file, line=lineno,
+                                    hint="save the file as UTF-8 without BOM"))
         stripped = line.strip()
         if not stripped:
             if issues:
@@ -113,36 +99,19 @@ def read_objects(
             try:
                 stripped.decode("utf-8")
             except UnicodeDecodeError as uexc:
-                issues.append(
-                    issue(
-                        ENCODING,
-                        f"invalid UTF-8 byte at column {uexc.start + 1}",
-                        file=file,
-                        line=lineno,
-                        hint="re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)",
-                    )
-                )
+                issues.append(issue(
+                    ENCODING, f"invalid UTF-8 byte at column {uexc.start + 1}",
+                    file=file, line=lineno,
+                    hint="re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"))
             else:
                 if ended:
-                    issues.append(
-                        issue(
-                            SYNTAX,
-                            f"not valid JSON: {exc}",
-                            file=file,
-                            line=lineno,
-                            hint="each line must hold exactly one JSON object",
-                        )
-                    )
+                    issues.append(issue(SYNTAX, f"not valid JSON: {exc}", file=file, line=lineno,
+                                        hint="each line must hold exactly one JSON object"))
                 else:
-                    issues.append(
-                        issue(
-                            TRUNCATED,
-                            f"the last line is incomplete JSON: {exc}",
-                            file=file,
-                            line=lineno,
-                            hint="the file was cut off; write it again or restore it",
-                        )
-                    )
+                    issues.append(issue(
+                        TRUNCATED, f"the last line is incomplete JSON: {exc}",
+                        file=file, line=lineno,
+                        hint="the file was cut off; write it again or restore it"))
             yield lineno, None, issues
             continue
         yield lineno, value, issues

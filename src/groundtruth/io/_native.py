@@ -57,9 +57,7 @@ PART_MISSING = define("part.missing", "error", "A data part listed in the manife
 PART_SIZE = define("part.size-mismatch", "error", "A data part's size differs from the manifest")
 PART_HASH = define("part.hash-mismatch", "error", "A data part's hash differs from the manifest")
 PARQUET_UNREADABLE = define("parquet.unreadable", "error", "A Parquet part cannot be read")
-PARQUET_COLUMNS = define(
-    "parquet.columns", "error", "A Parquet part has missing or mistyped columns"
-)
+PARQUET_COLUMNS = define("parquet.columns", "error", "A Parquet part has missing or mistyped columns")
 
 
 @dataclass
@@ -83,12 +81,8 @@ class NativeSource:
 # reading
 
 
-def is_native(
-    url: PathLike,
-    *,
-    fs: AbstractFileSystem | None = None,
-    storage_options: dict[str, Any] | None = None,
-) -> bool:
+def is_native(url: PathLike, *, fs: AbstractFileSystem | None = None,
+              storage_options: dict[str, Any] | None = None) -> bool:
     """Whether `url` is a native dataset (a folder or .zip with a manifest, or the manifest)."""
     filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
     if path.endswith(".zip") and filesystem.isfile(path):
@@ -101,15 +95,13 @@ def is_native(
     return bool(filesystem.isdir(path) and filesystem.exists(posixpath.join(path, MANIFEST)))
 
 
-def _locate(
-    url: PathLike, fs: AbstractFileSystem | None, storage_options: dict[str, Any] | None
-) -> tuple[AbstractFileSystem, str, str]:
+def _locate(url: PathLike, fs: AbstractFileSystem | None,
+            storage_options: dict[str, Any] | None) -> tuple[AbstractFileSystem, str, str]:
     display = str(url)
     filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
     if not filesystem.exists(path):
-        raise DatasetNotFoundError(
-            f"no dataset at {display}: nothing is there", hint="check the path or URL"
-        )
+        raise DatasetNotFoundError(f"no dataset at {display}: nothing is there",
+                                   hint="check the path or URL")
     if posixpath.basename(path) == MANIFEST and filesystem.isfile(path):
         return filesystem, posixpath.dirname(path), display
     if path.endswith(".zip") and filesystem.isfile(path):
@@ -130,46 +122,27 @@ def read_manifest_issues(
     path = posixpath.join(root, MANIFEST) if root else MANIFEST
     shown = posixpath.join(display, MANIFEST) if not display.endswith(MANIFEST) else display
     if not fs.exists(path):
-        return None, [
-            issue(
-                MANIFEST_MISSING,
-                f"no {MANIFEST} in {display}",
-                file=shown,
-                hint="a groundtruth dataset is a folder with groundtruth.json; to read another "
-                "format pass --from FORMAT (see `gt formats`)",
-            )
-        ]
+        return None, [issue(
+            MANIFEST_MISSING, f"no {MANIFEST} in {display}", file=shown,
+            hint="a groundtruth dataset is a folder with groundtruth.json; to read another "
+                 "format pass --from FORMAT (see `gt formats`)")]
     raw = fs.cat_file(path)
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return None, [
-            issue(
-                MANIFEST_SYNTAX,
-                f"the manifest is not valid JSON: {exc}",
-                file=shown,
-                hint="fix the JSON syntax of groundtruth.json",
-            )
-        ]
+        return None, [issue(MANIFEST_SYNTAX, f"the manifest is not valid JSON: {exc}",
+                            file=shown, hint="fix the JSON syntax of groundtruth.json")]
     if isinstance(data, dict):
         if "groundtruth" not in data:
-            return None, [
-                issue(
-                    MANIFEST_VERSION,
-                    "the manifest has no `groundtruth` spec version field",
-                    file=shown,
-                    path="$.groundtruth",
-                    hint=f'add "groundtruth": "{SPEC_VERSION}" to the manifest',
-                )
-            ]
+            return None, [issue(
+                MANIFEST_VERSION, "the manifest has no `groundtruth` spec version field",
+                file=shown, path="$.groundtruth",
+                hint=f'add "groundtruth": "{SPEC_VERSION}" to the manifest')]
         try:
             data = migrate_manifest(data)
         except UnsupportedVersionError as exc:
-            return None, [
-                issue(
-                    MANIFEST_VERSION, exc.message, file=shown, path="$.groundtruth", hint=exc.hint
-                )
-            ]
+            return None, [issue(MANIFEST_VERSION, exc.message, file=shown,
+                                path="$.groundtruth", hint=exc.hint)]
     parsed = parse_manifest(data, file=shown)
     if isinstance(parsed, list):
         return None, parsed
@@ -191,28 +164,20 @@ def _discover_parts(fs: AbstractFileSystem, root: str) -> list[Part]:
         for rel in candidates:
             full = posixpath.join(root, rel) if root else rel
             if fs.isfile(full):
-                found.append(
-                    Part.model_construct(path=rel, kind=kind, records=-1, bytes=-1, sha256="")
-                )
+                found.append(Part.model_construct(path=rel, kind=kind, records=-1,
+                                                  bytes=-1, sha256=""))
     return found
 
 
-def open_native(
-    url: PathLike,
-    *,
-    fs: AbstractFileSystem | None = None,
-    storage_options: dict[str, Any] | None = None,
-) -> NativeSource:
+def open_native(url: PathLike, *, fs: AbstractFileSystem | None = None,
+                storage_options: dict[str, Any] | None = None) -> NativeSource:
     """Open a native dataset: read the manifest and check every listed part is there whole."""
     filesystem, root, display = _locate(url, fs, storage_options)
     manifest, issues = read_manifest_issues(filesystem, root, display)
     if manifest is None:
         first = issues[0]
-        cls = (
-            UnsupportedVersionError
-            if first.code == MANIFEST_VERSION
-            else (DatasetNotFoundError if first.code == MANIFEST_MISSING else DataFormatError)
-        )
+        cls = UnsupportedVersionError if first.code == MANIFEST_VERSION else (
+            DatasetNotFoundError if first.code == MANIFEST_MISSING else DataFormatError)
         raise cls(first.message, hint=first.hint, location=first.location)
     src = NativeSource(filesystem, root, display, manifest)
     src.parts = list(manifest.parts) or _discover_parts(filesystem, root)
@@ -227,12 +192,8 @@ def check_parts(src: NativeSource, *, hashes: bool = False) -> Iterator[Issue]:
         full = posixpath.join(src.root, part.path) if src.root else part.path
         shown = src.display(part.path)
         if not src.fs.exists(full):
-            yield issue(
-                PART_MISSING,
-                f"data part {part.path} is listed in the manifest but absent",
-                file=shown,
-                hint="the dataset is incomplete: copy it again from its source",
-            )
+            yield issue(PART_MISSING, f"data part {part.path} is listed in the manifest but absent",
+                        file=shown, hint="the dataset is incomplete: copy it again from its source")
             continue
         if part.bytes >= 0:
             size = src.fs.size(full)
@@ -240,10 +201,8 @@ def check_parts(src: NativeSource, *, hashes: bool = False) -> Iterator[Issue]:
                 yield issue(
                     PART_SIZE,
                     f"data part {part.path} has {size} bytes, the manifest says {part.bytes}",
-                    file=shown,
-                    hint="the part was truncated or changed after it was written: "
-                    "copy the dataset again",
-                )
+                    file=shown, hint="the part was truncated or changed after it was written: "
+                                     "copy the dataset again")
                 continue
         if hashes and part.sha256:
             sha = hashlib.sha256()
@@ -251,12 +210,8 @@ def check_parts(src: NativeSource, *, hashes: bool = False) -> Iterator[Issue]:
                 while chunk := f.read(1 << 22):
                     sha.update(chunk)
             if sha.hexdigest() != part.sha256:
-                yield issue(
-                    PART_HASH,
-                    f"data part {part.path} does not match its hash",
-                    file=shown,
-                    hint="the part is corrupted: copy the dataset again",
-                )
+                yield issue(PART_HASH, f"data part {part.path} does not match its hash",
+                            file=shown, hint="the part is corrupted: copy the dataset again")
 
 
 def iter_part_dicts(
@@ -290,10 +245,8 @@ def iter_part_batches(
         pf = pq.ParquetFile(f)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataFormatError(
-            f"cannot read Parquet part: {exc}",
-            location=issue(PARQUET_UNREADABLE, "", file=shown).location,
-            hint="the file is not Parquet or is damaged: write the dataset again",
-        ) from None
+            f"cannot read Parquet part: {exc}", location=issue(PARQUET_UNREADABLE, "", file=shown).location,
+            hint="the file is not Parquet or is damaged: write the dataset again") from None
     with f:
         schema = _arrow.SCHEMAS[part.kind]
         wanted = columns or schema.names
@@ -303,16 +256,14 @@ def iter_part_batches(
                 raise DataFormatError(
                     f"required column {c!r} is missing",
                     location=issue(PARQUET_COLUMNS, "", file=shown, path=c).location,
-                    hint="write the part with groundtruth, or add the column",
-                )
+                    hint="write the part with groundtruth, or add the column")
         for batch in pf.iter_batches(batch_size=batch_size, columns=present):
             table = pa.Table.from_batches([batch])
             try:
                 table = _arrow.conform(table, part.kind)
             except ValueError as exc:
                 raise DataFormatError(
-                    str(exc),
-                    location=issue(PARQUET_COLUMNS, "", file=shown).location,
+                    str(exc), location=issue(PARQUET_COLUMNS, "", file=shown).location,
                     hint="the columns must have the types of spec/v1.0 (see `gt schema`)",
                 ) from None
             if columns:
@@ -346,8 +297,7 @@ def _raise(issues: list[Issue]) -> None:
     more = f" ({len(issues) - 1} more problem(s) in this record)" if len(issues) > 1 else ""
     raise DataFormatError(
         f"[{first.code}] {first.message}{more}",
-        hint=(first.hint or "")
-        + ("; " if first.hint else "")
+        hint=(first.hint or "") + ("; " if first.hint else "")
         + "run `gt validate` for a full report",
         location=first.location,
     )
@@ -429,9 +379,8 @@ class DatasetWriter:
         self._overwrite = overwrite
         if self._zip or is_local(self.fs):
             # Stage locally, then move/upload as one step.
-            self._stage = tempfile.mkdtemp(
-                prefix=".gt-stage-", dir=self._local_parent() if not self._zip else None
-            )
+            self._stage = tempfile.mkdtemp(prefix=".gt-stage-",
+                                           dir=self._local_parent() if not self._zip else None)
             from fsspec.implementations.local import LocalFileSystem
 
             os.chmod(self._stage, 0o777 & ~_umask())  # mkdtemp makes it private
@@ -516,9 +465,8 @@ class DatasetWriter:
             if self.encoding == "parquet":
                 state["writer"].write_batch(_arrow.records_to_batch(chunk, kind))
             else:
-                state["counting"].write(
-                    b"".join(_jsonl.dumps_record(r.to_json_dict()) for r in chunk)
-                )
+                state["counting"].write(b"".join(_jsonl.dumps_record(r.to_json_dict())
+                                                 for r in chunk))
             state["records"] += len(chunk)
             buf[:] = rest
             if self.rows_per_part and state["records"] >= self.rows_per_part:
@@ -532,15 +480,8 @@ class DatasetWriter:
             state["writer"].close()
         state["raw"].close()
         c = state["counting"]
-        self.parts.append(
-            Part(
-                path=state["rel"],
-                kind=kind,
-                records=state["records"],
-                bytes=c.size,
-                sha256=c.sha.hexdigest(),
-            )
-        )
+        self.parts.append(Part(path=state["rel"], kind=kind, records=state["records"],
+                               bytes=c.size, sha256=c.sha.hexdigest()))
         self._part_index[kind] += 1
 
     # -- finishing ----------------------------------------------------------------------------
@@ -554,15 +495,13 @@ class DatasetWriter:
                 if kind not in self._open and not any(p.kind == kind for p in self.parts):
                     self._start_part(kind)  # an empty part still says "no records", explicitly
                 self._finish_part(kind)
-            final = manifest.model_copy(
-                update={
-                    "groundtruth": SPEC_VERSION,
-                    "encoding": self.encoding,
-                    "parts": sorted(self.parts, key=lambda p: (KINDS.index(p.kind), p.path)),
-                    "fingerprint": self.fingerprint.hexdigest(manifest),
-                    "created": manifest.created or datetime.now(UTC).replace(microsecond=0),
-                }
-            )
+            final = manifest.model_copy(update={
+                "groundtruth": SPEC_VERSION,
+                "encoding": self.encoding,
+                "parts": sorted(self.parts, key=lambda p: (KINDS.index(p.kind), p.path)),
+                "fingerprint": self.fingerprint.hexdigest(manifest),
+                "created": manifest.created or datetime.now(UTC).replace(microsecond=0),
+            })
             body = orjson.dumps(final.to_json_dict(), option=orjson.OPT_INDENT_2) + b"\n"
             with atomic_write(self._wfs, posixpath.join(self._root, MANIFEST)) as f:
                 f.write(body)

@@ -13,9 +13,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, model_validator
 
 from ._base import Box, Extensions, Id, JsonObject, Model, Timestamp
 
-Status = Literal[
-    "draft", "submitted", "accepted", "rejected", "ignored", "cancelled", "adjudicated"
-]
+Status = Literal["draft", "submitted", "accepted", "rejected", "ignored", "cancelled", "adjudicated"]
 
 
 class GuidelineRef(Model):
@@ -254,3 +252,5 @@ ANNOTATION_TYPES: dict[str, type[AnnotationBase]] = {
 
 annotation_adapter: TypeAdapter[Annotation] = TypeAdapter(Annotation)
 """Validates a dict or JSON bytes into the right annotation class."""
+
+

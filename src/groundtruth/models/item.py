@@ -47,26 +47,14 @@ class Candidate(Model):
 
 _CONTENT_RULES = {
     "allOf": [
-        {
-            "if": {"properties": {"kind": {"const": "text"}}, "required": ["kind"]},
-            "then": {"anyOf": [{"required": ["text"]}, {"required": ["uri"]}]},
-        },
-        {
-            "if": {"properties": {"kind": {"const": "conversation"}}, "required": ["kind"]},
-            "then": {
-                "anyOf": [
-                    {"required": ["messages"], "properties": {"messages": {"minItems": 1}}},
-                    {"required": ["uri"]},
-                ]
-            },
-        },
-        {
-            "if": {
-                "properties": {"kind": {"enum": ["image", "audio", "video", "document"]}},
-                "required": ["kind"],
-            },
-            "then": {"required": ["uri"]},
-        },
+        {"if": {"properties": {"kind": {"const": "text"}}, "required": ["kind"]},
+         "then": {"anyOf": [{"required": ["text"]}, {"required": ["uri"]}]}},
+        {"if": {"properties": {"kind": {"const": "conversation"}}, "required": ["kind"]},
+         "then": {"anyOf": [{"required": ["messages"], "properties": {"messages": {"minItems": 1}}},
+                            {"required": ["uri"]}]}},
+        {"if": {"properties": {"kind": {"enum": ["image", "audio", "video", "document"]}},
+                "required": ["kind"]},
+         "then": {"required": ["uri"]}},
     ]
 }
 

@@ -53,13 +53,8 @@ _HINTS = {
 
 
 def issues_from_pydantic(
-    exc: ValidationError,
-    *,
-    file: str | None = None,
-    line: int | None = None,
-    row: int | None = None,
-    record_id: str | None = None,
-    prefix: tuple[str | int, ...] = (),
+    exc: ValidationError, *, file: str | None = None, line: int | None = None,
+    row: int | None = None, record_id: str | None = None, prefix: tuple[str | int, ...] = (),
     tagged_union: bool = False,
 ) -> list[Issue]:
     """One Issue per pydantic error, with the exact field path."""
@@ -91,19 +86,8 @@ def issues_from_pydantic(
 
 
 _TAGS = {
-    "classification",
-    "bbox",
-    "polygon",
-    "polyline",
-    "keypoints",
-    "mask",
-    "span",
-    "relation",
-    "transcription",
-    "segment",
-    "rating",
-    "ranking",
-    "text",
+    "classification", "bbox", "polygon", "polyline", "keypoints", "mask", "span", "relation",
+    "transcription", "segment", "rating", "ranking", "text",
 }
 
 
@@ -113,11 +97,7 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def parse_record(
-    data: Any,
-    kind: str,
-    *,
-    file: str | None = None,
-    line: int | None = None,
+    data: Any, kind: str, *, file: str | None = None, line: int | None = None,
     row: int | None = None,
 ) -> Item | AnnotationBase | list[Issue]:
     """Validate one record dict into its model, or return the issues that stop it."""
@@ -126,10 +106,7 @@ def parse_record(
             issue(
                 NOT_OBJECT,
                 f"expected a JSON object, got {type(data).__name__}",
-                file=file,
-                line=line,
-                row=row,
-                path="$",
+                file=file, line=line, row=row, path="$",
             )
         ]
     rid = data.get("id")
@@ -140,11 +117,7 @@ def parse_record(
         return annotation_adapter.validate_python(data)  # type: ignore[return-value]
     except ValidationError as exc:
         return issues_from_pydantic(
-            exc,
-            file=file,
-            line=line,
-            row=row,
-            record_id=record_id,
+            exc, file=file, line=line, row=row, record_id=record_id,
             tagged_union=kind == "annotations",
         )
 
@@ -152,12 +125,8 @@ def parse_record(
 def parse_manifest(data: Any, *, file: str | None = None) -> Manifest | list[Issue]:
     if not isinstance(data, dict):
         return [
-            issue(
-                NOT_OBJECT,
-                f"the manifest must be a JSON object, got {type(data).__name__}",
-                file=file,
-                path="$",
-            )
+            issue(NOT_OBJECT, f"the manifest must be a JSON object, got {type(data).__name__}",
+                  file=file, path="$")
         ]
     try:
         return Manifest.model_validate(data)
