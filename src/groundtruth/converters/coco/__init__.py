@@ -16,6 +16,7 @@ from ...issues import Location
 from .._base import ConversionReport
 from . import _codes
 from ._read import read_coco
+from ._stream import StreamResult, coco_to_native, native_to_coco
 from ._write import build, category_map
 
 if TYPE_CHECKING:
@@ -23,7 +24,15 @@ if TYPE_CHECKING:
 
     from ...dataset import Dataset
 
-__all__ = ["CocoConverter", "category_map", "parse_coco", "read_coco"]
+__all__ = [
+    "CocoConverter",
+    "StreamResult",
+    "category_map",
+    "coco_to_native",
+    "native_to_coco",
+    "parse_coco",
+    "read_coco",
+]
 
 _READ_OPTIONS = {"name", "label_set", "annotator", "embed", "storage_options"}
 _WRITE_OPTIONS = {"category_ids", "embed", "results", "label_set", "overwrite", "storage_options"}

@@ -108,8 +108,8 @@ def _section(data: dict[str, Any], key: str, ctx: _Ctx) -> list[Any]:
 
 
 # -- images ------------------------------------------------------------------------------------
-def _read_images(images: list[Any], ctx: _Ctx, embed: bool) -> None:
-    for k, rec in enumerate(images):
+def _read_images(images: list[Any], ctx: _Ctx, embed: bool, start: int = 0) -> None:
+    for k, rec in enumerate(images, start):
         path = f"$.images[{k}]"
         if not isinstance(rec, dict):
             ctx.report(C.RECORD_NOT_OBJECT, "an image record is not an object", path=path)
@@ -774,12 +774,7 @@ def read_coco(
             source_format="coco",
         )
 
-    top: dict[str, Any] = {"kind": "instances", "keys": list(data)}
-    top.update((k, v) for k, v in data.items() if k not in ("images", "annotations", "categories"))
-    gt_manifest = top.pop(EMBED, None) if embed else None
-    info = data.get("info")
-    if isinstance(info, dict) and isinstance(info.get("description"), str) and info["description"]:
-        manifest.description = info["description"]
+    top = top_level(data, list(data))
     _read_images(_section(data, "images", ctx), ctx, embed)
     lset = _read_categories(_section(data, "categories", ctx), ctx, label_set, embed)
     anns = _section(data, "annotations", ctx)
@@ -789,10 +784,7 @@ def read_coco(
     else:
         for k, rec in enumerate(anns):
             _read_annotation(rec, k, ctx, results=False, annotator=None, embed=embed)
-    manifest.taxonomy = Taxonomy(label_sets=[lset])
-    manifest.extensions[NS] = top
-    if isinstance(gt_manifest, dict):
-        _restore_manifest(manifest, gt_manifest)
+    finish_manifest(manifest, top, lset, embed)
     return Dataset(
         manifest,
         ctx.items.values(),
@@ -801,6 +793,25 @@ def read_coco(
         source=file,
         source_format="coco",
     )
+
+
+def top_level(data: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """`manifest.extensions.coco`: the kind, the top-level key order and the small values."""
+    top: dict[str, Any] = {"kind": "instances", "keys": keys}
+    top.update((k, v) for k, v in data.items() if k not in ("images", "annotations", "categories"))
+    return top
+
+
+def finish_manifest(manifest: Manifest, top: dict[str, Any], lset: LabelSet, embed: bool) -> None:
+    """Fill the manifest of a COCO object file from its top level and categories."""
+    gt_manifest = top.pop(EMBED, None) if embed else None
+    info = top.get("info")
+    if isinstance(info, dict) and isinstance(info.get("description"), str) and info["description"]:
+        manifest.description = info["description"]
+    manifest.taxonomy = Taxonomy(label_sets=[lset])
+    manifest.extensions[NS] = top
+    if isinstance(gt_manifest, dict):
+        _restore_manifest(manifest, gt_manifest)
 
 
 def _restore_manifest(manifest: Manifest, gt: dict[str, Any]) -> None:

@@ -232,38 +232,36 @@ class _Ctx:
     same_kind: bool = True
 
 
-def _segmentation(ann: AnnotationBase, ctx: _Ctx) -> tuple[Any, list[float], float] | None:
-    """(segmentation JSON, bbox, area) of a polygon or mask; None when it cannot be written."""
+def _segmentation(
+    ann: AnnotationBase, ctx: _Ctx, need_box: bool = True, need_area: bool = True
+) -> tuple[Any, list[float] | None, float | None] | None:
+    """(segmentation JSON, bbox, area) of a polygon or mask; None when it cannot be written.
+
+    bbox and area are computed only when asked for (stored values win on the way out).
+    """
     if isinstance(ann, Polygon):
-        if ann.holes:
-            size = ctx.sizes.get(ann.item_id)
+        size = ctx.sizes.get(ann.item_id)
+        if ann.holes or (ctx.results and size is not None):
             if size is None:
                 ctx.out.lose(
                     C.HOLES_AS_RLE,
-                    "polygon with holes on an image without "
-                    "width/height: cannot rasterise; dropped",
+                    "polygon with holes on an image without width/height: cannot rasterise; "
+                    "dropped",
                     ann.id,
                 )
                 return None
+            # Holes cannot be polygons in COCO; results need RLE (loadRes takes its area).
             counts = _rle.polygons_to_counts(ann.polygon, size[0], size[1], ann.holes)
-            ctx.out.lose(
-                C.HOLES_AS_RLE, "polygon with holes written as a compressed RLE mask", ann.id
-            )
+            if ann.holes:
+                ctx.out.lose(
+                    C.HOLES_AS_RLE, "polygon with holes written as a compressed RLE mask", ann.id
+                )
             seg = {"size": list(size), "counts": _rle.counts_to_string(counts)}
             return seg, _rle.to_bbox(counts, size[0]), float(_rle.area(counts))
-        if ctx.results:
-            size = ctx.sizes.get(ann.item_id)
-            if size is not None:  # results need RLE (COCO.loadRes computes area from it)
-                counts = _rle.polygons_to_counts(ann.polygon, size[0], size[1])
-                return (
-                    {"size": list(size), "counts": _rle.counts_to_string(counts)},
-                    _rle.to_bbox(counts, size[0]),
-                    float(_rle.area(counts)),
-                )
         return (
-            [list(p) for p in ann.polygon],
-            _rle.poly_bbox(ann.polygon),
-            _rle.poly_area(ann.polygon),
+            ann.polygon,
+            _rle.poly_bbox(ann.polygon) if need_box else None,
+            _rle.poly_area(ann.polygon) if need_area else None,
         )
     if isinstance(ann, Mask):
         if ann.rle is None:
@@ -271,28 +269,32 @@ def _segmentation(ann: AnnotationBase, ctx: _Ctx) -> tuple[Any, list[float], flo
             return None
         h, w = ann.rle.size
         counts_raw = ann.rle.counts
+        seg = {"size": [h, w], "counts": counts_raw}
+        extra = ann.extensions.get(NS, {}).get("segmentation_extra")
+        if extra:
+            seg.update(extra)
+        if not (need_box or need_area or (ctx.results and not isinstance(counts_raw, str))):
+            return seg, None, None
         counts = (
             _rle.counts_from_string(counts_raw)
             if isinstance(counts_raw, str)
             else np.asarray(counts_raw, dtype=np.int64)
         )
         if ctx.results and not isinstance(counts_raw, str):
-            counts_raw = _rle.counts_to_string(counts)
-        seg = {"size": [h, w], "counts": counts_raw}
-        extra = ann.extensions.get(NS, {}).get("segmentation_extra")
-        if extra:
-            seg.update(extra)
+            seg["counts"] = _rle.counts_to_string(counts)
         return seg, _rle.to_bbox(counts, h), float(_rle.area(counts))
     return None
 
 
 def _provenance(ann: AnnotationBase, ctx: _Ctx, *, score_used: bool) -> dict[str, Any]:
-    data = ann.to_json_dict()
-    prov = {k: data[k] for k in _PROVENANCE if k in data}
-    if score_used:  # a results file is by a model, with a score: both are carried
-        prov.pop("confidence", None)
-        prov.pop("annotator", None)
+    present = [k for k in _PROVENANCE if getattr(ann, k, None) not in (None, [], {})]
     others = {k: v for k, v in ann.extensions.items() if k != NS}
+    if score_used:  # a results file is by a model, with a score: both are carried
+        present = [k for k in present if k not in ("confidence", "annotator")]
+    if not present and not others and not (ctx.embed and not ann.id.isdigit()):
+        return {}
+    data = ann.to_json_dict()
+    prov = {k: data[k] for k in present if k in data}
     if others:
         prov["extensions"] = others
     if ctx.embed:
@@ -344,20 +346,20 @@ def _annotation(
         box = list(ann.bbox) if ann.bbox is not None else _kp_bbox(ann.keypoints)
         area = box[2] * box[3]
         if part is not None:
-            got = _segmentation(part, ctx)
+            got = _segmentation(part, ctx, need_box=False, need_area="area" not in ext)
             if got is not None:
                 rec["segmentation"] = got[0]
-                area = got[2]
+                area = got[2] if got[2] is not None else area
         elif not ctx.results:
             rec["segmentation"] = []
     else:
-        got = _segmentation(ann, ctx)
+        stated = getattr(ann, "bbox", None)
+        got = _segmentation(ann, ctx, need_box=stated is None, need_area="area" not in ext)
         if got is None:
             return None
-        rec["segmentation"], box, area = got
-        stated = getattr(ann, "bbox", None)
-        if stated is not None:
-            box = list(stated)
+        rec["segmentation"], computed, area_or_none = got
+        box = list(stated) if stated is not None else (computed or [0.0, 0.0, 0.0, 0.0])
+        area = area_or_none if area_or_none is not None else 0.0
     rec["bbox"] = box
     if ctx.results:
         if ann.confidence is not None:
