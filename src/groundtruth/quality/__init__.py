@@ -1,0 +1,1 @@
+"""Label quality: inter-annotator agreement and consensus."""
