@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime  # noqa: TC003  # resolved by pydantic at runtime
+from datetime import datetime  # resolved by pydantic at runtime
 from typing import Literal
 
 from pydantic import Field
