@@ -403,3 +403,73 @@ def dawid_skene(
     return DawidSkene(
         post, confusion, prior, iterations, converged, history[-1] if history else 0.0, history
     )
+
+
+def unit_disagreement(
+    unit: IntArray,
+    code: IntArray,
+    n_units: int,
+    values: FloatArray,
+    level: Level = "nominal",
+) -> tuple[FloatArray, FloatArray, float]:
+    """Per-unit observed disagreement, label counts, and alpha's expected disagreement.
+
+    `d_u[u]` is the mean of delta(c, k) over the ordered pairs of labels within unit u (NaN for
+    units with fewer than two labels); `d_e` is sum n_c n_k delta / (n (n - 1)). Dividing gives
+    a level-aware "disagreement relative to chance" (1.0 = as much as chance), and
+    alpha = 1 - sum_u m_u d_u / n / d_e.
+    """
+    n_values = len(values)
+    vals = np.asarray(values, dtype=np.float64)
+    m = _counts(unit, code, n_units, n_values)
+    m_u = _row_sum(m)
+    ok = m_u >= 2
+    pairs = np.where(ok, m_u * (m_u - 1), 1.0)
+    if level == "nominal":
+        disagree = m_u * (m_u - 1) - _sum_pairs_per_unit(m, n_units)
+    elif level == "interval":
+        # sum over ordered pairs of (v_i - v_j)^2 = 2 (m sum v^2 - (sum v)^2).
+        s1 = np.bincount(unit, weights=vals[code], minlength=n_units)
+        s2 = np.bincount(unit, weights=vals[code] ** 2, minlength=n_units)
+        disagree = 2.0 * (m_u * s2 - s1 * s1)
+    else:
+        o, _ = coincidence_matrix(unit, code, n_units, n_values)
+        delta = _delta(level, vals, o.sum(axis=1))
+        csr = sparse.csr_matrix(m)
+        disagree = np.zeros(n_units)
+        step = max(1, 5_000_000 // max(n_values * n_values, 1))
+        for lo in range(0, n_units, step):
+            block = csr[lo : lo + step]
+            disagree[lo : lo + step] = np.asarray(
+                block.multiply(block @ delta).sum(axis=1)
+            ).reshape(-1)
+    d_u = np.where(ok, np.maximum(disagree, 0.0) / pairs, np.nan)
+    o, _ = coincidence_matrix(unit, code, n_units, n_values)
+    n_c = o.sum(axis=1)
+    n = float(n_c.sum())
+    d_e = (
+        float((np.outer(n_c, n_c) * _delta(level, vals, n_c)).sum()) / (n * (n - 1))
+        if n >= 2
+        else 0.0
+    )
+    return d_u, m_u, d_e
+
+
+def agreement_with_others(
+    unit: IntArray, coder: IntArray, code: IntArray, n_units: int, n_coders: int, n_values: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per coder: summed and counted agreement of each of their labels with the unit's others.
+
+    For a label with code c in unit u (m_u >= 2 labels), agreement is (n_uc - 1) / (m_u - 1): the
+    share of the other labels of u that equal it. Returns `(sums, counts)` per coder; divide for
+    the mean (counts 0 means the coder shared no unit).
+    """
+    flat = unit * n_values + code
+    counts = np.bincount(flat, minlength=n_units * n_values).astype(np.float64)
+    m_u = np.bincount(unit, minlength=n_units).astype(np.float64)
+    others = m_u[unit] - 1.0
+    ok = others > 0
+    share = np.where(ok, (counts[flat] - 1.0) / np.where(ok, others, 1.0), 0.0)
+    sums = np.bincount(coder, weights=share, minlength=n_coders)
+    n = np.bincount(coder, weights=ok.astype(np.float64), minlength=n_coders)
+    return sums.astype(np.float64), n.astype(np.float64)

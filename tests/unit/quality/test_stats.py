@@ -247,3 +247,27 @@ def test_dawid_skene_degenerate_inputs():
     # A unit with no label keeps the prior.
     ds = st.dawid_skene(np.array([0, 0]), np.array([0, 1]), np.array([1, 1]), 2, 2, 2)
     np.testing.assert_allclose(ds.posterior[1], ds.prior)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_unit_disagreement_adds_up_to_alpha(level):
+    unit, _, code, domain = triples(KRIPP_EXAMPLE)
+    d_u, m_u, d_e = st.unit_disagreement(unit, code, 12, domain, level)
+    ok = ~np.isnan(d_u)
+    assert ok.sum() == 11
+    n = m_u[ok].sum()
+    alpha_from_units = 1 - (m_u[ok] * d_u[ok]).sum() / n / d_e
+    assert alpha_from_units == pytest.approx(alpha(KRIPP_EXAMPLE, level).value, rel=1e-9)
+    # units where every coder agrees have no disagreement.
+    assert d_u[2] == 0.0
+    assert d_u[5] > 0
+
+
+def test_agreement_with_others():
+    # unit 0: coders 0,1,2 say a,a,b; unit 1: coders 0,1 say b,b; unit 2: coder 2 alone.
+    unit = np.array([0, 0, 0, 1, 1, 2])
+    coder = np.array([0, 1, 2, 0, 1, 2])
+    code = np.array([0, 0, 1, 1, 1, 0])
+    sums, n = st.agreement_with_others(unit, coder, code, 3, 3, 2)
+    assert n.tolist() == [2, 2, 1]
+    np.testing.assert_allclose(sums / n, [(0.5 + 1) / 2, (0.5 + 1) / 2, 0.0])
