@@ -6,8 +6,8 @@ Rules (stated in the spec, section "Agreement and consensus"):
   and annotations carrying `consensus` info, are outputs of an earlier run and are left out;
   so are annotations whose status is `rejected`, `cancelled` or `ignored`.
 - An annotation belongs to a label set when its `label_set` names it, or (when it names none)
-  when its type is one of the set's `annotation_types` (or, for a set that lists no types, when
-  its label is one of the set's labels).
+  when its type is one of the set's `annotation_types`, or (for a set that lists no types) when
+  the set is the taxonomy's only one or its label is one of the set's labels.
 - An annotator *took part* in an item when they made at least one annotation of any type on it
   (outside the excluded ones above). An annotator who took part but drew no span or box has
   thereby said "nothing here", which counts as a label for unitised agreement.
@@ -103,12 +103,13 @@ def _type(ann: AnnotationBase) -> str:
     return str(getattr(ann, "type", ""))
 
 
-def _belongs(ann: AnnotationBase, ls: LabelSet, names: frozenset[str]) -> bool:
+def _belongs(ann: AnnotationBase, ls: LabelSet, names: frozenset[str], only: bool) -> bool:
     if ann.label_set is not None:
         return ann.label_set == ls.name
     if ls.annotation_types:
         return _type(ann) in ls.annotation_types
-    return ann.label in names
+    # The taxonomy's only label set claims every annotation, so unknown labels get reported.
+    return only or ann.label in names
 
 
 def select(
@@ -160,7 +161,9 @@ def select(
         used = []
         for ls in sets:
             names = frozenset(lab.name for lab in ls.labels)
-            if any(_belongs(a, ls, names) and _type(a) in FAMILIES for a in candidates):
+            if any(
+                _belongs(a, ls, names, len(sets) == 1) and _type(a) in FAMILIES for a in candidates
+            ):
                 used.append(ls)
         if len(used) > 1:
             raise AgreementInputError(
@@ -172,7 +175,7 @@ def select(
         chosen = used[0] if used else None
     if chosen is not None:
         names = frozenset(lab.name for lab in chosen.labels)
-        candidates = [a for a in candidates if _belongs(a, chosen, names)]
+        candidates = [a for a in candidates if _belongs(a, chosen, names, len(sets) == 1)]
     supported = [a for a in candidates if _type(a) in FAMILIES]
     if not supported:
         types = sorted({_type(a) for a in candidates})
