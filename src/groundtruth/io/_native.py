@@ -502,7 +502,10 @@ class DatasetWriter:
                 "fingerprint": self.fingerprint.hexdigest(manifest),
                 "created": manifest.created or datetime.now(UTC).replace(microsecond=0),
             })
-            body = orjson.dumps(final.to_json_dict(), option=orjson.OPT_INDENT_2) + b"\n"
+            # Defaults left out keep the manifest short; the version is always stated.
+            shown = {"groundtruth": SPEC_VERSION,
+                     **final.model_dump(mode="json", exclude_defaults=True, exclude_none=True)}
+            body = orjson.dumps(shown, option=orjson.OPT_INDENT_2) + b"\n"
             with atomic_write(self._wfs, posixpath.join(self._root, MANIFEST)) as f:
                 f.write(body)
             self._publish()
