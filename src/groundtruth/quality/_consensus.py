@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -259,11 +259,11 @@ def cluster_items(sel: Selection, threshold: float, issues: list[Issue]) -> list
     return out
 
 
-def _median_box(boxes: Sequence[tuple[float, float, float, float]]) -> tuple[float, ...]:
+def _median_box(boxes: Sequence[Sequence[float]]) -> list[float]:
     b = np.asarray(boxes, dtype=np.float64)
     x1, y1 = np.median(b[:, 0]), np.median(b[:, 1])
     x2, y2 = np.median(b[:, 0] + b[:, 2]), np.median(b[:, 1] + b[:, 3])
-    return (float(x1), float(y1), float(x2 - x1), float(y2 - y1))
+    return [float(x1), float(y1), float(x2 - x1), float(y2 - y1)]
 
 
 def _medoid(group: ItemClusters, members: Sequence[int]) -> int:
@@ -292,7 +292,7 @@ def _median_keypoints(kps: Sequence[Sequence[float]]) -> list[float]:
 
 
 def _region_annotation(
-    group: ItemClusters, members: list[int], label: str, base: dict[str, object]
+    group: ItemClusters, members: list[int], label: str, base: dict[str, Any]
 ) -> AnnotationBase:
     anns = [group.annotations[m] for m in members]
     kind = str(getattr(anns[0], "type", ""))
@@ -377,7 +377,7 @@ def region_consensus(
                 needs_review=needs,
                 reason=reason,
             )
-            base: dict[str, object] = {
+            base: dict[str, Any] = {
                 "id": f"{annotator_id}:{group.item_id}:{k}",
                 "item_id": group.item_id,
                 "label_set": ls_name,

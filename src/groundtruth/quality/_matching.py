@@ -48,7 +48,8 @@ def shape_of(ann: AnnotationBase) -> Shape:
     if isinstance(ann, BBox):
         if ann.rotation:
             return Shape("poly", poly=([geo.box_to_ring(ann.bbox, ann.rotation)], []))
-        return Shape("box", box=ann.bbox)
+        x, y, w, h = ann.bbox
+        return Shape("box", box=(x, y, w, h))
     if isinstance(ann, Polygon):
         return Shape("poly", poly=(ann.polygon, ann.holes))
     if isinstance(ann, Mask):

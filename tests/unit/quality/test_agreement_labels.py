@@ -11,8 +11,7 @@ from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 from groundtruth import Dataset, GroundtruthError
 from groundtruth.models import Classification, Item, Rating
 from groundtruth.quality import AgreementInputError, agreement, consensus
-
-from .helpers import classification_dataset, label_set, manifest
+from tests.unit.quality.helpers import classification_dataset, label_set, manifest
 
 LABELS = ["neg", "neu", "pos"]
 

@@ -9,8 +9,7 @@ import groundtruth as gt
 from groundtruth import Dataset
 from groundtruth.models import Classification, ConsensusInfo, Item
 from groundtruth.quality import AgreementInputError, agreement, build_consensus, consensus
-
-from .helpers import classification_dataset, label_set, manifest
+from tests.unit.quality.helpers import classification_dataset, label_set, manifest
 
 LS = label_set("s", ["x", "y", "z"])
 
