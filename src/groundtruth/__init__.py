@@ -23,6 +23,7 @@ from .errors import (
     UnsupportedVersionError,
 )
 from .issues import Issue, Location
+from .quality import agreement, consensus
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 
 __version__ = "0.1.0"
@@ -45,7 +46,9 @@ __all__ = [
     "UnknownFormatError",
     "UnsupportedVersionError",
     "__version__",
+    "agreement",
     "available_formats",
+    "consensus",
     "convert",
     "iter_records",
     "load",

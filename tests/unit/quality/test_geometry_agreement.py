@@ -25,9 +25,7 @@ def span_dataset():
         "b": [(0, 5, "PER"), (10, 13, "ORG"), (16, 22, "LOC")],
     }
     anns = [
-        Span(
-            id=f"{who}{n}", item_id="1", start=s, end=e, label=lab, annotator=who, text=TEXT[s:e]
-        )
+        Span(id=f"{who}{n}", item_id="1", start=s, end=e, label=lab, annotator=who, text=TEXT[s:e])
         for who, rows in spans.items()
         for n, (s, e, lab) in enumerate(rows)
     ]
