@@ -25,6 +25,7 @@ from .errors import (
 )
 from .io import iter_batches, read_table
 from .issues import Issue, Location
+from .quality import agreement, consensus
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 
 __version__ = "0.1.0"
@@ -48,7 +49,9 @@ __all__ = [
     "UnknownFormatError",
     "UnsupportedVersionError",
     "__version__",
+    "agreement",
     "available_formats",
+    "consensus",
     "convert",
     "diff",
     "iter_batches",
