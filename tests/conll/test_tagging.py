@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import warnings
 
 import pytest
@@ -11,6 +12,7 @@ from groundtruth.converters._tagging import (
     TagProblem,
     convert,
     decode,
+    decode_batch,
     decode_multi,
     detect_scheme,
     encode,
@@ -180,3 +182,27 @@ def test_parse_scheme_aliases():
     assert parse_scheme("biluo") == "bilou"
     with pytest.raises(ValueError, match="unknown tag scheme"):
         parse_scheme("nope")
+
+
+@pytest.mark.parametrize("scheme", [None, "io", "iob1", "iob2", "ioe1", "ioe2", "bioes", "bilou"])
+def test_decode_batch_equals_decode(scheme):
+    rng = random.Random(7)
+    vocab = ["O"] * 6 + [
+        f"{p}-{t}" for p in "BIESLU" for t in ("PER", "LOC", "creative-work")
+    ] + ["PER", "B-", "X-ORG"]
+    sentences = [[rng.choice(vocab) for _ in range(rng.randint(0, 12))] for _ in range(400)]
+    sentences.append(["B-person,B-creative-work", "I-creative-work", "O", "I-person"])
+    batch, problems = decode_batch(sentences, scheme)
+    for k, sent in enumerate(sentences):
+        found: list[TagProblem] = []
+        assert batch[k] == decode_multi(sent, scheme, found), sent
+        if scheme is None:
+            found = [q for q in found if q.kind != "invalid-transition"]
+        assert [q for j, q in problems if j == k] == found, sent
+
+
+def test_decode_batch_on_real_file(column_sentences):
+    sentences = [[c[-1] for c in s] for s in column_sentences("wnut17_emerging.dev.conll")]
+    batch, problems = decode_batch(sentences, "iob2")
+    assert batch == [seqeval_spans(s) for s in sentences]
+    assert problems == []
