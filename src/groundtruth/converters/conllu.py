@@ -37,11 +37,16 @@ from ..models import (
     Token,
 )
 from ._base import ConversionReport
+from ._build import builder
 from ._conllu import Sentence, kind_of, parse_sentences, serialize
 from ._textio import LineStats, atomic_text, iter_lines
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
+
+_TOKEN = builder(Token)
+_SPAN = builder(Span)
+_RELATION = builder(Relation)
 
 __all__ = ["ConlluConverter", "iter_conllu"]
 
@@ -140,7 +145,7 @@ class _Reader:
             form = cols[1]
             attrs = {name: v for name, v in zip(ATTRS, cols[2:], strict=True) if v != "_"}
             tokens.append(
-                Token.model_construct(
+                _TOKEN(
                     start=start,
                     end=end,
                     form=None if text[start:end] == form else form,
@@ -253,7 +258,7 @@ class _Reader:
         ids = {cols[0] for cols in words}
         for cols, tok in zip(words, tokens, strict=True):
             out.append(
-                Span(
+                _SPAN(
                     id=f"{item_id}/w{cols[0]}", item_id=item_id, start=tok.start, end=tok.end,
                     attributes={"word": cols[0]}, extensions={"conllu": {"derived": "word"}},
                 )
@@ -263,7 +268,7 @@ class _Reader:
             if head in ids:
                 self.deprels.add(deprel)
                 out.append(
-                    Relation(
+                    _RELATION(
                         id=f"{item_id}/d{cols[0]}", item_id=item_id, label=deprel,
                         label_set="deprel", source=f"{item_id}/w{head}",
                         target=f"{item_id}/w{cols[0]}",
