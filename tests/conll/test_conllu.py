@@ -156,6 +156,7 @@ def test_no_final_newline_round_trips(tmp_path, conv):
     src = tmp_path / "a.conllu"
     src.write_bytes(b"# text = A\n1\tA\t_\t_\t_\t_\t0\troot\t_\t_")
     ds = conv.read(str(src))
+    assert [(i.code, i.location.line) for i in ds.issues] == [("conllu.file.no-trailing-blank", 2)]
     out = tmp_path / "b.conllu"
     conv.write(ds, str(out))
     assert out.read_bytes() == src.read_bytes()

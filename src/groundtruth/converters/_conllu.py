@@ -21,6 +21,9 @@ CONLLU_COLUMNS = define(
     "conllu.line.columns", "error", "A CoNLL-U word line does not have ten TAB-separated fields"
 )
 CONLLU_ID = define("conllu.line.id", "error", "A CoNLL-U word line has an ID that is not valid")
+CONLLU_NO_BLANK = define(
+    "conllu.file.no-trailing-blank", "warning", "The last sentence is not ended by a blank line"
+)
 CONLLU_COMMENT = define(
     "conllu.comment.misplaced", "warning", "A comment line inside a sentence's word lines"
 )
@@ -147,6 +150,15 @@ def parse_sentences(
     if finished is not None:
         yield finished
     if current.comments or current.rows:
+        issues.append(
+            issue(
+                CONLLU_NO_BLANK,
+                "the file ends without the blank line that ends every sentence",
+                file=file,
+                line=current.numbers[-1] if current.numbers else current.first_line,
+                hint="add an empty line at the end of the file",
+            )
+        )
         yield current
     elif leading:
         yield Sentence(leading=leading)

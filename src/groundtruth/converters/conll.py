@@ -114,6 +114,14 @@ def _default_columns(n: int) -> list[str]:
     return ["token", *(f"col{i}" for i in range(1, n - 1)), "ner"]
 
 
+def _tag_column(cols: list[str]) -> str | None:
+    """The tag column of a layout: `ner`, else `tag`, else the last column (not `token`)."""
+    for name in ("ner", "tag"):
+        if name in cols:
+            return name
+    return cols[-1] if len(cols) > 1 else None
+
+
 def _names(value: Any) -> list[str] | None:
     if value is None or value == "":
         return None
@@ -275,7 +283,7 @@ class _Builder:
         cols = self.opts.columns or _default_columns(n)
         self.columns = cols
         self.token_index = cols.index("token")
-        tag_name = self.opts.tag_column or (cols[-1] if len(cols) > 1 else None)
+        tag_name = self.opts.tag_column or _tag_column(cols)
         if tag_name is not None and tag_name not in cols:
             raise ConversionError(
                 f"tag_column={tag_name!r} is not among columns={','.join(cols)}"
@@ -581,7 +589,7 @@ class ConllConverter:
             raise ConversionError("columns= must name a `token` column")
         writer = _Writer(
             columns=columns,
-            tag_column=str(options.get("tag_column") or columns[-1]),
+            tag_column=str(options.get("tag_column") or _tag_column(columns) or ""),
             scheme=scheme,
             sep="\t" if sep_name == "tab" else " ",
             tokenizer=_tokenizer(str(options.get("tokenizer") or "whitespace")),
