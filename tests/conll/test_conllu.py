@@ -146,9 +146,9 @@ def test_latin1_and_crlf_are_reported_not_fatal(tmp_path, conv):
     src.write_bytes(b"# text = caf\xe9\r\n1\tcaf\xe9\t_\t_\t_\t_\t0\troot\t_\t_\r\n\r\n")
     ds = conv.read(str(src))
     codes = [(i.code, i.location.line) for i in ds.issues]
-    assert ("conllu.encoding", 1) in codes
-    assert ("conllu.encoding", 2) in codes
-    assert ("conllu.crlf", 1) in codes
+    assert ("conllu.encoding.invalid", 1) in codes
+    assert ("conllu.encoding.invalid", 2) in codes
+    assert ("conllu.line.crlf", 1) in codes
     assert ds.items[0].text == "café"
 
 

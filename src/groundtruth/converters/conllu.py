@@ -57,8 +57,8 @@ HEAD_RANGE = define(
     "conllu.head.out-of-range", "error", "HEAD is not a word of the sentence (or 0 for the root)"
 )
 SENT_ID_DUP = define("conllu.sent-id.duplicate", "warning", "Two sentences have one `sent_id`")
-ENCODING = define("conllu.encoding", "error", "A CoNLL-U line is not valid UTF-8")
-CRLF = define("conllu.crlf", "warning", "CoNLL-U lines end in CRLF; the format requires LF")
+ENCODING = define("conllu.encoding.invalid", "error", "A CoNLL-U line is not valid UTF-8")
+CRLF = define("conllu.line.crlf", "warning", "CoNLL-U lines end in CRLF; the format requires LF")
 DROPPED = define(
     "conllu.annotation.dropped", "warning", "An annotation CoNLL-U has no column for was not written"
 )
