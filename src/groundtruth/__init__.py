@@ -1,1 +1,54 @@
-"""groundtruth: an open, versioned standard for labeled ML data."""
+"""groundtruth: an open, versioned standard for labeled ML data, and its SDK.
+
+    import groundtruth as gt
+    ds = gt.load("delivery.json", format="coco")
+    report = gt.validate(ds)
+    gt.save(ds, "out/", encoding="parquet")
+"""
+
+from .api import convert, iter_records, load, read_manifest, save
+from .converters import ConversionReport
+from .converters import available as available_formats
+from .dataset import Dataset
+from .errors import (
+    BackendNotInstalledError,
+    ConversionError,
+    DataFormatError,
+    DatasetExistsError,
+    DatasetNotFoundError,
+    DatasetValidationError,
+    GroundtruthError,
+    IntegrityError,
+    UnknownFormatError,
+    UnsupportedVersionError,
+)
+from .issues import Issue, Location
+from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SPEC_VERSION",
+    "SUPPORTED_VERSIONS",
+    "BackendNotInstalledError",
+    "ConversionError",
+    "ConversionReport",
+    "DataFormatError",
+    "Dataset",
+    "DatasetExistsError",
+    "DatasetNotFoundError",
+    "DatasetValidationError",
+    "GroundtruthError",
+    "IntegrityError",
+    "Issue",
+    "Location",
+    "UnknownFormatError",
+    "UnsupportedVersionError",
+    "__version__",
+    "available_formats",
+    "convert",
+    "iter_records",
+    "load",
+    "read_manifest",
+    "save",
+]

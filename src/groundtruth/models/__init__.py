@@ -23,6 +23,7 @@ from .annotations import (
     Transcription,
     annotation_adapter,
 )
+from .document import DatasetDocument
 from .item import Candidate, Item, ItemKind, Message, Token
 from .manifest import (
     Annotator,
@@ -48,6 +49,7 @@ __all__ = [
     "Classification",
     "ConsensusInfo",
     "Creator",
+    "DatasetDocument",
     "Guideline",
     "GuidelineRef",
     "Item",

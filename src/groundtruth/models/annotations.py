@@ -7,12 +7,11 @@ pixel (c, r) covers [c, c+1) x [r, r+1). Text offsets are Unicode code points ov
 
 from __future__ import annotations
 
-from datetime import datetime  # noqa: TC003  # resolved by pydantic at runtime
 from typing import Annotated, Literal
 
-from pydantic import Field, TypeAdapter, field_validator, model_validator
+from pydantic import ConfigDict, Field, TypeAdapter, model_validator
 
-from ._base import Extensions, Id, JsonObject, Model
+from ._base import Box, Extensions, Id, JsonObject, Model, Timestamp
 
 Status = Literal["draft", "submitted", "accepted", "rejected", "ignored", "cancelled", "adjudicated"]
 
@@ -51,7 +50,7 @@ class AnnotationBase(Model):
     )
     annotator: str | None = Field(default=None, description="Annotator id from the manifest.")
     guideline: GuidelineRef | None = None
-    created: datetime | None = None
+    created: Timestamp | None = None
     confidence: float | None = Field(
         default=None, description="Annotator's confidence or model score, in [0, 1]."
     )
@@ -67,12 +66,11 @@ class AnnotationBase(Model):
     consensus: ConsensusInfo | None = None
     extensions: Extensions = Field(default_factory=dict)
 
-
-def _finite(values: list[float]) -> list[float]:
-    for v in values:
-        if v != v or v in (float("inf"), float("-inf")):
-            raise ValueError("coordinates must be finite numbers")
-    return values
+    def to_json_dict(self) -> JsonObject:
+        # `type` right after the ids: the field a reader of a JSONL line looks for first.
+        data = super().to_json_dict()
+        head = {k: data.pop(k) for k in ("id", "item_id", "type") if k in data}
+        return {**head, **data}
 
 
 class Classification(AnnotationBase):
@@ -86,15 +84,10 @@ class BBox(AnnotationBase):
     """An axis-aligned box `[x, y, w, h]`, optionally rotated."""
 
     type: Literal["bbox"] = "bbox"
-    bbox: tuple[float, float, float, float] = Field(description="[x, y, width, height], pixels.")
+    bbox: Box = Field(description="[x, y, width, height], pixels.")
     rotation: float | None = Field(
         default=None, description="Degrees clockwise about the box centre."
     )
-
-    @field_validator("bbox")
-    @classmethod
-    def _finite_box(cls, v: tuple[float, float, float, float]) -> tuple[float, ...]:
-        return tuple(_finite(list(v)))
 
 
 class Polygon(AnnotationBase):
@@ -105,18 +98,9 @@ class Polygon(AnnotationBase):
     holes: list[list[float]] = Field(
         default_factory=list, description="Rings subtracted from the union of the parts."
     )
-    bbox: tuple[float, float, float, float] | None = Field(
+    bbox: Box | None = Field(
         default=None, description="The instance's box where the source states one."
     )
-
-    @field_validator("polygon", "holes")
-    @classmethod
-    def _rings(cls, rings: list[list[float]]) -> list[list[float]]:
-        for ring in rings:
-            _finite(ring)
-            if len(ring) % 2:
-                raise ValueError("a ring needs an even count of numbers (x, y pairs)")
-        return rings
 
 
 class Polyline(AnnotationBase):
@@ -125,35 +109,18 @@ class Polyline(AnnotationBase):
     type: Literal["polyline"] = "polyline"
     polyline: list[list[float]] = Field(min_length=1)
 
-    @field_validator("polyline")
-    @classmethod
-    def _lines(cls, lines: list[list[float]]) -> list[list[float]]:
-        for line in lines:
-            _finite(line)
-            if len(line) % 2:
-                raise ValueError("a line needs an even count of numbers (x, y pairs)")
-        return lines
-
 
 class Keypoints(AnnotationBase):
     """Keypoints as flat `[x1, y1, v1, ...]` triplets in the order the label's schema names them.
 
     `v`: 0 not labelled (x = y = 0), 1 labelled but not visible, 2 labelled and visible.
+    (Triplet count and visibility values are checked by semantic validation: JSON Schema
+    cannot state them for a flat list.)
     """
 
     type: Literal["keypoints"] = "keypoints"
     keypoints: list[float]
-    bbox: tuple[float, float, float, float] | None = None
-
-    @field_validator("keypoints")
-    @classmethod
-    def _triplets(cls, v: list[float]) -> list[float]:
-        _finite(v)
-        if len(v) % 3:
-            raise ValueError("keypoints must be x, y, v triplets")
-        if any(vis not in (0, 1, 2) for vis in v[2::3]):
-            raise ValueError("keypoint visibility must be 0, 1 or 2")
-        return v
+    bbox: Box | None = None
 
 
 class Rle(Model):
@@ -162,17 +129,21 @@ class Rle(Model):
     `counts` is a list of ints (uncompressed) or COCO's compressed ASCII string.
     """
 
-    size: tuple[int, int] = Field(description="[height, width].")
+    size: list[int] = Field(min_length=2, max_length=2, description="[height, width].")
     counts: list[int] | str
 
 
 class Mask(AnnotationBase):
     """A pixel mask, as COCO RLE or as a URI of a mask image."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["rle"]}, {"required": ["uri"]}]}
+    )
+
     type: Literal["mask"] = "mask"
     rle: Rle | None = None
     uri: str | None = None
-    bbox: tuple[float, float, float, float] | None = None
+    bbox: Box | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Mask:

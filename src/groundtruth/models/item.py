@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from ._base import Extensions, Id, JsonObject, Model
 
@@ -45,8 +45,24 @@ class Candidate(Model):
     metadata: JsonObject = Field(default_factory=dict)
 
 
+_CONTENT_RULES = {
+    "allOf": [
+        {"if": {"properties": {"kind": {"const": "text"}}, "required": ["kind"]},
+         "then": {"anyOf": [{"required": ["text"]}, {"required": ["uri"]}]}},
+        {"if": {"properties": {"kind": {"const": "conversation"}}, "required": ["kind"]},
+         "then": {"anyOf": [{"required": ["messages"], "properties": {"messages": {"minItems": 1}}},
+                            {"required": ["uri"]}]}},
+        {"if": {"properties": {"kind": {"enum": ["image", "audio", "video", "document"]}},
+                "required": ["kind"]},
+         "then": {"required": ["uri"]}},
+    ]
+}
+
+
 class Item(Model):
     """A unit of raw data: an image, a text, a clip, a conversation..."""
+
+    model_config = ConfigDict(json_schema_extra=_CONTENT_RULES)
 
     id: Id
     kind: ItemKind

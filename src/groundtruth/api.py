@@ -1,0 +1,141 @@
+"""The verbs: one function each, shared by the Python API and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from . import converters
+from .dataset import Dataset
+from .io._fs import PathLike, resolve
+from .io._native import KINDS, iter_native_records, open_native
+from .io._native import is_native as _is_native
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+    from .converters import ConversionReport
+    from .models import AnnotationBase, Item, Manifest
+
+
+def resolve_format(
+    url: PathLike, format: str | None = None, *, fs: AbstractFileSystem | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> str:
+    """`format` if given, `groundtruth` for a native dataset, else what detection finds."""
+    if format:
+        converters.get(format)  # unknown names fail here, listing the known ones
+        return format
+    if _is_native(url, fs=fs, storage_options=storage_options):
+        return "groundtruth"
+    filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
+    return converters.detect_format(path, fs=filesystem)
+
+
+def load(
+    url: PathLike,
+    *,
+    format: str | None = None,
+    fs: AbstractFileSystem | None = None,
+    storage_options: dict[str, Any] | None = None,
+    **options: Any,
+) -> Dataset:
+    """Read a dataset, native or in any registered format, from a path or URL.
+
+    Args:
+        url: local path or fsspec URL (`s3://bucket/ds`, `memory://x`, `zip://...`).
+        format: a converter name (`coco`, `conll`, ...); detected when omitted.
+        fs: an fsspec filesystem to read from instead of resolving `url`.
+        storage_options: passed to fsspec when `url` is a URL.
+        **options: format-specific reading options.
+
+    Record-level problems a foreign reader worked around are in `Dataset.issues`.
+    """
+    name = resolve_format(url, format, fs=fs, storage_options=storage_options)
+    if fs is None:
+        fs, path = resolve(url, storage_options=storage_options)
+    else:
+        path = str(url)
+    ds = converters.get(name).read(path, fs=fs, **options)
+    ds.source = ds.source or str(url)
+    return ds
+
+
+def iter_records(
+    url: PathLike,
+    *,
+    kinds: tuple[str, ...] = KINDS,
+    format: str | None = None,
+    fs: AbstractFileSystem | None = None,
+    storage_options: dict[str, Any] | None = None,
+    **options: Any,
+) -> Iterator[Item | AnnotationBase]:
+    """Stream records (items first, then annotations) in bounded memory.
+
+    Native datasets stream part by part; foreign formats are read by their converter.
+    """
+    name = resolve_format(url, format, fs=fs, storage_options=storage_options)
+    if name == "groundtruth":
+        src = open_native(url, fs=fs, storage_options=storage_options)
+        yield from iter_native_records(src, kinds)
+        return
+    ds = load(url, format=name, fs=fs, storage_options=storage_options, **options)
+    if "items" in kinds:
+        yield from ds.items
+    if "annotations" in kinds:
+        yield from ds.annotations
+
+
+def read_manifest(
+    url: PathLike, *, fs: AbstractFileSystem | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> Manifest:
+    """The manifest of a native dataset, without reading its records."""
+    return open_native(url, fs=fs, storage_options=storage_options).manifest
+
+
+def save(
+    dataset: Dataset,
+    url: PathLike,
+    *,
+    format: str = "groundtruth",
+    encoding: str = "jsonl",
+    overwrite: bool = False,
+    fs: AbstractFileSystem | None = None,
+    storage_options: dict[str, Any] | None = None,
+    **options: Any,
+) -> ConversionReport:
+    """Write a dataset natively (`encoding` jsonl or parquet) or in another format.
+
+    Writes are atomic: a failure leaves no half-written dataset behind. The report lists what
+    the target format could not carry (empty for the native format).
+    """
+    if fs is None:
+        fs, path = resolve(url, storage_options=storage_options)
+    else:
+        path = str(url)
+    if format == "groundtruth":
+        options.update(encoding=encoding)
+    return converters.get(format).write(dataset, path, fs=fs, overwrite=overwrite, **options)
+
+
+def convert(
+    src: PathLike,
+    dst: PathLike,
+    *,
+    from_format: str | None = None,
+    to_format: str = "groundtruth",
+    read_options: dict[str, Any] | None = None,
+    write_options: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> tuple[Dataset, ConversionReport]:
+    """Read `src` in one format and write `dst` in another.
+
+    Returns the dataset read (its `issues` say what reading had to work around) and the write
+    report (what the target format could not carry).
+    """
+    ds = load(src, format=from_format, storage_options=storage_options, **(read_options or {}))
+    report = save(ds, dst, format=to_format, overwrite=overwrite,
+                  storage_options=storage_options, **(write_options or {}))
+    return ds, report

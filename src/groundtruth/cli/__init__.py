@@ -1,0 +1,59 @@
+"""The `gt` / `groundtruth` command line: a thin face over the functions of the API.
+
+Exit codes: 0 ok, 1 invalid data (or a gate failed), 2 usage or I/O error. Errors print what,
+where and what to do, never a traceback (set GROUNDTRUTH_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import GroundtruthError
+from ._common import EXIT_USAGE
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="groundtruth")
+def cli() -> None:
+    """groundtruth: validate, diff, convert and measure labeled ML data."""
+
+
+def _register() -> None:
+    from ._convert import convert_cmd, formats_cmd
+    from ._info import info_cmd
+    from ._schema import schema_cmd
+
+    for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd):
+        cli.add_command(cmd)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the CLI, turning expected errors into messages and exit 2."""
+    try:
+        rv = cli.main(args=argv, prog_name="gt", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except GroundtruthError as exc:
+        if os.environ.get("GROUNDTRUTH_DEBUG"):
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (OSError, UnicodeDecodeError) as exc:
+        if os.environ.get("GROUNDTRUTH_DEBUG"):
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -1,0 +1,78 @@
+"""What every command shares: reading options, output formats, progress, error exits."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+T = TypeVar("T")
+
+
+def parse_options(values: Iterable[str]) -> dict[str, Any]:
+    """`-o key=value` pairs; values are read as JSON when they parse (numbers, true, lists)."""
+    out: dict[str, Any] = {}
+    for raw in values:
+        key, sep, value = raw.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{raw!r} is not key=value", param_hint="-o/--option")
+        try:
+            out[key.replace("-", "_")] = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            out[key.replace("-", "_")] = value
+    return out
+
+
+def from_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--from FMT` and `-o key=value` reading options, shared by every reading command."""
+    f = click.option(
+        "-o", "--option", "read_options", multiple=True, metavar="KEY=VALUE",
+        help="A reading option of the source format (repeatable), e.g. -o scheme=iob1.",
+    )(f)
+    return click.option(
+        "--from", "from_format", metavar="FMT", default=None,
+        help="Format of the input (see `gt formats`); detected when omitted.",
+    )(f)
+
+
+def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format", "output_format", type=click.Choice(choices), default=choices[0],
+        show_default=True, help="How to print the result.",
+    )
+
+
+def echo_json(data: Any) -> None:
+    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
+
+
+def progress(iterable: Iterable[T], *, label: str, total: int | None = None) -> Iterator[T]:
+    """A progress bar on a terminal (stderr), nothing when piped or in CI."""
+    if not sys.stderr.isatty():
+        yield from iterable
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        for x in iterable:
+            yield x
+            bar.advance(task)
+
+
+def load_for_command(path: str, from_format: str | None, read_options: Iterable[str]) -> Any:
+    """Load a dataset for a command, with a spinner on a terminal for slow reads."""
+    from ..api import load
+
+    options = parse_options(read_options)
+    if not sys.stderr.isatty():
+        return load(path, format=from_format, **options)
+    from rich.console import Console
+
+    with Console(stderr=True).status(f"reading {path}"):
+        return load(path, format=from_format, **options)

@@ -1,0 +1,32 @@
+"""Reading and writing native groundtruth datasets on any fsspec filesystem."""
+
+from ._fs import atomic_write, atomic_write_bytes, read_head, resolve
+from ._native import (
+    MANIFEST,
+    DatasetWriter,
+    NativeSource,
+    check_parts,
+    is_native,
+    iter_native_records,
+    iter_part_batches,
+    iter_part_dicts,
+    open_native,
+    read_manifest_issues,
+)
+
+__all__ = [
+    "MANIFEST",
+    "DatasetWriter",
+    "NativeSource",
+    "atomic_write",
+    "atomic_write_bytes",
+    "check_parts",
+    "is_native",
+    "iter_native_records",
+    "iter_part_batches",
+    "iter_part_dicts",
+    "open_native",
+    "read_head",
+    "read_manifest_issues",
+    "resolve",
+]

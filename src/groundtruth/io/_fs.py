@@ -1,0 +1,125 @@
+"""One place that turns "where" (a path, a URL, an fsspec filesystem) into a filesystem.
+
+Also the atomic-write helpers: data goes to a temporary name first and is moved into place, so
+a failure never leaves a file that looks complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import uuid
+from collections.abc import Iterator
+from typing import IO, Any
+
+import fsspec
+from fsspec import AbstractFileSystem
+
+from ..errors import BackendNotInstalledError, DatasetNotFoundError, GroundtruthError
+
+PathLike = str | os.PathLike[str]
+
+_BACKEND_EXTRAS = {
+    "s3": "s3",
+    "s3a": "s3",
+    "gs": "gcs",
+    "gcs": "gcs",
+    "az": "azure",
+    "abfs": "azure",
+    "abfss": "azure",
+    "adl": "azure",
+}
+
+
+def resolve(
+    url: PathLike,
+    *,
+    fs: AbstractFileSystem | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> tuple[AbstractFileSystem, str]:
+    """Return `(filesystem, path)` for a local path, any fsspec URL, or a path on a given fs."""
+    if fs is not None:
+        if storage_options:
+            raise TypeError(
+                "'storage_options' was given with 'fs'; it is only used when the location is "
+                "a URL string. Configure the filesystem object instead."
+            )
+        return fs, os.fspath(url)
+    text = os.fspath(url)
+    try:
+        filesystem, path = fsspec.core.url_to_fs(text, **(storage_options or {}))
+    except ImportError as exc:
+        protocol = text.split("://", 1)[0] if "://" in text else "file"
+        extra = _BACKEND_EXTRAS.get(protocol)
+        hint = (
+            f"install it with: pip install 'groundtruth-labels[{extra}]'"
+            if extra
+            else f"install the fsspec backend for '{protocol}://' ({exc})"
+        )
+        raise BackendNotInstalledError(
+            f"no filesystem backend for '{protocol}://' is installed", hint=hint
+        ) from None
+    except ValueError as exc:
+        raise GroundtruthError(f"cannot open {text}: {exc}") from None
+    return filesystem, path
+
+
+def is_local(fs: AbstractFileSystem) -> bool:
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    return protocol in ("file", "local")
+
+
+def join(*parts: str) -> str:
+    return posixpath.join(*parts)
+
+
+def read_head(url: PathLike, *, fs: AbstractFileSystem | None = None, size: int = 65536) -> bytes:
+    """The first `size` bytes of a file (for format detection); b"" for a folder."""
+    filesystem, path = resolve(url, fs=fs)
+    if not filesystem.exists(path):
+        raise DatasetNotFoundError(f"no such file or folder: {os.fspath(url)}")
+    if filesystem.isdir(path):
+        return b""
+    with filesystem.open(path, "rb") as f:
+        data: bytes = f.read(size)
+        return data
+
+
+def _temp_name(path: str) -> str:
+    head, tail = posixpath.split(path)
+    return posixpath.join(head, f".{tail}.tmp-{uuid.uuid4().hex[:8]}")
+
+
+@contextlib.contextmanager
+def atomic_write(
+    fs: AbstractFileSystem, path: str, mode: str = "wb", **open_kwargs: Any
+) -> Iterator[IO[Any]]:
+    """Open `path` for writing so that it appears only when the write completed.
+
+    On filesystems with rename (local disk, most others) the data goes to a hidden temporary
+    name in the same folder and is moved into place at the end. On object stores an upload is
+    only visible once complete anyway, so the file is written directly; the dataset manifest,
+    written last, is what commits a dataset there.
+    """
+    if not is_local(fs):
+        with fs.open(path, mode, **open_kwargs) as f:
+            yield f
+        return
+    parent = posixpath.dirname(path)
+    if parent:
+        fs.makedirs(parent, exist_ok=True)
+    tmp = _temp_name(path)
+    try:
+        with fs.open(tmp, mode, **open_kwargs) as f:
+            yield f
+        fs.mv(tmp, path)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            fs.rm(tmp)
+        raise
+
+
+def atomic_write_bytes(fs: AbstractFileSystem, path: str, data: bytes) -> None:
+    with atomic_write(fs, path, "wb") as f:
+        f.write(data)

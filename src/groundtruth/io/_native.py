@@ -1,0 +1,560 @@
+"""Native datasets on any filesystem: a folder (or .zip of one) with a manifest and data parts.
+
+    groundtruth.json                      the manifest, written last: it lists every part
+    items.jsonl, annotations.jsonl        JSONL encoding (one file per kind, or parts)
+    items/part-00000.parquet ...          Parquet encoding (sharded)
+
+Readers trust only what the manifest lists; a part that is missing or whose size differs is an
+`IntegrityError`, so a torn write is never taken for a whole dataset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import posixpath
+import shutil
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any, Literal, Self
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec import AbstractFileSystem
+from fsspec.implementations.zip import ZipFileSystem
+
+from ..errors import (
+    DataFormatError,
+    DatasetExistsError,
+    DatasetNotFoundError,
+    GroundtruthError,
+    IntegrityError,
+    UnsupportedVersionError,
+)
+from ..fingerprint import Fingerprinter
+from ..issues import Issue, define, issue
+from ..migrate import migrate_manifest
+from ..models import AnnotationBase, Item, Manifest, Part
+from ..spec import SPEC_VERSION
+from ..validation._structure import parse_manifest, parse_record
+from . import _arrow, _jsonl
+from ._fs import PathLike, atomic_write, is_local, resolve
+
+MANIFEST = "groundtruth.json"
+KINDS = ("items", "annotations")
+Encoding = Literal["jsonl", "parquet"]
+
+MANIFEST_MISSING = define("manifest.missing", "error", "No groundtruth.json in the folder")
+MANIFEST_SYNTAX = define("manifest.syntax", "error", "The manifest is not valid JSON")
+MANIFEST_VERSION = define("manifest.version-unknown", "error", "Unknown spec version")
+PART_MISSING = define("part.missing", "error", "A data part listed in the manifest is absent")
+PART_SIZE = define("part.size-mismatch", "error", "A data part's size differs from the manifest")
+PART_HASH = define("part.hash-mismatch", "error", "A data part's hash differs from the manifest")
+PARQUET_UNREADABLE = define("parquet.unreadable", "error", "A Parquet part cannot be read")
+PARQUET_COLUMNS = define("parquet.columns", "error", "A Parquet part has missing or mistyped columns")
+
+
+@dataclass
+class NativeSource:
+    """An opened native dataset: where it is, its manifest, and its parts."""
+
+    fs: AbstractFileSystem
+    root: str
+    url: str
+    manifest: Manifest
+    parts: list[Part] = field(default_factory=list)
+
+    def display(self, rel: str) -> str:
+        return posixpath.join(self.url, rel)
+
+    def parts_of(self, kind: str) -> list[Part]:
+        return [p for p in self.parts if p.kind == kind]
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def is_native(url: PathLike, *, fs: AbstractFileSystem | None = None,
+              storage_options: dict[str, Any] | None = None) -> bool:
+    """Whether `url` is a native dataset (a folder or .zip with a manifest, or the manifest)."""
+    filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
+    if path.endswith(".zip") and filesystem.isfile(path):
+        with filesystem.open(path, "rb") as f, contextlib.suppress(zipfile.BadZipFile):
+            names = zipfile.ZipFile(f).namelist()
+            return any(n == MANIFEST or n.endswith("/" + MANIFEST) for n in names)
+        return False
+    if posixpath.basename(path) == MANIFEST:
+        return bool(filesystem.isfile(path))
+    return bool(filesystem.isdir(path) and filesystem.exists(posixpath.join(path, MANIFEST)))
+
+
+def _locate(url: PathLike, fs: AbstractFileSystem | None,
+            storage_options: dict[str, Any] | None) -> tuple[AbstractFileSystem, str, str]:
+    display = str(url)
+    filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
+    if not filesystem.exists(path):
+        raise DatasetNotFoundError(f"no dataset at {display}: nothing is there",
+                                   hint="check the path or URL")
+    if posixpath.basename(path) == MANIFEST and filesystem.isfile(path):
+        return filesystem, posixpath.dirname(path), display
+    if path.endswith(".zip") and filesystem.isfile(path):
+        zfs = ZipFileSystem(fo=filesystem.open(path, "rb"))
+        root = ""
+        if not zfs.exists(MANIFEST):
+            tops = [p for p in zfs.ls("", detail=False) if zfs.isdir(p)]
+            if len(tops) == 1 and zfs.exists(posixpath.join(tops[0], MANIFEST)):
+                root = tops[0].strip("/")
+        return zfs, root, display
+    return filesystem, path, display
+
+
+def read_manifest_issues(
+    fs: AbstractFileSystem, root: str, display: str
+) -> tuple[Manifest | None, list[Issue]]:
+    """Read and check the manifest; every problem as an Issue (nothing raised for bad data)."""
+    path = posixpath.join(root, MANIFEST) if root else MANIFEST
+    shown = posixpath.join(display, MANIFEST) if not display.endswith(MANIFEST) else display
+    if not fs.exists(path):
+        return None, [issue(
+            MANIFEST_MISSING, f"no {MANIFEST} in {display}", file=shown,
+            hint="a groundtruth dataset is a folder with groundtruth.json; to read another "
+                 "format pass --from FORMAT (see `gt formats`)")]
+    raw = fs.cat_file(path)
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return None, [issue(MANIFEST_SYNTAX, f"the manifest is not valid JSON: {exc}",
+                            file=shown, hint="fix the JSON syntax of groundtruth.json")]
+    if isinstance(data, dict):
+        if "groundtruth" not in data:
+            return None, [issue(
+                MANIFEST_VERSION, "the manifest has no `groundtruth` spec version field",
+                file=shown, path="$.groundtruth",
+                hint=f'add "groundtruth": "{SPEC_VERSION}" to the manifest')]
+        try:
+            data = migrate_manifest(data)
+        except UnsupportedVersionError as exc:
+            return None, [issue(MANIFEST_VERSION, exc.message, file=shown,
+                                path="$.groundtruth", hint=exc.hint)]
+    parsed = parse_manifest(data, file=shown)
+    if isinstance(parsed, list):
+        return None, parsed
+    return parsed, []
+
+
+def _discover_parts(fs: AbstractFileSystem, root: str) -> list[Part]:
+    """Parts of a hand-made dataset whose manifest lists none: found by name."""
+    found: list[Part] = []
+    for kind in KINDS:
+        candidates = [f"{kind}.jsonl", f"{kind}.parquet"]
+        folder = posixpath.join(root, kind) if root else kind
+        if fs.isdir(folder):
+            candidates += sorted(
+                posixpath.relpath(p, root) if root else p.lstrip("/")
+                for p in fs.ls(folder, detail=False)
+                if p.endswith((".jsonl", ".parquet"))
+            )
+        for rel in candidates:
+            full = posixpath.join(root, rel) if root else rel
+            if fs.isfile(full):
+                found.append(Part.model_construct(path=rel, kind=kind, records=-1,
+                                                  bytes=-1, sha256=""))
+    return found
+
+
+def open_native(url: PathLike, *, fs: AbstractFileSystem | None = None,
+                storage_options: dict[str, Any] | None = None) -> NativeSource:
+    """Open a native dataset: read the manifest and check every listed part is there whole."""
+    filesystem, root, display = _locate(url, fs, storage_options)
+    manifest, issues = read_manifest_issues(filesystem, root, display)
+    if manifest is None:
+        first = issues[0]
+        cls = UnsupportedVersionError if first.code == MANIFEST_VERSION else (
+            DatasetNotFoundError if first.code == MANIFEST_MISSING else DataFormatError)
+        raise cls(first.message, hint=first.hint, location=first.location)
+    src = NativeSource(filesystem, root, display, manifest)
+    src.parts = list(manifest.parts) or _discover_parts(filesystem, root)
+    for problem in check_parts(src):
+        raise IntegrityError(problem.message, hint=problem.hint, location=problem.location)
+    return src
+
+
+def check_parts(src: NativeSource, *, hashes: bool = False) -> Iterator[Issue]:
+    """Missing parts and size mismatches (and, with `hashes`, content hash mismatches)."""
+    for part in src.parts:
+        full = posixpath.join(src.root, part.path) if src.root else part.path
+        shown = src.display(part.path)
+        if not src.fs.exists(full):
+            yield issue(PART_MISSING, f"data part {part.path} is listed in the manifest but absent",
+                        file=shown, hint="the dataset is incomplete: copy it again from its source")
+            continue
+        if part.bytes >= 0:
+            size = src.fs.size(full)
+            if size != part.bytes:
+                yield issue(
+                    PART_SIZE,
+                    f"data part {part.path} has {size} bytes, the manifest says {part.bytes}",
+                    file=shown, hint="the part was truncated or changed after it was written: "
+                                     "copy the dataset again")
+                continue
+        if hashes and part.sha256:
+            sha = hashlib.sha256()
+            with src.fs.open(full, "rb") as f:
+                while chunk := f.read(1 << 22):
+                    sha.update(chunk)
+            if sha.hexdigest() != part.sha256:
+                yield issue(PART_HASH, f"data part {part.path} does not match its hash",
+                            file=shown, hint="the part is corrupted: copy the dataset again")
+
+
+def iter_part_dicts(
+    src: NativeSource, part: Part, *, batch_size: int = 8192, columns: list[str] | None = None
+) -> Iterator[tuple[dict[str, Any], int | None, int | None, list[Issue]]]:
+    """Records of one part as raw dicts: `(dict, line, row, issues)`; dict may be {} on issues."""
+    full = posixpath.join(src.root, part.path) if src.root else part.path
+    shown = src.display(part.path)
+    if part.path.endswith(".jsonl"):
+        with src.fs.open(full, "rb") as f:
+            for line, value, issues in _jsonl.read_objects(f, shown):
+                yield (value if value is not None else {}), line, None, issues
+                if value is not None and not isinstance(value, dict):
+                    continue
+        return
+    row = 0
+    for batch in iter_part_batches(src, part, batch_size=batch_size, columns=columns):
+        for d in _arrow.batch_to_dicts(batch, part.kind):
+            yield d, None, row, []
+            row += 1
+
+
+def iter_part_batches(
+    src: NativeSource, part: Part, *, batch_size: int = 65536, columns: list[str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """A Parquet part as record batches of the kind's schema (projected to `columns`)."""
+    full = posixpath.join(src.root, part.path) if src.root else part.path
+    shown = src.display(part.path)
+    try:
+        f: IO[bytes] = src.fs.open(full, "rb")
+        pf = pq.ParquetFile(f)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataFormatError(
+            f"cannot read Parquet part: {exc}", location=issue(PARQUET_UNREADABLE, "", file=shown).location,
+            hint="the file is not Parquet or is damaged: write the dataset again") from None
+    with f:
+        schema = _arrow.SCHEMAS[part.kind]
+        wanted = columns or schema.names
+        present = [c for c in wanted if c in pf.schema_arrow.names]
+        for c in ("id",) if part.kind == "items" else ("id", "item_id", "type"):
+            if c in wanted and c not in present:
+                raise DataFormatError(
+                    f"required column {c!r} is missing",
+                    location=issue(PARQUET_COLUMNS, "", file=shown, path=c).location,
+                    hint="write the part with groundtruth, or add the column")
+        for batch in pf.iter_batches(batch_size=batch_size, columns=present):
+            table = pa.Table.from_batches([batch])
+            try:
+                table = _arrow.conform(table, part.kind)
+            except ValueError as exc:
+                raise DataFormatError(
+                    str(exc), location=issue(PARQUET_COLUMNS, "", file=shown).location,
+                    hint="the columns must have the types of spec/v1.0 (see `gt schema`)",
+                ) from None
+            if columns:
+                table = table.select(columns)
+            yield from table.to_batches()
+
+
+def iter_native_records(
+    src: NativeSource, kinds: Iterable[str] = KINDS
+) -> Iterator[Item | AnnotationBase]:
+    """Validated records, items first. Raises DataFormatError at the first bad record."""
+    for kind in kinds:
+        for part in src.parts_of(kind):
+            shown = src.display(part.path)
+            for data, line, row, issues in iter_part_dicts(src, part):
+                errors = [i for i in issues if i.severity == "error"]
+                if errors:
+                    _raise(errors)
+                if not data and not issues:
+                    continue
+                if not data:
+                    continue
+                parsed = parse_record(data, kind, file=shown, line=line, row=row)
+                if isinstance(parsed, list):
+                    _raise(parsed)
+                yield parsed
+
+
+def _raise(issues: list[Issue]) -> None:
+    first = issues[0]
+    more = f" ({len(issues) - 1} more problem(s) in this record)" if len(issues) > 1 else ""
+    raise DataFormatError(
+        f"[{first.code}] {first.message}{more}",
+        hint=(first.hint or "") + ("; " if first.hint else "")
+        + "run `gt validate` for a full report",
+        location=first.location,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class _CountingWriter:
+    """Wraps a binary file: counts and hashes every byte written (for the manifest's parts)."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self._f = f
+        self.sha = hashlib.sha256()
+        self.size = 0
+        self.closed = False
+
+    def write(self, data: bytes | memoryview) -> int:
+        b = bytes(data)
+        self._f.write(b)
+        self.sha.update(b)
+        self.size += len(b)
+        return len(b)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self._f.flush()
+
+    def close(self) -> None:
+        self.closed = True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+
+class DatasetWriter:
+    """Streams records into a native dataset; `close()` writes the manifest last.
+
+    Memory holds one batch per kind. Records are written in the order given: `save()` sorts a
+    `Dataset` first so JSONL diffs stay readable; a stream is written as it comes.
+
+    On a local disk the dataset is built in a hidden sibling folder and moved into place, so
+    the destination only ever holds a whole dataset. On object stores (no rename) the parts are
+    written first and the manifest last: readers check every part against it.
+    """
+
+    def __init__(
+        self,
+        url: PathLike,
+        *,
+        encoding: Encoding = "jsonl",
+        fs: AbstractFileSystem | None = None,
+        storage_options: dict[str, Any] | None = None,
+        overwrite: bool = False,
+        rows_per_part: int | None = None,
+        batch_size: int = 65536,
+    ) -> None:
+        if encoding not in ("jsonl", "parquet"):
+            raise GroundtruthError(f"unknown encoding {encoding!r}", hint="use jsonl or parquet")
+        self.url = str(url)
+        self.encoding = encoding
+        self.fs, self.path = resolve(url, fs=fs, storage_options=storage_options)
+        self.rows_per_part = rows_per_part or (1_000_000 if encoding == "parquet" else 0)
+        self.batch_size = batch_size
+        self._zip = self.path.endswith(".zip")
+        self._check_destination(overwrite)
+        self._overwrite = overwrite
+        if self._zip or is_local(self.fs):
+            # Stage locally, then move/upload as one step.
+            self._stage = tempfile.mkdtemp(prefix=".gt-stage-",
+                                           dir=self._local_parent() if not self._zip else None)
+            from fsspec.implementations.local import LocalFileSystem
+
+            os.chmod(self._stage, 0o777 & ~_umask())  # mkdtemp makes it private
+            self._wfs: AbstractFileSystem = LocalFileSystem()
+            self._root = self._stage
+        else:
+            self._stage = None
+            self._wfs = self.fs
+            self._root = self.path
+            if overwrite and self.fs.exists(posixpath.join(self.path, MANIFEST)):
+                self.fs.rm(posixpath.join(self.path, MANIFEST))  # uncommit the old version first
+        self.fingerprint = Fingerprinter()
+        self.parts: list[Part] = []
+        self._buffers: dict[str, list[Item | AnnotationBase]] = {k: [] for k in KINDS}
+        self._open: dict[str, Any] = {}
+        self._rows_in_part: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._part_index: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._closed = False
+
+    def _local_parent(self) -> str | None:
+        parent = posixpath.dirname(self.path.rstrip("/")) or "."
+        self.fs.makedirs(parent, exist_ok=True)
+        return parent
+
+    def _check_destination(self, overwrite: bool) -> None:
+        if not self.fs.exists(self.path):
+            return
+        if self.fs.isdir(self.path) and not self.fs.ls(self.path, detail=False):
+            return
+        if not overwrite:
+            raise DatasetExistsError(
+                f"{self.url} already exists",
+                hint="choose another destination, or pass overwrite=True (--overwrite)",
+            )
+        if self.fs.isdir(self.path) and not self.fs.exists(posixpath.join(self.path, MANIFEST)):
+            raise DatasetExistsError(
+                f"{self.url} holds files that are not a groundtruth dataset; not overwriting it",
+                hint="choose an empty or new destination",
+            )
+
+    # -- records ------------------------------------------------------------------------------
+    def write(self, record: Item | AnnotationBase) -> None:
+        kind = "items" if isinstance(record, Item) else "annotations"
+        self.fingerprint.add(record)
+        buf = self._buffers[kind]
+        buf.append(record)
+        if len(buf) >= self.batch_size:
+            self._flush(kind)
+
+    def write_all(self, records: Iterable[Item | AnnotationBase]) -> None:
+        for r in records:
+            self.write(r)
+
+    def _part_name(self, kind: str) -> str:
+        if self.encoding == "jsonl" and not self.rows_per_part:
+            return f"{kind}.jsonl"
+        return f"{kind}/part-{self._part_index[kind]:05d}.{self.encoding}"
+
+    def _start_part(self, kind: str) -> Any:
+        rel = self._part_name(kind)
+        full = posixpath.join(self._root, rel)
+        self._wfs.makedirs(posixpath.dirname(full), exist_ok=True)
+        raw = self._wfs.open(full, "wb")
+        counting = _CountingWriter(raw)
+        writer = (
+            pq.ParquetWriter(counting, _arrow.SCHEMAS[kind], compression="zstd")
+            if self.encoding == "parquet"
+            else None
+        )
+        state = {"rel": rel, "raw": raw, "counting": counting, "writer": writer, "records": 0}
+        self._open[kind] = state
+        return state
+
+    def _flush(self, kind: str) -> None:
+        buf = self._buffers[kind]
+        while buf:
+            state = self._open.get(kind) or self._start_part(kind)
+            room = len(buf)
+            if self.rows_per_part:
+                room = min(room, self.rows_per_part - state["records"])
+            chunk, rest = buf[:room], buf[room:]
+            if self.encoding == "parquet":
+                state["writer"].write_batch(_arrow.records_to_batch(chunk, kind))
+            else:
+                state["counting"].write(b"".join(_jsonl.dumps_record(r.to_json_dict())
+                                                 for r in chunk))
+            state["records"] += len(chunk)
+            buf[:] = rest
+            if self.rows_per_part and state["records"] >= self.rows_per_part:
+                self._finish_part(kind)
+
+    def _finish_part(self, kind: str) -> None:
+        state = self._open.pop(kind, None)
+        if state is None:
+            return
+        if state["writer"] is not None:
+            state["writer"].close()
+        state["raw"].close()
+        c = state["counting"]
+        self.parts.append(Part(path=state["rel"], kind=kind, records=state["records"],
+                               bytes=c.size, sha256=c.sha.hexdigest()))
+        self._part_index[kind] += 1
+
+    # -- finishing ----------------------------------------------------------------------------
+    def close(self, manifest: Manifest) -> Manifest:
+        """Flush, write the manifest (with parts and fingerprint), and publish the dataset."""
+        if self._closed:
+            raise GroundtruthError("this writer is already closed")
+        try:
+            for kind in KINDS:
+                self._flush(kind)
+                if kind not in self._open and not any(p.kind == kind for p in self.parts):
+                    self._start_part(kind)  # an empty part still says "no records", explicitly
+                self._finish_part(kind)
+            final = manifest.model_copy(update={
+                "groundtruth": SPEC_VERSION,
+                "encoding": self.encoding,
+                "parts": sorted(self.parts, key=lambda p: (KINDS.index(p.kind), p.path)),
+                "fingerprint": self.fingerprint.hexdigest(manifest),
+                "created": manifest.created or datetime.now(UTC).replace(microsecond=0),
+            })
+            # Defaults left out keep the manifest short; the version is always stated.
+            shown = {"groundtruth": SPEC_VERSION,
+                     **final.model_dump(mode="json", exclude_defaults=True, exclude_none=True)}
+            body = orjson.dumps(shown, option=orjson.OPT_INDENT_2) + b"\n"
+            with atomic_write(self._wfs, posixpath.join(self._root, MANIFEST)) as f:
+                f.write(body)
+            self._publish()
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        return final
+
+    def _publish(self) -> None:
+        if self._stage is None:
+            return
+        if self._zip:
+            fd, tmpzip = tempfile.mkstemp(suffix=".zip")
+            os.close(fd)
+            try:
+                with zipfile.ZipFile(tmpzip, "w", zipfile.ZIP_DEFLATED) as zf:
+                    for p in sorted(self._wfs.find(self._stage)):
+                        zf.write(p, posixpath.relpath(p, self._stage))
+                with open(tmpzip, "rb") as src, atomic_write(self.fs, self.path) as dst:
+                    shutil.copyfileobj(src, dst, 1 << 22)
+            finally:
+                os.unlink(tmpzip)
+                shutil.rmtree(self._stage, ignore_errors=True)
+            return
+        target = self.path.rstrip("/")
+        old = None
+        if self.fs.exists(target):
+            old = f"{target}.old-{uuid.uuid4().hex[:8]}"
+            self.fs.mv(target, old, recursive=True)
+        self.fs.mv(self._stage, target, recursive=True)
+        if old is not None:
+            self.fs.rm(old, recursive=True)
+
+    def abort(self) -> None:
+        """Drop everything written so far (nothing is published)."""
+        for kind in list(self._open):
+            state = self._open.pop(kind)
+            with contextlib.suppress(Exception):
+                if state["writer"] is not None:
+                    state["writer"].close()
+                state["raw"].close()
+        if self._stage is not None:
+            shutil.rmtree(self._stage, ignore_errors=True)
+        self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._closed:
+            self.abort()
