@@ -8,25 +8,23 @@ never fails) and reported. A leading BOM is dropped; CRLF line ends are accepted
 from __future__ import annotations
 
 import contextlib
-import posixpath
-import uuid
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-import fsspec
-
 from ..errors import ConversionError, DatasetNotFoundError
+from ..io._fs import atomic_write
+from ..io._fs import resolve as _resolve
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
 
-def resolve(path: str, fs: AbstractFileSystem | None) -> tuple[AbstractFileSystem, str]:
-    if fs is not None:
-        return fs, path
-    filesystem, resolved = fsspec.core.url_to_fs(path)
-    return filesystem, resolved
+def resolve(
+    path: str, fs: AbstractFileSystem | None, storage_options: dict[str, Any] | None = None
+) -> tuple[AbstractFileSystem, str]:
+    return _resolve(path, fs=fs, storage_options=storage_options)
 
 
 @dataclass
@@ -79,22 +77,10 @@ def atomic_text(
 ) -> Iterator[IO[str]]:
     """A text stream whose file appears at `path` only once it is complete."""
     filesystem, resolved = resolve(path, fs)
-    protocol = filesystem.protocol if isinstance(filesystem.protocol, str) else filesystem.protocol[0]
-    kwargs: dict[str, Any] = {"encoding": encoding, "newline": ""}
-    if protocol not in ("file", "local"):
-        with filesystem.open(resolved, "w", **kwargs) as out:
-            yield out
-        return
-    parent = posixpath.dirname(resolved)
-    if parent:
-        filesystem.makedirs(parent, exist_ok=True)
-    head, tail = posixpath.split(resolved)
-    tmp = posixpath.join(head, f".{tail}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        with filesystem.open(tmp, "w", **kwargs) as out:
-            yield out
-        filesystem.mv(tmp, resolved)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            filesystem.rm(tmp)
-        raise
+    with atomic_write(filesystem, resolved, "wb") as raw:
+        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        try:
+            yield text
+            text.flush()
+        finally:
+            text.detach()
