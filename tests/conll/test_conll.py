@@ -251,7 +251,11 @@ def test_token_with_space_on_write(tmp_path, conv):
         ("conll.token.whitespace", "a", "$.tokens[0]")
     ]
     assert out.read_text(encoding="utf-8").splitlines()[0] == "New\u00a0York B-LOC"
-    report = conv.write(ds, str(out), sep="tab")
+    from groundtruth.errors import DatasetExistsError
+
+    with pytest.raises(DatasetExistsError):
+        conv.write(ds, str(out), sep="tab")
+    report = conv.write(ds, str(out), sep="tab", overwrite=True)
     assert report.issues == []
     assert out.read_text(encoding="utf-8").splitlines()[0] == "New York\tB-LOC"
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from ..errors import ConversionError, DatasetNotFoundError
+from ..errors import ConversionError, DatasetExistsError, DatasetNotFoundError
 from ..io._fs import atomic_write
 from ..io._fs import resolve as _resolve
 
@@ -84,3 +84,12 @@ def atomic_text(
             text.flush()
         finally:
             text.detach()
+
+
+def refuse_existing(path: str, fs: AbstractFileSystem | None, overwrite: bool) -> None:
+    """A write never replaces a file unless asked to (`--overwrite`, `overwrite=True`)."""
+    filesystem, resolved = resolve(path, fs)
+    if not overwrite and filesystem.exists(resolved):
+        raise DatasetExistsError(
+            f"{path} already exists", hint="pass --overwrite (overwrite=True) to replace it"
+        )

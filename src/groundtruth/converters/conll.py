@@ -38,7 +38,7 @@ from ._tagging import (
     encode_multi,
     parse_scheme,
 )
-from ._textio import LineStats, atomic_text, iter_lines
+from ._textio import LineStats, atomic_text, iter_lines, refuse_existing
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -572,6 +572,7 @@ class ConllConverter:
         self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None, **options: Any
     ) -> ConversionReport:
         options.pop("storage_options", None)
+        refuse_existing(path, fs, bool(options.pop("overwrite", False)))
         unknown = sorted(set(options) - _WRITE_OPTIONS)
         if unknown:
             raise TypeError(f"unknown option(s) for conll: {', '.join(unknown)}")

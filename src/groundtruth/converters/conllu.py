@@ -39,7 +39,7 @@ from ..models import (
 from ._base import ConversionReport
 from ._build import builder
 from ._conllu import Sentence, kind_of, parse_sentences, serialize
-from ._textio import LineStats, atomic_text, iter_lines
+from ._textio import LineStats, atomic_text, iter_lines, refuse_existing
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -353,6 +353,7 @@ class ConlluConverter:
         self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None, **options: Any
     ) -> ConversionReport:
         options.pop("storage_options", None)
+        refuse_existing(path, fs, bool(options.pop("overwrite", False)))
         if options:
             raise TypeError(f"unknown option(s) for conllu: {', '.join(options)}")
         report = ConversionReport(format=self.name, outputs=[path])
