@@ -136,7 +136,7 @@ def parse_sentences(
                 cols = [*cols[:9], "\t".join(cols[9:])]
             else:
                 cols = cols + ["_"] * (10 - len(cols))
-        if kind_of(cols[0]) == "bad":
+        if not cols[0].isdigit() and kind_of(cols[0]) == "bad":
             issues.append(
                 issue(
                     CONLLU_ID,

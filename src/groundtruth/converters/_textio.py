@@ -42,33 +42,71 @@ def iter_lines(
     fs: AbstractFileSystem | None = None,
     encoding: str = "utf-8",
     stats: LineStats | None = None,
+    chunk_size: int = 1 << 20,
 ) -> Iterator[tuple[int, str]]:
-    """`(line number, line without its line end)`, 1-based, streaming."""
+    """`(line number, line without its line end)`, 1-based, streaming.
+
+    Reads about `chunk_size` bytes at a time and decodes each chunk in one call; only a chunk
+    that fails to decode is decoded line by line (bad lines as Latin-1, recorded in `stats`).
+    """
     filesystem, resolved = resolve(path, fs)
     if not filesystem.exists(resolved):
         raise DatasetNotFoundError(f"no such file: {path}")
     if filesystem.isdir(resolved):
         raise ConversionError(f"{path} is a folder, not a CoNLL file")
     st = stats if stats is not None else LineStats()
+    number = 0
+    rest = b""
+    first = True
     with filesystem.open(resolved, "rb") as f:
-        number = 0
-        raw = b""
-        for raw in f:
+        while True:
+            block = f.read(chunk_size)
+            if not block:
+                break
+            data = rest + block
+            if first:  # the BOM may span reads when chunks are tiny
+                if len(data) < 3 and b"\xef\xbb\xbf".startswith(data):
+                    rest = data
+                    continue
+                first = False
+                if data.startswith(b"\xef\xbb\xbf"):
+                    data = data[3:]
+                    st.bom = True
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            rest = data[cut:]
+            for line in _decode_lines(data[:cut - 1], number, encoding, st):
+                number += 1
+                yield number, line
+    if rest:
+        for line in _decode_lines(rest, number, encoding, st):
             number += 1
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-                st.bom = True
-            raw_line = raw[:-1] if raw.endswith(b"\n") else raw
-            if raw_line.endswith(b"\r"):
-                raw_line = raw_line[:-1]
-                st.crlf_lines.append(number)
+            yield number, line
+        st.final_newline = False
+    else:
+        st.final_newline = True
+
+
+def _decode_lines(data: bytes, before: int, encoding: str, st: LineStats) -> list[str]:
+    """The lines of `data` (which holds whole lines, without the last line end)."""
+    try:
+        lines = data.decode(encoding).split("\n")
+    except UnicodeDecodeError:
+        lines = []
+        for k, raw in enumerate(data.split(b"\n"), start=before + 1):
             try:
-                text = raw_line.decode(encoding)
+                lines.append(raw.decode(encoding))
             except UnicodeDecodeError:
-                text = raw_line.decode("latin-1")
-                st.bad_lines.append(number)
-            yield number, text
-        st.final_newline = number == 0 or raw.endswith(b"\n")
+                lines.append(raw.decode("latin-1"))
+                st.bad_lines.append(k)
+    if b"\r" in data:
+        for k, line in enumerate(lines):
+            if line.endswith("\r"):
+                lines[k] = line[:-1]
+                st.crlf_lines.append(before + k + 1)
+    return lines
 
 
 @contextlib.contextmanager

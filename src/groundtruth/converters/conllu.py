@@ -17,6 +17,7 @@ dependent), for tools that work on annotation graphs; the writer always reads th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
@@ -67,6 +68,18 @@ NO_TEXT = define("conllu.item.no-text", "warning", "An item without text was not
 ATTRS = ("lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
 _SPACES_AFTER = re.compile(r"(?:^|\|)SpacesAfter=([^|]*)")
 _ESCAPES = {"\\s": " ", "\\t": "\t", "\\n": "\n", "\\p": "|", "\\\\": "\\"}
+
+
+@functools.lru_cache(maxsize=512)
+def _id_strings(n: int) -> list[str]:
+    """`["1", ..., "n"]`: the word IDs of a well-formed n-word sentence."""
+    return [str(i) for i in range(1, n + 1)]
+
+
+@functools.lru_cache(maxsize=512)
+def _head_strings(n: int) -> frozenset[str]:
+    """The HEAD values valid in an n-word sentence: `_`, `0` and the word IDs."""
+    return frozenset(["_", "0", *_id_strings(n)])
 
 
 def _unescape(value: str) -> str:
@@ -140,22 +153,25 @@ class _Reader:
         n_words = len(words)
         tokens: list[Token] = []
         ids_regular = True
+        ids = _id_strings(n_words)
+        heads = _head_strings(n_words)
+        make = _TOKEN
+        names = ATTRS
         for w, cols in enumerate(words):
-            start, end = spans[owner[w]] if owner[w] >= 0 else (0, 0)
+            start, end = spans[owner[w]]
             form = cols[1]
-            attrs = {name: v for name, v in zip(ATTRS, cols[2:], strict=True) if v != "_"}
             tokens.append(
-                _TOKEN(
+                make(
                     start=start,
                     end=end,
                     form=None if text[start:end] == form else form,
-                    attributes=attrs,
+                    attributes={n: v for n, v in zip(names, cols[2:], strict=True) if v != "_"},
                 )
             )
-            if cols[0] != str(w + 1):
+            if cols[0] != ids[w]:
                 ids_regular = False
             head = cols[6]
-            if head != "_" and not (head.isdigit() and int(head) <= n_words):
+            if head not in heads:
                 row = next(i for i, r in enumerate(rows) if r is cols)
                 self.issues.append(
                     issue(
