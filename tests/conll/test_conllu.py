@@ -180,3 +180,26 @@ def test_write_from_plain_text_items(tmp_path, conv):
     assert [t["form"] for t in parsed[0]] == ["Hello,", "world!"]
     back = conv.read(str(out))
     assert back.items[0].text == "Hello, world!"
+
+
+def test_duplicate_sent_id(tmp_path, conv):
+    src = tmp_path / "d.conllu"
+    sent = "# sent_id = x\n# text = A\n1\tA\t_\t_\t_\t_\t0\troot\t_\t_\n\n"
+    src.write_text(sent + sent, encoding="utf-8")
+    ds = conv.read(str(src))
+    assert [it.id for it in ds.items] == ["x", "2"]
+    assert [(i.code, i.location.line) for i in ds.issues] == [("conllu.sent-id.duplicate", 5)]
+    out = tmp_path / "o.conllu"
+    conv.write(ds, str(out))
+    assert out.read_bytes() == src.read_bytes()
+
+
+def test_spaces_after_without_text(tmp_path, conv):
+    src = tmp_path / "s.conllu"
+    src.write_text(
+        "1\tA\t_\t_\t_\t_\t0\troot\t_\tSpacesAfter=\\s\\s\n2\tB\t_\t_\t_\t_\t1\tdep\t_\t_\n\n",
+        encoding="utf-8",
+    )
+    ds = conv.read(str(src))
+    assert ds.items[0].text == "A  B"
+    assert [(t.start, t.end) for t in ds.items[0].tokens] == [(0, 1), (3, 4)]
