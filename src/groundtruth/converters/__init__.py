@@ -38,6 +38,7 @@ _BUILTINS: dict[str, str] = {
     "jsonl": "groundtruth.converters.jsonl:JsonlConverter",
     "prodigy": "groundtruth.converters.prodigy:ProdigyConverter",
     "doccano": "groundtruth.converters.doccano:DoccanoConverter",
+    "labelstudio": "groundtruth.converters.labelstudio:LabelStudioConverter",
 }
 
 _registry: dict[str, Converter] = {}

@@ -134,7 +134,7 @@ def parse_time(value: Any) -> datetime | None:
             return None
     if isinstance(value, str):
         try:
-            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            dt = datetime.fromisoformat(value)
         except ValueError:
             return None
         return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
