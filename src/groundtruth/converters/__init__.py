@@ -39,6 +39,7 @@ _BUILTINS: dict[str, str] = {
     "prodigy": "groundtruth.converters.prodigy:ProdigyConverter",
     "doccano": "groundtruth.converters.doccano:DoccanoConverter",
     "labelstudio": "groundtruth.converters.labelstudio:LabelStudioConverter",
+    "preference": "groundtruth.converters.preference:PreferenceConverter",
 }
 
 _registry: dict[str, Converter] = {}

@@ -8,6 +8,7 @@ annotators into predictions). Pixels become percents of the item's width and hei
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..issues import issue
@@ -59,7 +60,7 @@ def write_export(dataset: Dataset, path: str, *, fs: AbstractFileSystem | None =
     return report
 
 
-def _task(item: Item, anns: list[AnnotationBase], kinds: dict[str, str],
+def _task(item: Item, anns: list[AnnotationBase], kinds: Mapping[str, str],
           report: ConversionReport) -> dict[str, Any]:
     ext = item.extensions.get("labelstudio", {})
     key = ext.get("data_key") or ("image" if item.kind == "image" else "text")

@@ -279,8 +279,8 @@ class DoccanoConverter:
             rec[key] = [a.text for a in answers]
         else:
             rec[key] = []
-        for k, v in item.metadata.items():
-            rec.setdefault(k, v)
+        for name, v in item.metadata.items():
+            rec.setdefault(name, v)
         return rec
 
 

@@ -48,7 +48,6 @@ from ._jsonio import (
     first_byte,
     iter_json_records,
     parse_time,
-    write_json_array,
 )
 from ._offsets import OffsetMap, OffsetUnit, check_span
 
@@ -366,7 +365,7 @@ class LabelStudioConverter:
                     DANGLING, f"relation {res.get('from_id')!r} -> {res.get('to_id')!r} names "
                     "a missing region", hint="relations link region ids of one annotation",
                     **where.at(rpath)))
-                return None
+                return []
             labels = res.get("labels") or []
             label = labels[0] if labels and isinstance(labels[0], str) else None
             direction = res.get("direction", "right")
@@ -520,9 +519,9 @@ class LabelStudioConverter:
         if geom == "polygon":
             pts = value["points"]
             flat: list[float] = []
-            for k, (px_, py_) in enumerate(pts):
-                self._percent(float(px_), "x", where, f"{vpath}.points[{k}]", ctx)
-                self._percent(float(py_), "y", where, f"{vpath}.points[{k}]", ctx)
+            for j, (px_, py_) in enumerate(pts):
+                self._percent(float(px_), "x", where, f"{vpath}.points[{j}]", ctx)
+                self._percent(float(py_), "y", where, f"{vpath}.points[{j}]", ctx)
                 flat += [float(px_) / 100 * ow, float(py_) / 100 * oh]
             if len(flat) < 6:
                 raise ValueError(f"a polygon needs 3 points, got {len(flat) // 2}")
@@ -577,7 +576,7 @@ class LabelStudioConverter:
             other = "right" if selected == "left" else "left"
             names = str(res.get("to_name", "")).split(",")
             if not item.candidates:
-                for cid, key in zip(("left", "right"), names + ["", ""], strict=False):
+                for cid, key in zip(("left", "right"), [*names, "", ""], strict=False):
                     content = data.get(key.strip())
                     item.candidates.append(Candidate(
                         id=cid, text=content if isinstance(content, str) else None))
@@ -585,7 +584,7 @@ class LabelStudioConverter:
             return Ranking(id=ann_id, ranking=[[selected], [other]], **b)
         buckets = value["ranker"]
         if not isinstance(buckets, dict):
-            raise ValueError("ranker value must map buckets to id lists")
+            raise TypeError("ranker value must map buckets to id lists")
         if not item.candidates:
             listed = data.get(str(res.get("to_name")))
             for entry in listed if isinstance(listed, list) else []:

@@ -252,8 +252,8 @@ class ProdigyConverter:
                 # Not from Prodigy: one task per annotator.
                 if ann.annotator not in extra:
                     extra[ann.annotator] = len(tasks)
-                    fields: dict[str, Any] = {"answer": STATUS_ANSWER.get(ann.status or "",
-                                                                          "accept")}
+                    answer = STATUS_ANSWER.get(ann.status, "accept") if ann.status else "accept"
+                    fields: dict[str, Any] = {"answer": answer}
                     if ann.annotator:
                         fields["_annotator_id"] = ann.annotator
                     tasks.append({"fields": fields, "has_spans": isinstance(ann, Span)})
@@ -284,7 +284,7 @@ class ProdigyConverter:
                 if c.status in STATUS_ANSWER:
                     line["answer"] = STATUS_ANSWER[c.status]
             if spans and spans[0].status in STATUS_ANSWER:
-                line["answer"] = STATUS_ANSWER[spans[0].status]  # type: ignore[index]
+                line["answer"] = STATUS_ANSWER[spans[0].status]
             yield line
 
     def _tokens_out(self, item: Item, ext: dict[str, Any]) -> list[dict[str, Any]]:
