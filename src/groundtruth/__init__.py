@@ -22,6 +22,7 @@ from .errors import (
     UnknownFormatError,
     UnsupportedVersionError,
 )
+from .export import export
 from .issues import Issue, Location
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 
@@ -47,6 +48,7 @@ __all__ = [
     "__version__",
     "available_formats",
     "convert",
+    "export",
     "iter_records",
     "load",
     "read_manifest",

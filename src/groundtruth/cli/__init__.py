@@ -24,10 +24,11 @@ def cli() -> None:
 
 def _register() -> None:
     from ._convert import convert_cmd, formats_cmd
+    from ._export import export_cmd
     from ._info import info_cmd
     from ._schema import schema_cmd
 
-    for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd):
+    for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd, export_cmd):
         cli.add_command(cmd)
 
 
