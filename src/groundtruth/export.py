@@ -139,11 +139,15 @@ class _Exporter:
         self.report = report
         self.resolve = resolve
         self.by_item = ds.annotations_by_item()
-        kinds = {a.id: a.kind for a in ds.manifest.annotators}
-        self.usable = lambda a: a.status in USABLE_STATUS and (
-            include_models or kinds.get(a.annotator or "") != "model")
+        self.kinds = {a.id: a.kind for a in ds.manifest.annotators}
+        self.include_models = include_models
         self.label_set = label_set
         self.multi = False
+
+    def usable(self, ann: AnnotationBase) -> bool:
+        """Counts as an answer: a usable status, and not a prediction unless asked."""
+        return ann.status in USABLE_STATUS and (
+            self.include_models or self.kinds.get(ann.annotator or "") != "model")
 
     def _anns(self, item: Item, cls: type[AnnotationBase]) -> list[Any]:
         return [a for a in self.by_item.get(item.id, []) if isinstance(a, cls)

@@ -9,6 +9,7 @@ BOMs and encoding errors are reported the same way everywhere.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from ..errors import ConversionError, DatasetExistsError
 from ..io._fs import atomic_write, resolve
 from ..io._jsonl import read_objects
 from ..issues import Issue, define, issue
-from ..models import Annotator, Label, LabelSet, Manifest, Taxonomy
+from ..models import Annotator, Item, Label, LabelSet, Manifest, Taxonomy
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -252,3 +253,26 @@ def ext_of(path: str) -> str:
         if base.endswith(e):
             return e
     return ""
+
+
+_CHUNKS = re.compile(r"(\d+)")
+
+
+def natural_order(record_id: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders ids by their digit runs as numbers: `a-2` < `a-10` < `a-e2`."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part)
+                 for part in _CHUNKS.split(record_id) if part)
+
+
+def source_order(items: Iterable[Item], namespace: str) -> list[Item]:
+    """Items in the order of the file they were read from (`extensions[ns]["order"]`), the
+    others after them in their current order: a round trip keeps the record order even after
+    the dataset was stored natively (which sorts by id)."""
+    listed = list(items)
+    big = len(listed)
+
+    def key(pair: tuple[int, Item]) -> tuple[int, int]:
+        order = pair[1].extensions.get(namespace, {}).get("order")
+        return (order if isinstance(order, int) else big + pair[0], pair[0])
+
+    return [it for _, it in sorted(enumerate(listed), key=key)]

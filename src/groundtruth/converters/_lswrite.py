@@ -28,7 +28,7 @@ from ..models import (
 )
 from . import _lsbrush
 from ._base import ConversionReport
-from ._jsonio import iso, write_json_array
+from ._jsonio import iso, natural_order, source_order, write_json_array
 from .labelstudio import NO_SIZE_WRITE, NOT_WRITTEN, rotate_to_corner
 
 if TYPE_CHECKING:
@@ -39,6 +39,14 @@ if TYPE_CHECKING:
 _TYPE = {"bbox": "rectanglelabels", "polygon": "polygonlabels", "keypoints": "keypointlabels",
          "mask": "brushlabels", "span": "labels"}
 _PAYLOAD = {"choices": "choices", "textarea": "text", "rating": "rating", "taxonomy": "taxonomy"}
+
+
+def _order(ann: AnnotationBase) -> tuple[int, int, tuple[tuple[int, int | str], ...]]:
+    """Where the result stood in the export: LS annotation, then result index."""
+    ext = ann.extensions.get("labelstudio", {})
+    a, r = ext.get("ann"), ext.get("r")
+    return (a if isinstance(a, int) else 1 << 30, r if isinstance(r, int) else 1 << 30,
+            natural_order(ann.id))
 
 
 def _num_id(value: str) -> Any:
@@ -54,7 +62,8 @@ def write_export(dataset: Dataset, path: str, *, fs: AbstractFileSystem | None =
     report = ConversionReport(format="labelstudio", outputs=[path])
     by_item = dataset.annotations_by_item()
     kinds = {a.id: a.kind for a in dataset.manifest.annotators}
-    tasks = [_task(item, by_item.get(item.id, []), kinds, report) for item in dataset.items]
+    tasks = [_task(item, sorted(by_item.get(item.id, []), key=_order), kinds, report)
+             for item in source_order(dataset.items, "labelstudio")]
     write_json_array(path, tasks, fs=fs, overwrite=overwrite)
     report.details = {"tasks": len(tasks)}
     return report

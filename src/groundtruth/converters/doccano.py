@@ -36,6 +36,8 @@ from ._jsonio import (
     first_byte,
     head_objects,
     iter_json_records,
+    natural_order,
+    source_order,
     write_jsonl,
 )
 from ._offsets import OffsetMap, OffsetUnit, check_span
@@ -104,14 +106,14 @@ class DoccanoConverter:
                                     **w.at(f".{text_field}")))
                 continue
             used = {"id", text_field, "label", "labels", "entities", "relations", "cats"}
-            ext: dict[str, Any] = {}
+            ext: dict[str, Any] = {"order": len(items)}
             if raw_id in (None, ""):
                 ext["generated_id"] = True
             if "labels" in rec and "label" not in rec:
                 ext["label_key"] = "labels"
             items.append(Item(id=item_id, kind="text", text=text,
                               metadata={k: v for k, v in rec.items() if k not in used},
-                              extensions={"doccano": ext} if ext else {}))
+                              extensions={"doccano": ext}))
             anns.extend(self._annotations(rec, item_id, text, w, col, issues, annotator,
                                           offsets, task))
         manifest = col.manifest(display_name(path))
@@ -215,12 +217,13 @@ class DoccanoConverter:
         by_item = dataset.annotations_by_item()
 
         def records() -> Iterator[dict[str, Any]]:
-            for item in dataset.items:
+            for item in source_order(dataset.items, "doccano"):
                 if item.text is None:
                     report.issues.append(issue(NOT_WRITTEN, f"item {item.id} has no text",
                                                record_id=item.id))
                     continue
-                yield self._record(item, by_item.get(item.id, []), report)
+                anns = sorted(by_item.get(item.id, []), key=lambda a: natural_order(a.id))
+                yield self._record(item, anns, report)
 
         n = write_jsonl(path, records(), fs=fs, overwrite=overwrite)
         report.details = {"records": n}

@@ -27,6 +27,7 @@ from ._jsonio import (
     first_byte,
     head_objects,
     iter_json_records,
+    source_order,
     write_jsonl,
 )
 
@@ -144,7 +145,8 @@ class JsonlConverter:
             id=item_id, kind="text", text=text,
             split=split if isinstance(split, str) else None,
             metadata={k: v for k, v in rec.items() if k not in used},
-            extensions={"jsonl": {"generated_id": True}} if raw_id in (None, "") else {},
+            extensions={"jsonl": {"order": len(seen) - 1, **(
+                {"generated_id": True} if raw_id in (None, "") else {})}},
         )
 
     def _annotations(self, rec: dict[str, Any], item_id: str, where: Where, o: dict[str, Any],
@@ -179,7 +181,7 @@ class JsonlConverter:
         multi = {s.name for s in dataset.manifest.taxonomy.label_sets if s.multi_label}
 
         def records() -> Iterator[dict[str, Any]]:
-            for item in dataset.items:
+            for item in source_order(dataset.items, "jsonl"):
                 generated = item.extensions.get("jsonl", {}).get("generated_id", False)
                 rec: dict[str, Any] = {} if generated else {o["id_field"]: item.id}
                 if item.text is None:

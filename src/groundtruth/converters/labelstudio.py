@@ -226,7 +226,7 @@ class LabelStudioConverter:
         ext: dict[str, Any] = {
             "task": {k: v for k, v in task.items()
                      if k not in ("id", "data", "annotations", "predictions")},
-            "data_key": key, "annotations": [],
+            "data_key": key, "annotations": [], "order": where.index,
         }
         if "id" not in task:
             ext["no_id"] = True
@@ -376,7 +376,8 @@ class LabelStudioConverter:
             return [Relation(id=f"{ann_id}-rel-{src.id}-{dst.id}", source=src.id,
                              target=dst.id, directed=direction != "bi", label=label,
                              label_set="relations",
-                             extensions={"labelstudio": {"ann": aindex, "result": rest}},
+                             extensions={"labelstudio": {"ann": aindex, "r": _r_index(rpath),
+                                                         "result": rest}},
                              **base)]
         region = regions.get(str(res.get("id")))
         value = res.get("value") if isinstance(res.get("value"), dict) else {}
@@ -399,7 +400,7 @@ class LabelStudioConverter:
                     ctx: _Ctx) -> list[AnnotationBase]:
         rtype = res.get("type")
         from_name = str(res.get("from_name", rtype))
-        ext = {"labelstudio": {"ann": aindex,
+        ext = {"labelstudio": {"ann": aindex, "r": _r_index(rpath),
                                "result": {k: v for k, v in res.items() if k != "value"},
                                "value": {k: v for k, v in value.items()
                                          if k not in ("choices", "text", "rating",
@@ -479,7 +480,7 @@ class LabelStudioConverter:
             return None
         ctx.col.label(from_name, label, ann.type)  # type: ignore[attr-defined]
         ann.extensions["labelstudio"] = {
-            "ann": aindex, "result": rest,
+            "ann": aindex, "r": _r_index(rpath), "result": rest,
             "value": {k: v for k, v in value.items() if k not in mapped}, **ann.extensions.get(
                 "labelstudio", {})}
         return ann
@@ -630,3 +631,8 @@ def _first_size(task: dict[str, Any]) -> tuple[int, int] | None:
             if isinstance(w, int | float) and isinstance(h, int | float) and w > 0 and h > 0:
                 return int(w), int(h)
     return None
+
+
+def _r_index(rpath: str) -> int:
+    """The result's index from its JSON path (`.annotations[0].result[7]` -> 7)."""
+    return int(rpath.rsplit("[", 1)[1].rstrip("]"))

@@ -35,6 +35,8 @@ from ._jsonio import (
     first_byte,
     head_objects,
     iter_json_records,
+    natural_order,
+    source_order,
     write_jsonl,
 )
 
@@ -144,6 +146,7 @@ class PreferenceConverter:
             item, ranking = got
             if raw_id in (None, ""):
                 item.extensions["preference"]["generated_id"] = True
+            item.extensions["preference"]["order"] = len(items)
             items.append(item)
             if ranking is not None:
                 ranking.annotator = annotator
@@ -268,8 +271,9 @@ class PreferenceConverter:
         by_item = dataset.annotations_by_item()
 
         def records() -> Iterator[dict[str, Any]]:
-            for item in dataset.items:
-                rec = self._out(item, by_item.get(item.id, []), report)
+            for item in source_order(dataset.items, "preference"):
+                anns = sorted(by_item.get(item.id, []), key=lambda a: natural_order(a.id))
+                rec = self._out(item, anns, report)
                 if rec is not None:
                     yield rec
 

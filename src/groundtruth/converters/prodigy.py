@@ -29,7 +29,9 @@ from ._jsonio import (
     first_byte,
     head_objects,
     iter_json_records,
+    natural_order,
     parse_time,
+    source_order,
     write_jsonl,
 )
 from ._offsets import OffsetMap, OffsetUnit, check_span
@@ -98,7 +100,7 @@ class ProdigyConverter:
                 continue
             item = items.get(item_id)
             if item is None:
-                item = self._item(item_id, text, rec, w, issues)
+                item = self._item(item_id, text, rec, w, issues, len(items))
                 items[item_id] = item
             anns.extend(self._task(item, rec, w, col, issues, offsets, label_set))
         manifest = col.manifest(display_name(path))
@@ -106,9 +108,9 @@ class ProdigyConverter:
                        source_format=self.name)
 
     def _item(self, item_id: str, text: str, rec: dict[str, Any], where: Where,
-              issues: list[Issue]) -> Item:
+              issues: list[Issue], order: int) -> Item:
         ext: dict[str, Any] = {"input": {k: rec[k] for k in ("meta", "_input_hash") if k in rec},
-                               "tasks": []}
+                               "tasks": [], "order": order}
         tokens: list[Token] = []
         raw = rec.get("tokens")
         if isinstance(raw, list) and raw:
@@ -224,12 +226,13 @@ class ProdigyConverter:
         by_item = dataset.annotations_by_item()
 
         def lines() -> Iterator[dict[str, Any]]:
-            for item in dataset.items:
+            for item in source_order(dataset.items, "prodigy"):
                 if item.text is None:
                     report.issues.append(issue(NOT_WRITTEN, f"item {item.id} has no text",
                                                record_id=item.id))
                     continue
-                yield from self._lines(item, by_item.get(item.id, []), report)
+                anns = sorted(by_item.get(item.id, []), key=lambda a: natural_order(a.id))
+                yield from self._lines(item, anns, report)
 
         n = write_jsonl(path, lines(), fs=fs, overwrite=overwrite)
         report.details = {"lines": n}
