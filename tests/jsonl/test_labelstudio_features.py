@@ -191,7 +191,7 @@ def test_text_spans_utf16_offsets_converted(tmp_path):
     ]}]}
     ds = gt.load(str(export(tmp_path, [task])))
     spans = [a for a in ds.annotations if isinstance(a, Span)]
-    assert [(a.start, a.end, a.text) for a in spans][0] == (s, s + 3, "Bob")
+    assert (spans[0].start, spans[0].end, spans[0].text) == (s, s + 3, "Bob")
     codes = [(i.code, i.location.path) for i in ds.issues]
     assert codes == [
         ("span.offsets-utf16-converted", "$[0].annotations[0].result[0].value"),
