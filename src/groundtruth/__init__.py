@@ -23,6 +23,7 @@ from .errors import (
     UnsupportedVersionError,
 )
 from .export import export
+from .io import iter_batches, read_table
 from .issues import Issue, Location
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 
@@ -49,8 +50,10 @@ __all__ = [
     "available_formats",
     "convert",
     "export",
+    "iter_batches",
     "iter_records",
     "load",
     "read_manifest",
+    "read_table",
     "save",
 ]
