@@ -74,7 +74,7 @@ UNSUPPORTED = define(
     "A result type groundtruth does not map; kept verbatim in extensions")
 DANGLING = define(
     "labelstudio.relation.dangling", "error",
-    "A relation or per-region result names a region id the annotation does not have")
+    "A relation names a region id the annotation does not have; it was skipped")
 NOT_WRITTEN = define(
     "labelstudio.write.annotation-dropped", "warning",
     "An annotation Label Studio's export cannot hold was left out")
