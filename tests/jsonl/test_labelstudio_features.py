@@ -128,9 +128,9 @@ def test_brush_mask_decoded_to_coco_rle(tmp_path):
     (m,) = ds.annotations
     assert isinstance(m, Mask)
     assert m.label == "road"
-    assert m.rle.size == (H, W)
+    assert m.rle.size == [H, W]
     assert np.array_equal(_lsbrush.coco_decode(m.rle.counts, H, W), mask)
-    assert m.bbox == (100.0, 20.0, 80.0, 40.0)
+    assert m.bbox == [100.0, 20.0, 80.0, 40.0]
     assert [i.code for i in ds.issues] == [BAD_BRUSH]
     assert ds.issues[0].location.path == "$[0].annotations[0].result[1].value.rle"
 

@@ -94,7 +94,7 @@ def test_coco_counts_match_pycocotools():
     ours = coco_mask.frPyObjects({"size": [19, 27], "counts": counts}, 19, 27)
     assert ours["counts"] == ref["counts"]
     assert np.array_equal(coco_decode(counts, 19, 27), mask)
-    assert mask_bbox(mask) == tuple(float(v) for v in coco_mask.toBbox(ref))
+    assert mask_bbox(mask) == [float(v) for v in coco_mask.toBbox(ref)]
 
 
 @pytest.mark.parametrize("bad", [[1, 2, 3], [], [0, 0, 0, 99, 255, 255, 255, 255, 255], [300]])

@@ -174,11 +174,11 @@ def coco_decode(counts: Sequence[int], height: int, width: int) -> npt.NDArray[n
     return out
 
 
-def mask_bbox(mask: npt.NDArray[np.bool_]) -> tuple[float, float, float, float] | None:
+def mask_bbox(mask: npt.NDArray[np.bool_]) -> list[float] | None:
     """`[x, y, w, h]` in pixels of the mask's foreground, None for an empty mask."""
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     if not rows.size:
         return None
-    return (float(cols[0]), float(rows[0]), float(cols[-1] - cols[0] + 1),
-            float(rows[-1] - rows[0] + 1))
+    return [float(cols[0]), float(rows[0]), float(cols[-1] - cols[0] + 1),
+            float(rows[-1] - rows[0] + 1)]

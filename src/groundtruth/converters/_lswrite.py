@@ -115,7 +115,8 @@ def _task(item: Item, anns: list[AnnotationBase], kinds: Mapping[str, str],
                 a["completed_by"] = entry["completed_by"]
             a["result"] = results.get(i, []) + list(entry.get("unsupported", []))
             out.append(a)
-        task[group_name] = out
+        if out or group_name in ext.get("groups", ("annotations", "predictions")):
+            task[group_name] = out
     task.update(ext.get("task", {}))
     return task
 

@@ -146,7 +146,8 @@ class JsonlConverter:
             split=split if isinstance(split, str) else None,
             metadata={k: v for k, v in rec.items() if k not in used},
             extensions={"jsonl": {"order": len(seen) - 1, **(
-                {"generated_id": True} if raw_id in (None, "") else {})}},
+                {"generated_id": True} if raw_id in (None, "") else {}), **(
+                {"label_list": True} if isinstance(rec.get(o["label_field"]), list) else {})}},
         )
 
     def _annotations(self, rec: dict[str, Any], item_id: str, where: Where, o: dict[str, Any],
@@ -202,7 +203,10 @@ class JsonlConverter:
                             NOT_WRITTEN, f"{ann.type} annotation {ann.id} has no place in "  # type: ignore[attr-defined]
                             "generic JSONL", record_id=ann.id))
                 if labels:
-                    as_list = len(labels) > 1 or o["label_set"] in multi
+                    as_list = len(labels) > 1 or bool(
+                        item.extensions.get("jsonl", {}).get("label_list",
+                                                            o["label_set"] in multi
+                                                            and "jsonl" not in item.extensions))
                     rec[o["label_field"]] = labels if as_list else labels[0]
                 if answers:
                     rec[o["answer_field"]] = answers if len(answers) > 1 else answers[0]

@@ -227,6 +227,7 @@ class LabelStudioConverter:
             "task": {k: v for k, v in task.items()
                      if k not in ("id", "data", "annotations", "predictions")},
             "data_key": key, "annotations": [], "order": where.index,
+            "groups": [g for g in ("annotations", "predictions") if g in task],
         }
         if "id" not in task:
             ext["no_id"] = True
@@ -516,7 +517,7 @@ class LabelStudioConverter:
             if rot:
                 px, py = rotate_to_center(px, py, pw, ph, rot)
             mapped.update({"x", "y", "width", "height", "rotation"})
-            return BBox(id=ann_id, bbox=(px, py, pw, ph), rotation=rot or None, **b)
+            return BBox(id=ann_id, bbox=[px, py, pw, ph], rotation=rot or None, **b)
         if geom == "polygon":
             pts = value["points"]
             flat: list[float] = []
@@ -547,7 +548,7 @@ class LabelStudioConverter:
             ctx.issues.append(issue(BAD_BRUSH, f"brush RLE: {exc}", **where.at(vpath + ".rle")))
             return None
         mapped.update({"rle", "format"})
-        return Mask(id=ann_id, rle=Rle(size=(int(oh), int(ow)),
+        return Mask(id=ann_id, rle=Rle(size=[int(oh), int(ow)],
                                        counts=_lsbrush.coco_counts(mask)),
                     bbox=_lsbrush.mask_bbox(mask), **b)
 
