@@ -23,6 +23,7 @@ from .errors import (
     UnknownFormatError,
     UnsupportedVersionError,
 )
+from .export import export
 from .io import iter_batches, read_table
 from .issues import Issue, Location
 from .quality import agreement, consensus
@@ -54,6 +55,7 @@ __all__ = [
     "consensus",
     "convert",
     "diff",
+    "export",
     "iter_batches",
     "iter_records",
     "load",

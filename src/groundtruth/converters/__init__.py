@@ -37,6 +37,11 @@ _BUILTINS: dict[str, str] = {
     "groundtruth": "groundtruth.converters.native:NativeConverter",
     "conll": "groundtruth.converters.conll:ConllConverter",
     "conllu": "groundtruth.converters.conllu:ConlluConverter",
+    "jsonl": "groundtruth.converters.jsonl:JsonlConverter",
+    "prodigy": "groundtruth.converters.prodigy:ProdigyConverter",
+    "doccano": "groundtruth.converters.doccano:DoccanoConverter",
+    "labelstudio": "groundtruth.converters.labelstudio:LabelStudioConverter",
+    "preference": "groundtruth.converters.preference:PreferenceConverter",
 }
 
 _registry: dict[str, Converter] = {}
