@@ -98,15 +98,18 @@ def _short(value: Any, limit: int = 60) -> str:
 
 def parse_record(
     data: Any, kind: str, *, file: str | None = None, line: int | None = None,
-    row: int | None = None,
+    row: int | None = None, prefix: tuple[str | int, ...] = (),
 ) -> Item | AnnotationBase | list[Issue]:
-    """Validate one record dict into its model, or return the issues that stop it."""
+    """Validate one record dict into its model, or return the issues that stop it.
+
+    `prefix` is the record's own path in a larger document (e.g. `("annotations", 3)`).
+    """
     if not isinstance(data, dict):
         return [
             issue(
                 NOT_OBJECT,
                 f"expected a JSON object, got {type(data).__name__}",
-                file=file, line=line, row=row, path="$",
+                file=file, line=line, row=row, path=json_path(prefix),
             )
         ]
     rid = data.get("id")
@@ -118,17 +121,19 @@ def parse_record(
     except ValidationError as exc:
         return issues_from_pydantic(
             exc, file=file, line=line, row=row, record_id=record_id,
-            tagged_union=kind == "annotations",
+            tagged_union=kind == "annotations", prefix=prefix,
         )
 
 
-def parse_manifest(data: Any, *, file: str | None = None) -> Manifest | list[Issue]:
+def parse_manifest(
+    data: Any, *, file: str | None = None, prefix: tuple[str | int, ...] = ()
+) -> Manifest | list[Issue]:
     if not isinstance(data, dict):
         return [
             issue(NOT_OBJECT, f"the manifest must be a JSON object, got {type(data).__name__}",
-                  file=file, path="$")
+                  file=file, path=json_path(prefix))
         ]
     try:
         return Manifest.model_validate(data)
     except ValidationError as exc:
-        return issues_from_pydantic(exc, file=file)
+        return issues_from_pydantic(exc, file=file, prefix=prefix)
