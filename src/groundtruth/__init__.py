@@ -24,6 +24,7 @@ from .errors import (
 )
 from .issues import Issue, Location
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
+from .validation import ValidationReport, validate
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,7 @@ __all__ = [
     "Location",
     "UnknownFormatError",
     "UnsupportedVersionError",
+    "ValidationReport",
     "__version__",
     "available_formats",
     "convert",
@@ -51,4 +53,5 @@ __all__ = [
     "load",
     "read_manifest",
     "save",
+    "validate",
 ]

@@ -26,8 +26,9 @@ def _register() -> None:
     from ._convert import convert_cmd, formats_cmd
     from ._info import info_cmd
     from ._schema import schema_cmd
+    from ._validate import validate_cmd
 
-    for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd):
+    for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd, validate_cmd):
         cli.add_command(cmd)
 
 

@@ -21,6 +21,7 @@ from fsspec import AbstractFileSystem
 from ..dataset import Dataset
 from ..errors import DataFormatError, GroundtruthError
 from ..io._fs import PathLike, read_head, resolve
+from ..io._jsonl import MAX_LINE_BYTES
 from ..io._native import (
     KINDS,
     PARQUET_COLUMNS,
@@ -46,6 +47,11 @@ READER_CRASHED = define(
     "source.reader-failed", "error", "A format reader failed unexpectedly on the file"
 )
 DOCUMENT_SYNTAX = define("source.syntax", "error", "A JSON document is not valid JSON")
+DOCUMENT_TOO_LARGE = define(
+    "source.too-large", "error", "A one-document dataset is larger than the reader accepts"
+)
+DOCUMENT_MAX_BYTES = MAX_LINE_BYTES
+"""A document is parsed whole, so it gets the cap of one JSONL line."""
 PART_RECORDS = define(
     "part.records-mismatch", "error", "A data part holds another number of records than listed"
 )
@@ -254,6 +260,13 @@ def read_document(url: PathLike, out: Collector, *, fs: AbstractFileSystem | Non
                   storage_options: dict[str, Any] | None) -> tuple[Any, bool]:
     """The parsed JSON of a document file, or (None, False) with a syntax issue."""
     filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
+    size = filesystem.size(path)
+    if size is not None and size > DOCUMENT_MAX_BYTES:
+        out.add(issue(DOCUMENT_TOO_LARGE, f"{size} bytes is more than a one-document dataset "
+                      f"may hold ({DOCUMENT_MAX_BYTES})", file=str(url),
+                      hint="store large datasets natively (`gt convert`): JSONL or Parquet "
+                           "parts stream in bounded memory"))
+        return None, False
     raw = filesystem.cat_file(path)
     try:
         return orjson.loads(raw), True
