@@ -49,6 +49,8 @@ _HINTS = {
     UNKNOWN_FIELD: "remove it, or move tool-specific data into `extensions` under a namespace",
     WRONG_TYPE: "store the value with the JSON type the spec gives for this field",
     UNKNOWN_TYPE: "use one of the annotation types of the spec (see spec/v1.0/spec.md)",
+    INVALID_VALUE: "the message names the rule; spec/v1.0/spec.md gives each field's rules",
+    NOT_OBJECT: "each record is a JSON object",
 }
 
 
@@ -65,9 +67,13 @@ def issues_from_pydantic(
         if tagged_union and loc and err["type"] not in ("union_tag_invalid", "union_tag_not_found"):
             loc = loc[1:] if loc[0] in _TAGS else loc
         code = _BY_PYDANTIC_TYPE.get(err["type"], INVALID_VALUE)
+        msg = err["msg"]
         if err["type"] == "union_tag_not_found":
             loc = (*loc, "type")
-        msg = err["msg"]
+        elif err["type"] == "union_tag_invalid":
+            loc = (*loc, "type")
+            tag = (err.get("ctx") or {}).get("tag")
+            msg = f"unknown annotation type {tag!r}"
         if code in (WRONG_TYPE, INVALID_VALUE):
             msg = f"{msg} (got {_short(err.get('input'))})"
         out.append(
@@ -109,7 +115,7 @@ def parse_record(
             issue(
                 NOT_OBJECT,
                 f"expected a JSON object, got {type(data).__name__}",
-                file=file, line=line, row=row, path=json_path(prefix),
+                file=file, line=line, row=row, path=json_path(prefix), hint=_HINTS[NOT_OBJECT],
             )
         ]
     rid = data.get("id")
