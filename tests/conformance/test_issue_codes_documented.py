@@ -20,7 +20,7 @@ def _import_everything() -> None:
 
 
 def _sections() -> set[str]:
-    return set(re.findall(r"^#### `([^`]+)`\s*$", SPEC_MD.read_text(encoding="utf-8"), re.M))
+    return set(re.findall(r"^#### `([^`]+)`\s*$", SPEC_MD.read_text(encoding="utf-8"), re.MULTILINE))
 
 
 def test_every_registered_code_has_a_spec_section():
@@ -38,5 +38,5 @@ def test_validation_codes_are_registered():
 
 def test_sections_are_not_empty():
     text = SPEC_MD.read_text(encoding="utf-8")
-    for m in re.finditer(r"^#### `([^`]+)`\s*\n(.*?)(?=^#{1,4} |\Z)", text, re.M | re.S):
+    for m in re.finditer(r"^#### `([^`]+)`\s*\n(.*?)(?=^#{1,4} |\Z)", text, re.MULTILINE | re.DOTALL):
         assert len(m.group(2).strip()) > 40, f"section {m.group(1)} says too little"

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from ..issues import define
 from ..models import Item
-from ._report import At, Collector
 from ._references import TaxonomyIndex
+from ._report import At, Collector
 
 LABEL_UNUSED = define("dataset.label-unused", "warning", "A label no annotation uses")
 ITEM_UNANNOTATED = define("dataset.item-unannotated", "warning", "An item with no annotation")

@@ -62,6 +62,10 @@ class Engine:
         self.spans: dict[str, list[tuple[str, int, int, str | bytes, At]]] = {}
         self.n_items = 0
         self.n_annotations = 0
+        # When a data file could not be read whole, ids from it are unknown: references to
+        # them are not reported, or one unreadable file would bury the report in noise.
+        self.items_complete = True
+        self.annotations_complete = True
         self._warned_no_taxonomy = False
 
     # -- records that failed the structure layer: keep their ids, so nothing cascades -------
@@ -111,8 +115,9 @@ class Engine:
             self.ann_item[rid] = ann.item_id
         facts: ItemFacts | None = None
         if ann.item_id not in self.items:
-            out.emit(ref.ITEM_MISSING, f"item {ann.item_id!r} does not exist", at, rid,
-                     "item_id", hint=ref.HINTS[ref.ITEM_MISSING])
+            if self.items_complete:
+                    out.emit(ref.ITEM_MISSING, f"item {ann.item_id!r} does not exist", at, rid,
+                         "item_id", hint=ref.HINTS[ref.ITEM_MISSING])
         else:
             entry = self.items[ann.item_id]
             if entry is not None:
@@ -139,8 +144,8 @@ class Engine:
         r = idx.resolve(ann_type, ann.label, ann.label_set)
         status = r.status
         if status == "ok":
-            assert r.label_set is not None and r.label is not None
-            self.dataset.used_labels.add((r.label_set.name, r.label.name))
+            if r.label_set is not None and r.label is not None:
+                self.dataset.used_labels.add((r.label_set.name, r.label.name))
         elif status == "unknown":
             out.emit(ref.LABEL_UNKNOWN, f"label {ann.label!r} is in no label set of the "
                      "taxonomy", at, rid, "label", hint=ref.HINTS[ref.LABEL_UNKNOWN])
@@ -188,6 +193,8 @@ class Engine:
         for rid, item_id, source, target, at in self.relations:
             for name, end in (("source", source), ("target", target)):
                 if end not in self.ann_item:
+                    if not self.annotations_complete:
+                        continue
                     out.emit(ref.RELATION_ENDPOINT_MISSING, f"{name} {end!r} is not an "
                              "annotation", at, rid, name,
                              hint=ref.HINTS[ref.RELATION_ENDPOINT_MISSING])
@@ -199,7 +206,7 @@ class Engine:
                              hint=ref.HINTS[ref.RELATION_CROSS_ITEM])
         for rid, sources, at in self.sources:
             for k, sid in enumerate(sources):
-                if sid not in self.ann_item:
+                if sid not in self.ann_item and self.annotations_complete:
                     out.emit(ref.SOURCE_MISSING, f"source {sid!r} is not an annotation", at, rid,
                              "sources", k, hint=ref.HINTS[ref.SOURCE_MISSING])
         if self.spans and texts is not None:
@@ -207,10 +214,10 @@ class Engine:
                 pending = self.spans.pop(item_id, None)
                 if pending is None or text is None:
                     continue
-                for rid, start, end, expected, at in pending:
-                    if _text_key(text[start:end]) != expected:
-                        out.emit(SPAN_TEXT, f"text[{start}:{end}] is {text[start:end][:40]!r}, "
-                                 "the span says otherwise", at, rid, "text",
+                for span_id, lo, hi, expected, span_at in pending:
+                    if _text_key(text[lo:hi]) != expected:
+                        out.emit(SPAN_TEXT, f"text[{lo}:{hi}] is {text[lo:hi][:40]!r}, "
+                                 "the span says otherwise", span_at, span_id, "text",
                                  hint=CONTENT_HINTS[SPAN_TEXT])
         unannotated = [(rid, e[1]) for rid, e in self.items.items()
                        if e is not None and not e[0].annotated]

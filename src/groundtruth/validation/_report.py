@@ -82,7 +82,7 @@ class ValidationReport:
         cls, out: Collector, *, source: str | None, format: str | None, strict: bool,
         stats: dict[str, int] | None = None,
     ) -> ValidationReport:
-        counts = {s: out.by_severity.get(s, 0) for s in SEVERITIES}
+        counts: dict[str, int] = {s: out.by_severity.get(s, 0) for s in SEVERITIES}
         return cls(list(out.issues), source, format, strict, counts, dict(out.by_code),
                    out.truncated, dict(stats or {}))
 

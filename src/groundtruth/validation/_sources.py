@@ -96,8 +96,12 @@ def run_native(
     engine = Engine(manifest, out, manifest_at=At(file=manifest_file), tolerance=tolerance)
     for kind in KINDS:
         for part in src.parts_of(kind):
-            if src.display(part.path) not in absent:
-                _stream_part(src, part, engine, out)
+            whole = src.display(part.path) not in absent and _stream_part(src, part, engine, out)
+            if not whole:
+                if kind == "items":
+                    engine.items_complete = False
+                else:
+                    engine.annotations_complete = False
 
     def texts(wanted: set[str]) -> Iterator[tuple[str, str | None]]:
         for part in src.parts_of("items"):
@@ -108,14 +112,15 @@ def run_native(
     return engine
 
 
-def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) -> None:
+def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) -> bool:
+    """Check every record of one part; False when the part could not be read to its end."""
     shown = src.display(part.path)
     kind = part.kind
     count = 0
     last_row: int | None = None
     try:
         if part.path.endswith(".parquet") and not _parquet_opens(src, part, out):
-            return
+            return False
         for data, line, row, problems in iter_part_dicts(src, part):
             if problems:
                 out.extend(problems)
@@ -136,16 +141,17 @@ def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) 
         where = exc.location
         out.add(issue(PARQUET_COLUMNS, exc.message, hint=exc.hint, file=shown,
                       path=where.path if where is not None else None))
-        return
+        return False
     except (pa.ArrowException, OSError, ValueError) as exc:
         row = last_row + 1 if last_row is not None else 0
         out.add(issue(PARQUET_UNREADABLE, f"cannot read further: {exc}", file=shown, row=row,
                       hint="the file is damaged: write the dataset again"))
-        return
+        return False
     if part.records >= 0 and count != part.records:
         out.add(issue(PART_RECORDS, f"{count} records, the manifest lists {part.records}",
                       file=shown, hint="the part was changed after it was written: copy the "
                                        "dataset again"))
+    return True
 
 
 def _parquet_opens(src: NativeSource, part: Part, out: Collector) -> bool:
@@ -332,7 +338,7 @@ def read_foreign(name: str, url: PathLike, out: Collector, *, fs: AbstractFileSy
                       line=loc.line if loc is not None else None,
                       row=loc.row if loc is not None else None,
                       path=loc.path if loc is not None else None))
-    except (MemoryError, RecursionError, Exception) as exc:
+    except (MemoryError, RecursionError, Exception) as exc:  # noqa: BLE001 (see below)
         # A reader must report bad data as issues; one that does not is a bug, but validate
         # still answers, naming the failure, instead of crashing the caller.
         out.add(_crash(name, url, exc))
