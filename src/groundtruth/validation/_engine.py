@@ -62,24 +62,37 @@ class Engine:
         self.spans: dict[str, list[tuple[str, int, int, str | bytes, At]]] = {}
         self.n_items = 0
         self.n_annotations = 0
-        # When a data file could not be read whole, ids from it are unknown: references to
-        # them are not reported, or one unreadable file would bury the report in noise.
+        # When a data file could not be read whole, or a record's id could not be read, some
+        # ids are unknown: references to records of that kind are then not reported, or one
+        # unreadable line would bury the report in noise (the read error is reported anyway).
         self.items_complete = True
         self.annotations_complete = True
         self._warned_no_taxonomy = False
 
     # -- records that failed the structure layer: keep their ids, so nothing cascades -------
+    def lost_record(self, kind: str) -> None:
+        """A record whose id cannot be known (its line did not parse, or it has no id)."""
+        if kind == "items":
+            self.items_complete = False
+        else:
+            self.annotations_complete = False
+
     def broken_item(self, data: Any) -> None:
         self.n_items += 1
         rid = data.get("id") if isinstance(data, dict) else None
-        if isinstance(rid, str) and rid not in self.items:
+        if not isinstance(rid, str):
+            self.lost_record("items")
+        elif rid not in self.items:
             self.items[rid] = None
 
     def broken_annotation(self, data: Any) -> None:
         self.n_annotations += 1
+        rid = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(rid, str):
+            self.lost_record("annotations")
         if not isinstance(data, dict):
             return
-        rid, item_id = data.get("id"), data.get("item_id")
+        item_id = data.get("item_id")
         if isinstance(rid, str) and rid not in self.ann_item:
             self.ann_item[rid] = item_id if isinstance(item_id, str) else None
         if isinstance(item_id, str):

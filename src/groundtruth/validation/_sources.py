@@ -125,7 +125,8 @@ def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) 
             if problems:
                 out.extend(problems)
                 if data == {} and any(p.severity == "error" for p in problems):
-                    continue  # the line did not parse: reported, nothing to check
+                    engine.lost_record(kind)  # the line did not parse: its id is unknown
+                    continue
             count += 1
             last_row = row
             parsed = parse_record(data, kind, file=shown, line=line, row=row)

@@ -12,10 +12,10 @@ from groundtruth import converters, validate
 from groundtruth.converters import ConversionReport
 from groundtruth.dataset import Dataset
 from groundtruth.errors import ConversionError
-from groundtruth.issues import Location, define, issue
+from groundtruth.issues import ISSUE_CODES, Location, define, issue
 from groundtruth.models import BBox, Item, Label, LabelSet, Manifest, Taxonomy
 
-SKIPPED = define("toy.record-skipped", "warning", "Test converter: a record was skipped")
+SKIPPED = "toy.record-skipped"
 
 
 class ToyConverter:
@@ -64,9 +64,11 @@ class ToyConverter:
 
 @pytest.fixture(autouse=True)
 def toy():
+    define(SKIPPED, "warning", "Test converter: a record was skipped")
     converters.register(ToyConverter)
     yield
     converters._registry.pop("toy", None)
+    ISSUE_CODES.pop(SKIPPED, None)  # a test code: not part of the spec
 
 
 def test_reader_issues_then_semantic_layers(tmp_path):
