@@ -54,10 +54,9 @@ def _numbers(kind: str, rec: dict) -> list[tuple[Any, ...]]:
     """Paths of numbers whose value validation checks (never free-form JSON)."""
     if kind == "items":
         return []
-    paths: list[tuple[Any, ...]] = []
-    for key in ("confidence", "value", "start_time", "end_time", "time", "rotation"):
-        if isinstance(rec.get(key), int | float) and not isinstance(rec.get(key), bool):
-            paths.append((key,))
+    paths: list[tuple[Any, ...]] = [
+        (key,) for key in ("confidence", "value", "start_time", "end_time", "time", "rotation")
+        if isinstance(rec.get(key), int | float) and not isinstance(rec.get(key), bool)]
     if isinstance(rec.get("bbox"), list):
         paths += [("bbox", i) for i in range(4)]
     for key in ("polygon", "holes", "polyline"):
