@@ -22,6 +22,7 @@ from .errors import (
     UnknownFormatError,
     UnsupportedVersionError,
 )
+from .io import iter_batches, read_table
 from .issues import Issue, Location
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 from .validation import ValidationReport, validate
@@ -49,9 +50,11 @@ __all__ = [
     "__version__",
     "available_formats",
     "convert",
+    "iter_batches",
     "iter_records",
     "load",
     "read_manifest",
+    "read_table",
     "save",
     "validate",
 ]

@@ -42,8 +42,8 @@ def test_invalid_case(case: Path):
 
 
 @pytest.mark.parametrize("example", VALID, ids=lambda p: p.stem)
-def test_valid_example_has_no_issue(example: Path):
+def test_valid_example_has_no_error(example: Path):
     report = validate(example)
     assert report.ok, str(report)
-    assert report.issues == [], str(report)
+    assert report.errors == [], str(report)
     assert report.stats["items"] >= 1

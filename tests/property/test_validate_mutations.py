@@ -28,6 +28,7 @@ REQUIRED = {
     "common": ["id", "item_id", "type"],
     "classification": ["label"], "bbox": ["bbox"], "polygon": ["polygon"],
     "polyline": ["polyline"], "keypoints": ["keypoints"], "span": ["start", "end"],
+    "mask": ["rle", "uri"],
     "relation": ["source", "target"], "transcription": ["text"],
     "segment": ["start_time", "end_time"], "rating": ["value"], "ranking": ["ranking"],
     "text": ["text"],
@@ -158,4 +159,4 @@ def test_validate_never_raises_and_reports_broken_records(case, tmp_path_factory
 def test_examples_are_valid_documents():
     assert DOCS
     for name, doc in DOCS.items():
-        assert validate(doc).issues == [], name
+        assert validate(doc).errors == [], name

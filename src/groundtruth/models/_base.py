@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -10,6 +11,12 @@ Id = Annotated[str, StringConstraints(min_length=1)]
 """An opaque, non-empty identifier. Numeric ids from other formats are kept as their decimal text."""
 
 JsonObject = dict[str, Any]
+
+Box = Annotated[list[float], Field(min_length=4, max_length=4)]
+"""`[x, y, width, height]` in pixels."""
+
+Timestamp = Annotated[datetime, Field(strict=False)]
+"""An RFC 3339 date-time (e.g. `2026-03-01T12:00:00Z`)."""
 """Free-form JSON object (metadata, attributes, extension payloads)."""
 
 Extensions = Annotated[
@@ -26,7 +33,10 @@ Extensions = Annotated[
 class Model(BaseModel):
     """Base of every spec object: unknown keys are errors, so typos never pass silently."""
 
+    # strict: "10" is not a number and 1 is not true, exactly as the JSON Schema says (JSON
+    # mode still reads ints into float fields). Datetime fields opt out to accept RFC 3339 text.
     model_config = ConfigDict(
+        strict=True,
         extra="forbid",
         populate_by_name=True,
         validate_default=False,

@@ -7,12 +7,11 @@ pixel (c, r) covers [c, c+1) x [r, r+1). Text offsets are Unicode code points ov
 
 from __future__ import annotations
 
-from datetime import datetime  # resolved by pydantic at runtime
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, TypeAdapter, model_validator
 
-from ._base import Extensions, Id, JsonObject, Model
+from ._base import Box, Extensions, Id, JsonObject, Model, Timestamp
 
 Status = Literal["draft", "submitted", "accepted", "rejected", "ignored", "cancelled", "adjudicated"]
 
@@ -51,7 +50,7 @@ class AnnotationBase(Model):
     )
     annotator: str | None = Field(default=None, description="Annotator id from the manifest.")
     guideline: GuidelineRef | None = None
-    created: datetime | None = None
+    created: Timestamp | None = None
     confidence: float | None = Field(
         default=None, description="Annotator's confidence or model score, in [0, 1]."
     )
@@ -70,7 +69,7 @@ class AnnotationBase(Model):
     def to_json_dict(self) -> JsonObject:
         # `type` right after the ids: the field a reader of a JSONL line looks for first.
         data = super().to_json_dict()
-        head = {k: data.pop(k) for k in ("id", "item_id", "type") if k in data}
+        head: JsonObject = {k: data.pop(k) for k in ("id", "item_id", "type") if k in data}
         return {**head, **data}
 
 
@@ -85,7 +84,7 @@ class BBox(AnnotationBase):
     """An axis-aligned box `[x, y, w, h]`, optionally rotated."""
 
     type: Literal["bbox"] = "bbox"
-    bbox: tuple[float, float, float, float] = Field(description="[x, y, width, height], pixels.")
+    bbox: Box = Field(description="[x, y, width, height], pixels.")
     rotation: float | None = Field(
         default=None, description="Degrees clockwise about the box centre."
     )
@@ -99,7 +98,7 @@ class Polygon(AnnotationBase):
     holes: list[list[float]] = Field(
         default_factory=list, description="Rings subtracted from the union of the parts."
     )
-    bbox: tuple[float, float, float, float] | None = Field(
+    bbox: Box | None = Field(
         default=None, description="The instance's box where the source states one."
     )
 
@@ -121,7 +120,7 @@ class Keypoints(AnnotationBase):
 
     type: Literal["keypoints"] = "keypoints"
     keypoints: list[float]
-    bbox: tuple[float, float, float, float] | None = None
+    bbox: Box | None = None
 
 
 class Rle(Model):
@@ -130,7 +129,7 @@ class Rle(Model):
     `counts` is a list of ints (uncompressed) or COCO's compressed ASCII string.
     """
 
-    size: tuple[int, int] = Field(description="[height, width].")
+    size: list[int] = Field(min_length=2, max_length=2, description="[height, width].")
     counts: list[int] | str
 
 
@@ -144,7 +143,7 @@ class Mask(AnnotationBase):
     type: Literal["mask"] = "mask"
     rle: Rle | None = None
     uri: str | None = None
-    bbox: tuple[float, float, float, float] | None = None
+    bbox: Box | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Mask:

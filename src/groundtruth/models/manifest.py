@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime  # resolved by pydantic at runtime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from ..spec import SPEC_VERSION
-from ._base import Extensions, Id, JsonObject, Model
+from ._base import Extensions, Id, JsonObject, Model, Timestamp
 
 MeasurementLevel = Literal["nominal", "ordinal", "interval", "ratio"]
 AnnotatorKind = Literal["human", "model", "rule", "consensus"]
@@ -40,7 +39,7 @@ class Label(Model):
     keypoints: list[str] = Field(
         default_factory=list, description="Names of the keypoints, in order, for keypoint labels."
     )
-    skeleton: list[tuple[int, int]] = Field(
+    skeleton: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
         default_factory=list,
         description="Edges between keypoints as 0-based index pairs into `keypoints`.",
     )
@@ -155,7 +154,7 @@ class Manifest(Model):
     parents: list[str] = Field(
         default_factory=list, description="Fingerprints of the versions this one derives from."
     )
-    created: datetime | None = None
+    created: Timestamp | None = None
     creators: list[Creator] = Field(default_factory=list)
     taxonomy: Taxonomy = Field(default_factory=Taxonomy)
     annotators: list[Annotator] = Field(default_factory=list)

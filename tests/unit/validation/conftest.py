@@ -33,7 +33,7 @@ def make_dataset(n_images: int = 3) -> Dataset:
     items = [Item(id=f"i{k}", kind="image", uri=f"img/{k}.jpg", width=100, height=80)
              for k in range(n_images)]
     items.append(Item(id="t1", kind="text", text="Ada met Bob."))
-    anns = [BBox(id=f"a{k}", item_id=f"i{k}", label="cat", bbox=(10, 10, 20, 20),
+    anns = [BBox(id=f"a{k}", item_id=f"i{k}", label="cat", bbox=[10, 10, 20, 20],
                  annotator="h1", guideline=G) for k in range(n_images)]
     anns += [Span(id="s1", item_id="t1", label="PER", start=0, end=3, text="Ada",
                   annotator="h1", guideline=G),

@@ -38,7 +38,7 @@ def test_warnings_pass_unless_strict(capsys, tmp_path, clean):
 def test_invalid_grouped_by_code_with_counts(capsys, tmp_path, clean):
     for k in range(8):
         clean.annotations.append(BBox(id=f"z{k}", item_id="ghost", label="cat",
-                                      bbox=(1, 1, 1, 1)))
+                                      bbox=[1, 1, 1, 1]))
     gt.save(clean, tmp_path / "ds")
     code, out, _ = run(capsys, str(tmp_path / "ds"), "--examples", "3")
     assert code == 1

@@ -169,9 +169,9 @@ def test_parts_against_manifest(tmp_path, clean):
 
 
 def test_parquet_rows_nan_and_damage(tmp_path, clean):
-    clean.annotations[1] = BBox(id="a1", item_id="i1", label="cat", bbox=(1, math.nan, 2, 2),
+    clean.annotations[1] = BBox(id="a1", item_id="i1", label="cat", bbox=[1, math.nan, 2, 2],
                                 annotator="h1", guideline=clean.annotations[0].guideline)
-    clean.annotations[2] = BBox(id="a2", item_id="i2", label="cat", bbox=(1, 1, 2, 2),
+    clean.annotations[2] = BBox(id="a2", item_id="i2", label="cat", bbox=[1, 1, 2, 2],
                                 annotator="h1", confidence=math.inf,
                                 guideline=clean.annotations[0].guideline)
     gt.save(clean, tmp_path / "ds", encoding="parquet")
@@ -215,7 +215,7 @@ def test_span_text_checked_in_a_second_pass(tmp_path, clean):
 
 
 def test_tolerance(clean):
-    clean.annotations[0] = BBox(id="a0", item_id="i0", label="cat", bbox=(-0.5, 10, 20, 70.4),
+    clean.annotations[0] = BBox(id="a0", item_id="i0", label="cat", bbox=[-0.5, 10, 20, 70.4],
                                 annotator="h1", guideline=clean.annotations[1].guideline)
     assert codes(validate(clean)) == ["geometry.out-of-bounds"]
     assert validate(clean, tolerance=0.5).issues == []
@@ -229,7 +229,7 @@ def test_strict_and_max_issues(clean):
     assert not validate(clean, strict=True).ok
     for k in range(10):
         clean.annotations.append(BBox(id=f"z{k}", item_id="ghost", label="cat",
-                                      bbox=(1, 1, 1, 1)))
+                                      bbox=[1, 1, 1, 1]))
     report = validate(clean, max_issues=3)
     assert len(report.issues) == 3
     assert report.truncated
@@ -238,7 +238,7 @@ def test_strict_and_max_issues(clean):
 
 
 def test_report_api(clean, make_dataset):
-    clean.annotations.append(BBox(id="z", item_id="ghost", label="cat", bbox=(1, 1, 1, 1)))
+    clean.annotations.append(BBox(id="z", item_id="ghost", label="cat", bbox=[1, 1, 1, 1]))
     report = validate(clean)
     assert [i.code for i in report.errors] == ["reference.item-missing"]
     assert report.warnings == []
@@ -277,3 +277,14 @@ def test_usage_errors(tmp_path):
         validate(tmp_path / "x.bin")
     with pytest.raises(UnknownFormatError):
         validate(tmp_path / "x.bin", format="no-such-format")
+
+
+def test_annotation_without_type():
+    # Not a spec vector yet: the generated JSON Schema accepts this record (every branch's
+    # `type` has a default, so none requires it) while the models reject it; reported.
+    doc = {"manifest": {"groundtruth": "1.0"},
+           "items": [{"id": "i1", "kind": "image", "uri": "a.jpg"}],
+           "annotations": [{"id": "a2", "item_id": "i1", "bbox": [1, 1, 5, 5]}]}
+    report = validate(doc)
+    assert [(i.code, i.location.path) for i in report.issues] == [
+        ("structure.missing-field", "$.annotations[0].type")]
