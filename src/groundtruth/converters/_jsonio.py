@@ -8,6 +8,8 @@ BOMs and encoding errors are reported the same way everywhere.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
@@ -122,6 +124,22 @@ def _array_records(
                 hint="the array must hold one object per record", **where.at()))
             continue
         yield where, rec
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a reader builds many objects.
+
+    A reader allocates millions of small objects and frees none; CPython's collector would
+    rescan all of them again and again (half the read time on span files with tokens).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def parse_time(value: Any) -> datetime | None:

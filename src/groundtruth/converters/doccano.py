@@ -34,6 +34,7 @@ from ._jsonio import (
     Where,
     display_name,
     first_byte,
+    gc_paused,
     head_objects,
     iter_json_records,
     natural_order,
@@ -83,6 +84,11 @@ class DoccanoConverter:
         return score
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
+        with gc_paused():
+            return self._read(path, fs=fs, **options)
+
+    def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
+              **options: Any) -> Dataset:
         options.pop("storage_options", None)
         offsets: OffsetUnit = options.pop("offsets", "auto")
         annotator_opt = options.pop("annotator", None)

@@ -25,6 +25,7 @@ from ._jsonio import (
     Where,
     display_name,
     first_byte,
+    gc_paused,
     head_objects,
     iter_json_records,
     source_order,
@@ -103,6 +104,11 @@ class JsonlConverter:
         return 0.3 if all("text" in o for o in objs) else 0.1
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
+        with gc_paused():
+            return self._read(path, fs=fs, **options)
+
+    def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
+              **options: Any) -> Dataset:
         o = _opts(options)
         issues: list[Issue] = []
         col = Collector(tool="jsonl")

@@ -46,6 +46,7 @@ from ._jsonio import (
     Where,
     display_name,
     first_byte,
+    gc_paused,
     iter_json_records,
     parse_time,
 )
@@ -150,6 +151,11 @@ class LabelStudioConverter:
 
     # -- reading --------------------------------------------------------------------------
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
+        with gc_paused():
+            return self._read(path, fs=fs, **options)
+
+    def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
+              **options: Any) -> Dataset:
         options.pop("storage_options", None)
         from ..io._fs import resolve
 

@@ -33,6 +33,7 @@ from ._jsonio import (
     Where,
     display_name,
     first_byte,
+    gc_paused,
     head_objects,
     iter_json_records,
     natural_order,
@@ -122,6 +123,11 @@ class PreferenceConverter:
         return 0.0
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
+        with gc_paused():
+            return self._read(path, fs=fs, **options)
+
+    def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
+              **options: Any) -> Dataset:
         options.pop("storage_options", None)
         annotator_opt = options.pop("annotator", None)
         id_field = options.pop("id_field", "id")
