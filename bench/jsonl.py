@@ -65,13 +65,14 @@ def _gt(path: str) -> None:
     import groundtruth as gt
 
     ds = gt.load(path, format="prodigy")
-    assert ds.items and not ds.issues
+    assert ds.items
+    assert not ds.issues
 
 
 def _child(task: str, path: str) -> None:
     import orjson  # noqa: F401
 
-    import groundtruth  # noqa: F401
+    import groundtruth
     import groundtruth.converters.prodigy  # noqa: F401
 
     t0 = time.perf_counter()
