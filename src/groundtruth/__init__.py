@@ -10,6 +10,7 @@ from .api import convert, iter_records, load, read_manifest, save
 from .converters import ConversionReport
 from .converters import available as available_formats
 from .dataset import Dataset
+from .diff import DatasetDiff, diff
 from .errors import (
     BackendNotInstalledError,
     ConversionError,
@@ -25,6 +26,7 @@ from .errors import (
 from .export import export
 from .io import iter_batches, read_table
 from .issues import Issue, Location
+from .quality import agreement, consensus
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 
 __version__ = "0.1.0"
@@ -37,6 +39,7 @@ __all__ = [
     "ConversionReport",
     "DataFormatError",
     "Dataset",
+    "DatasetDiff",
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatasetValidationError",
@@ -47,8 +50,11 @@ __all__ = [
     "UnknownFormatError",
     "UnsupportedVersionError",
     "__version__",
+    "agreement",
     "available_formats",
+    "consensus",
     "convert",
+    "diff",
     "export",
     "iter_batches",
     "iter_records",
