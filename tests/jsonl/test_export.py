@@ -175,3 +175,30 @@ def test_cli_export(jsonl_data, tmp_path):
     assert report["details"]["rows"] == len(rows(out))
     assert report["loss"]["export.no-label"]["count"] == 174 - len(rows(out))
     assert sum(len(x["spans"]) for x in rows(out)) == 130
+
+
+def test_consensus_resolve(tmp_path):
+    out = tmp_path / "c.jsonl"
+    report = gt.export(votes_dataset(), out, task="classification", resolve="consensus")
+    assert rows(out) == [{"id": "0", "text": "t0", "label": "pos"}]
+    got = sorted((i.code, i.location.record_id) for i in report.issues)
+    # the tie (item 1) and the single-annotator item (4) need review; 2 and 3 have no label
+    assert got == [("export.needs-review", "1"), ("export.needs-review", "4"),
+                   ("export.no-label", "2"), ("export.no-label", "3")]
+    ner_out = tmp_path / "n.jsonl"
+    gt.export(ner_dataset(), ner_out, task="ner", resolve="consensus")
+    (row,) = rows(ner_out)
+    assert row["spans"] == [{"start": 0, "end": 3, "label": "PER"},
+                            {"start": 15, "end": 19, "label": "LOC"}]
+
+
+def test_existing_consensus_is_used_and_never_votes(tmp_path):
+    ds = gt.consensus(votes_dataset())
+    out = tmp_path / "c.jsonl"
+    gt.export(ds, out, task="classification", resolve="majority")
+    assert [(r["id"], r["label"]) for r in rows(out)] == [("0", "pos"), ("1", "neg"),
+                                                          ("4", "neg")]
+    gt.export(ds, tmp_path / "k.jsonl", task="classification", resolve="consensus")
+    assert [(r["id"], r["label"]) for r in rows(tmp_path / "k.jsonl")] == [("0", "pos")]
+    with pytest.raises(ValueError):
+        gt.export(ds, tmp_path / "p.jsonl", task="preference", resolve="consensus")

@@ -16,7 +16,8 @@ from ._common import EXIT_OK, echo_json, format_option, from_option, parse_optio
 @click.option("--split", default=None, metavar="NAME", help="Only items of this split.")
 @click.option("--resolve", "resolve_rule", type=click.Choice(RESOLVE), default="majority",
               show_default=True,
-              help="How one answer is chosen when annotators disagree.")
+              help="How one answer is chosen when annotators disagree (consensus: "
+                   "classification and ner only).")
 @click.option("--to", "file_format", type=click.Choice(["jsonl", "parquet"]), default=None,
               help="File format to write (default: from DST's extension, else jsonl).")
 @click.option("--label-set", default=None, metavar="NAME",
