@@ -169,7 +169,7 @@ def test_parquet_loads_in_hf_datasets(jsonl_data, tmp_path, name, task, fmt, n):
 def test_cli_export(jsonl_data, tmp_path):
     out = tmp_path / "c.jsonl"
     r = CliRunner().invoke(cli, ["export", str(jsonl_data / "doccano_multileg_en_216087.jsonl"),
-                                 str(out), "--task", "ner", "--skip-empty", "--format", "json"])
+                                 str(out), "--task", "ner", "--skip-empty", "--report", "json"])
     assert r.exit_code == 0, r.output
     report = orjson.loads(r.output)
     assert report["details"]["rows"] == len(rows(out))
@@ -202,3 +202,16 @@ def test_existing_consensus_is_used_and_never_votes(tmp_path):
     assert [(r["id"], r["label"]) for r in rows(tmp_path / "k.jsonl")] == [("0", "pos")]
     with pytest.raises(ValueError):
         gt.export(ds, tmp_path / "p.jsonl", task="preference", resolve="consensus")
+
+
+def test_cli_export_parquet_format_flag(jsonl_data, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "train.data"
+    r = CliRunner().invoke(cli, ["export", str(jsonl_data / "doccano_text_classification_example"
+                                                ".jsonl"), str(out), "--task", "classification",
+                                 "--format", "parquet", "--from", "doccano"])
+    assert r.exit_code == 0, r.output
+    table = pq.read_table(out)
+    assert table.column_names == ["id", "text", "label"]
+    assert table.column("label").to_pylist() == ["negative", "positive", "positive"]

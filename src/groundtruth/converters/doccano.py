@@ -168,8 +168,10 @@ class DoccanoConverter:
                         yield TextAnswer(id=f"{item_id}-{n}", text=v, **base)
                         n += 1
             else:
-                col.multi.add("categories")
-                for name in label_names_of(label, None, where, f".{key}", issues):
+                names = label_names_of(label, None, where, f".{key}", issues)
+                if len(names) > 1:  # doccano always writes a list; several names = multi-label
+                    col.multi.add("categories")
+                for name in names:
                     col.label("categories", name, "classification")
                     yield Classification(id=f"{item_id}-{n}", label=name,
                                          label_set="categories", **base)
