@@ -68,7 +68,7 @@ def label_names_of(value: Any, names: list[str] | None, where: Where, path: str,
     out: list[str] = []
     for k, v in enumerate(values):
         sub = f"{path}[{k}]" if isinstance(value, list) else path
-        if isinstance(v, str):
+        if isinstance(v, str) and v:
             out.append(v)
         elif isinstance(v, int | float) and not isinstance(v, bool):
             if names is not None and isinstance(v, int) and 0 <= v < len(names):
@@ -83,7 +83,8 @@ def label_names_of(value: Any, names: list[str] | None, where: Where, path: str,
             continue
         else:
             issues.append(issue(
-                LABEL_INVALID, f"label of type {type(v).__name__} ignored",
+                LABEL_INVALID, "empty label ignored" if v == "" else
+                f"label of type {type(v).__name__} ignored",
                 hint="labels are strings (or lists of strings)", **where.at(sub)))
     return out
 

@@ -38,6 +38,7 @@ from ._jsonio import (
     iter_json_records,
     natural_order,
     source_order,
+    unique_id,
     write_jsonl,
 )
 
@@ -138,9 +139,11 @@ class PreferenceConverter:
         annotator = col.annotator(str(annotator_opt)) if annotator_opt else None
         items: list[Item] = []
         anns: list[AnnotationBase] = []
+        seen: set[str] = set()
         for where, rec in iter_json_records(path, fs=fs, issues=issues):
             raw_id = rec.get(id_field)
             item_id = str(raw_id) if raw_id not in (None, "") else str(where.line or where.index)
+            item_id = unique_id(seen, item_id, where, issues, f".{id_field}")
             w = where.with_id(item_id)
             try:
                 got = self._record(rec, item_id, w, issues, id_field)

@@ -204,7 +204,7 @@ class ProdigyConverter:
             if not c.keep:
                 continue
             self._check_tokens(item, sp, c.start, c.end, loc, issues)
-            label = sp.get("label")
+            label = sp.get("label") or None
             lset = label_set or "ner"
             col.label(lset, label if isinstance(label, str) else None, "span")
             extra = {key: v for key, v in sp.items() if key not in ("start", "end", "label")}
