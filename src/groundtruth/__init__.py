@@ -23,10 +23,13 @@ from .errors import (
     UnknownFormatError,
     UnsupportedVersionError,
 )
+from .export import export
 from .io import iter_batches, read_table
 from .issues import Issue, Location
+from .quality import agreement, consensus
 from .scan import fingerprint, scan, stats
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
+from .validation import ValidationReport, validate
 
 __version__ = "0.1.0"
 
@@ -48,10 +51,14 @@ __all__ = [
     "Location",
     "UnknownFormatError",
     "UnsupportedVersionError",
+    "ValidationReport",
     "__version__",
+    "agreement",
     "available_formats",
+    "consensus",
     "convert",
     "diff",
+    "export",
     "fingerprint",
     "iter_batches",
     "iter_records",
@@ -61,4 +68,5 @@ __all__ = [
     "save",
     "scan",
     "stats",
+    "validate",
 ]
