@@ -133,7 +133,9 @@ def duplicate_ids_dask(loader: ParquetLoader, tasks: Sequence[Any]) -> list[tupl
     if not tasks:
         return []
     frame = _frame(loader, tasks, ["id"])
-    sizes = frame.groupby("id").size()
+    # split_out: the counts stay hash-partitioned over the workers (one partition would hold
+    # every id of the dataset); only the few duplicates come back.
+    sizes = frame.groupby("id").size(split_out=frame.npartitions)
     dup = sizes[sizes > 1].compute()
     return sorted((str(k), int(v)) for k, v in dup.items())
 
@@ -166,6 +168,6 @@ def votes_dask(loader: ParquetLoader, tasks: Sequence[Any]) -> dict[str, dict[st
     if not tasks:
         return {}
     frame = _frame(loader, tasks, ["item_id", "label"]).dropna()
-    counts = frame.groupby(["item_id", "label"]).size().compute()
+    counts = frame.groupby(["item_id", "label"]).size(split_out=frame.npartitions).compute()
     keys = list(counts.index)
     return _votes([k[0] for k in keys], [k[1] for k in keys], list(counts.values))
