@@ -193,9 +193,8 @@ def validate(url: Source, *, engine: Any = "local", workers: int | None = None,
     with _engine(engine, workers, src) as eng:
         per_part = eng.map(part_validate, item_tasks + ann_tasks)
         if eng.name == "dask":
-            dup_items = steps.duplicate_ids_dask(part_ids, item_tasks)
-            dup_anns = steps.duplicate_ids_dask(part_ids, ann_tasks)
-            dangling = steps.unknown_items_dask(part_ids, item_tasks, ann_tasks)
+            dup_items, dup_anns, dangling = steps.references_dask(part_ids, item_tasks,
+                                                                  ann_tasks)
         else:
             item_ids = eng.map(part_ids, item_tasks)
             ann_ids = eng.map(part_ids, ann_tasks)
