@@ -12,8 +12,10 @@ at a time.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -21,7 +23,7 @@ import orjson
 import pyarrow as pa
 
 from ...errors import ConversionError
-from ...io._fs import PathLike, atomic_write, resolve
+from ...io._fs import PathLike, atomic_write, is_local, resolve
 from ...io._native import DatasetWriter, iter_part_dicts, open_native
 from ...issues import Issue, Location
 from ...models import (
@@ -119,10 +121,13 @@ def coco_to_native(
     embed: bool = True,
     fs: AbstractFileSystem | None = None,
     chunk: int = CHUNK,
+    workers: int | None = None,
 ) -> StreamResult:
     """Convert a COCO object file to a native dataset without holding the parsed file.
 
     Results arrays and panoptic files (small in practice) go through `CocoConverter.read`.
+    `workers` processes (default: up to 2) parse and convert slices in parallel on a local
+    file; records are still written in file order.
     """
     from . import CocoConverter
 
@@ -153,43 +158,138 @@ def coco_to_native(
             cats = [x for part in _slices(f, where["categories"], layout, chunk) for x, _ in part]
         lset = _read_categories(cats if isinstance(cats, list) else [], ctx, label_set, embed)
         fast = encoding == "parquet"
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1)
+        if not is_local(rfs) or "fork" not in mp.get_all_start_methods():
+            workers = 1
         writer = _BatchWriter(dst, encoding=encoding, overwrite=overwrite)  # type: ignore[arg-type]
         with writer:
-            for records, start in _sections(f, doc, where, layout, "images", chunk):
-                got = (
-                    _fast.images_batch(records, start, ctx.image_keys, ctx.sizes) if fast else None
-                )
-                if got is not None:
-                    writer.write_batch("items", *got)
-                    result.fast_records += len(records)
-                else:
-                    _read_images(records, ctx, embed, start)
-                    writer.write_all(ctx.items.values())
-                    ctx.items.clear()
-                result.items += len(records)
-            for records, start in _sections(f, doc, where, layout, "annotations", chunk):
-                got = (
-                    _fast.annotations_batch(
-                        records, start, ctx.image_keys, ctx.sizes, ctx.labels, ctx.ann_ids
+            for kind, key in (("items", "images"), ("annotations", "annotations")):
+                slices = _plan(doc, where, layout, key, chunk)
+                jobs = [(kind, rpath, a, b, first) for a, b, first in slices]
+                results = _run(jobs, workers if fast and len(jobs) > 1 else 1, fast, ctx)
+                for (a, b, first), got in zip(slices, results, strict=True):
+
+                    def load(a: int = a, b: int = b, key: str = key) -> list[Any]:
+                        if a < 0:
+                            return list(doc[key])
+                        return _scan.parse_slice(_scan.read_range(f, a, b))
+
+                    result.fast_records += _write_slice(
+                        writer, kind, got, load, first, ctx, embed, result
                     )
-                    if fast
-                    else None
-                )
-                if got is not None:
-                    writer.write_batch("annotations", *got)
-                    result.fast_records += len(records)
-                    result.annotations += len(records)
-                    continue
-                for k, rec in enumerate(records, start):
-                    _read_annotation(rec, k, ctx, results=False, annotator=None, embed=embed)
-                writer.write_all(ctx.annotations)
-                result.annotations += len(ctx.annotations)
-                ctx.annotations.clear()
             top = top_level(doc, order)
             finish_manifest(result.manifest, top, lset, embed)
             result.manifest = writer.close(result.manifest)
         result.issues = ctx.issues
         return result
+
+
+def _plan(
+    doc: dict[str, Any],
+    where: dict[str, tuple[int, int]],
+    layout: _scan.Layout,
+    key: str,
+    chunk: int,
+) -> list[tuple[int, int, int]]:
+    """A section's slices; `(-1, -1, 0)` for a small section already parsed in `doc`."""
+    if key in where:
+        start = where[key][0]
+        return _scan.plan(start, layout.ends[start], chunk)
+    return [(-1, -1, 0)] if isinstance(doc.get(key), list) else []
+
+
+# Worker state: set in the parent before the pool forks, so children inherit it for free.
+_SHARED: dict[str, Any] = {}
+
+
+def _work(job: tuple[str, str, int, int, int]) -> Any:
+    """Parse one slice and build its Arrow batch (in a worker process, or inline)."""
+    kind, path, a, b, first = job
+    if a < 0:  # a small section, parsed with the top level: read through the models
+        return None
+    with open(path, "rb") as f:
+        records = _scan.parse_slice(_scan.read_range(f, a, b))
+    if kind == "items":
+        keys: dict[Any, str] = {}
+        sizes: dict[str, tuple[int, int]] = {}
+        got = _fast.images_batch(records, first, keys, sizes)
+        return None if got is None else (*got, (keys, sizes))
+    seen: set[str] = set()
+    got = _fast.annotations_batch(
+        records, first, _SHARED["image_keys"], _SHARED["sizes"], _SHARED["labels"], seen
+    )
+    return None if got is None else (*got, seen)
+
+
+def _run(
+    jobs: list[tuple[str, str, int, int, int]], workers: int, fast: bool, ctx: _Ctx
+) -> Iterator[Any]:
+    """Results of `_work` in job order, through a forked pool (bounded in flight) or inline."""
+    if not fast:
+        yield from (None for _ in jobs)
+        return
+    _SHARED.update(image_keys=ctx.image_keys, sizes=ctx.sizes, labels=ctx.labels)
+    if workers <= 1:
+        yield from (_work(job) for job in jobs)
+        return
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        pending: deque[Any] = deque()
+        todo = iter(jobs)
+        for job in todo:
+            pending.append(pool.submit(_work, job))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            yield pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.submit(_work, nxt))
+
+
+def _write_slice(
+    writer: _BatchWriter,
+    kind: str,
+    got: Any,
+    load: Callable[[], list[Any]],
+    first: int,
+    ctx: _Ctx,
+    embed: bool,
+    result: StreamResult,
+) -> int:
+    """Write one slice: its fast batch if it has one that fits, else through the models."""
+    if got is not None:
+        batch, digests, extra = got
+        if kind == "items":
+            keys, sizes = extra
+            if keys.keys().isdisjoint(ctx.image_keys):
+                ctx.image_keys.update(keys)
+                ctx.sizes.update(sizes)
+                writer.write_batch("items", batch, digests)
+                result.items += batch.num_rows
+                return int(batch.num_rows)
+        elif extra.isdisjoint(ctx.ann_ids):
+            ctx.ann_ids.update(extra)
+            writer.write_batch("annotations", batch, digests)
+            result.annotations += batch.num_rows
+            return int(batch.num_rows)
+        # A clash with an earlier slice (duplicate ids): read this one through the models.
+    records = load()
+    if kind == "items":
+        _read_images(records, ctx, embed, first)
+        writer.write_all(ctx.items.values())
+        result.items += len(ctx.items)
+        ctx.items.clear()
+        return 0
+    for k, rec in enumerate(records, first):
+        _read_annotation(rec, k, ctx, results=False, annotator=None, embed=embed)
+    writer.write_all(ctx.annotations)
+    result.annotations += len(ctx.annotations)
+    ctx.annotations.clear()
+    return 0
 
 
 def _first_is_panoptic(
@@ -216,25 +316,6 @@ def _slices(
     for part in _scan.iter_elements(f, start, layout.ends[start], chunk=chunk):
         yield [(x, k + i) for i, x in enumerate(part)]
         k += len(part)
-
-
-def _sections(
-    f: IO[bytes],
-    doc: dict[str, Any],
-    where: dict[str, tuple[int, int]],
-    layout: _scan.Layout,
-    key: str,
-    chunk: int,
-) -> Iterator[tuple[list[Any], int]]:
-    """A section's records in slices, with the index of each slice's first record."""
-    if key in where:
-        start = where[key][0]
-        k = 0
-        for part in _scan.iter_elements(f, start, layout.ends[start], chunk=chunk):
-            yield part, k
-            k += len(part)
-    elif isinstance(doc.get(key), list):
-        yield doc[key], 0
 
 
 # -- native -> COCO ------------------------------------------------------------------------------
