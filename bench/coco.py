@@ -72,6 +72,7 @@ def _task_datumaro(src: str, dst: str) -> None:
 
     root = Path(dst) / "in"
     (root / "annotations").mkdir(parents=True)
+    (root / "images" / "train").mkdir(parents=True)  # Datumaro insists on the folder
     os.symlink(src, root / "annotations" / "instances_train.json")
     ds = dm.Dataset.import_from(str(root), "coco_instances")
     ds.export(str(Path(dst) / "out"), "datumaro")
@@ -100,7 +101,9 @@ def _child(task: str, *args: str) -> None:
     t0 = time.perf_counter()
     TASKS[task](*args)
     seconds = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Worker processes (groundtruth forks up to two) count too: self + largest child.
+    peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+               + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
 
 
