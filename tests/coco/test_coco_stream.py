@@ -36,11 +36,11 @@ def test_stream_equals_model_path(src: Path, encoding: str, tmp_path: Path) -> N
 @pytest.mark.parametrize("workers", [1, 2])
 def test_generated_file_takes_the_fast_path_and_round_trips(tmp_path: Path, workers: int) -> None:
     src = tmp_path / "gen.json"
-    counts = coco_gen.generate(src, scale=0.003, seed=1)
-    result = coco_to_native(src, tmp_path / "stream", chunk=1 << 16, workers=workers)
+    counts = coco_gen.generate(src, scale=0.001, seed=1)
+    result = coco_to_native(src, tmp_path / "stream", chunk=1 << 15, workers=workers, big=1000)
     assert result.items == counts["images"]
     assert result.annotations == counts["annotations"]
-    assert result.fast_records >= counts["annotations"]  # the (small) images go via models
+    assert result.fast_records == counts["images"] + counts["annotations"]
     assert result.manifest.fingerprint == _fingerprint_via_models(
         src, tmp_path / "model", "parquet"
     )
@@ -66,20 +66,20 @@ def test_bad_records_fall_back_and_are_reported(tmp_path: Path) -> None:
                 "bbox": [0.5, 0.5, 5.0, 5.0],
                 "iscrowd": 0,
             }
-            for i in range(1, 3001)
+            for i in range(1, 301)
         ],
     }
-    doc["annotations"][1500]["iscrowd"] = "false"
-    doc["annotations"][2500]["image_id"] = 77
+    doc["annotations"][150]["iscrowd"] = "false"
+    doc["annotations"][250]["image_id"] = 77
     src = tmp_path / "bad.json"
     src.write_bytes(orjson.dumps(doc))
-    result = coco_to_native(src, tmp_path / "stream", chunk=60_000, workers=2)
+    result = coco_to_native(src, tmp_path / "stream", chunk=6000, workers=2, big=1000)
     assert [(i.code, i.location.path) for i in result.issues] == [
-        ("coco.annotation.iscrowd-not-int", "$.annotations[1500].iscrowd"),
-        ("coco.annotation.unknown-image", "$.annotations[2500].image_id"),
+        ("coco.annotation.iscrowd-not-int", "$.annotations[150].iscrowd"),
+        ("coco.annotation.unknown-image", "$.annotations[250].image_id"),
     ]
-    assert result.annotations == 2999
-    assert 2000 < result.fast_records < 3000
+    assert result.annotations == 299
+    assert 200 < result.fast_records < 300
     assert result.manifest.fingerprint == _fingerprint_via_models(
         src, tmp_path / "model", "parquet"
     )

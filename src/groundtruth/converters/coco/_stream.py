@@ -122,12 +122,14 @@ def coco_to_native(
     fs: AbstractFileSystem | None = None,
     chunk: int = CHUNK,
     workers: int | None = None,
+    big: int = _scan.BIG,
 ) -> StreamResult:
     """Convert a COCO object file to a native dataset without holding the parsed file.
 
     Results arrays and panoptic files (small in practice) go through `CocoConverter.read`.
     `workers` processes (default: up to 2) parse and convert slices in parallel on a local
-    file; records are still written in file order.
+    file; records are still written in file order. Sections larger than `big` bytes are
+    parsed in slices of about `chunk` bytes; smaller ones with the top level.
     """
     from . import CocoConverter
 
@@ -136,7 +138,7 @@ def coco_to_native(
     with rfs.open(rpath, "rb") as f:
         try:
             layout = _scan.scan(f)
-            doc, where, order = _scan.skeleton(f, layout)
+            doc, where, order = _scan.skeleton(f, layout, big=big)
         except (ValueError, orjson.JSONDecodeError) as err:
             raise _not_json(str(src), err) from None
         panoptic = layout.root == 123 and _first_is_panoptic(f, doc, where, layout)
