@@ -451,6 +451,13 @@ def native_to_coco(
         used: set[Any] = set()
         counter = [_max_numeric_id(source) + 1]
         for d in _iter_dicts(source, "annotations"):
+            rec = _plain_record(d, ctx, used) if not embed else None
+            if rec is not None:
+                if run:
+                    yield from _emit(run, ctx, image_set, used, counter)
+                    run = []
+                yield rec
+                continue
             ann = _construct(d)
             if run and ann.item_id != run[0].item_id:
                 yield from _emit(run, ctx, image_set, used, counter)
@@ -491,6 +498,65 @@ def native_to_coco(
         "category_id_policy": category_ids if isinstance(category_ids, str) else "map",
     }
     return report
+
+
+_PLAIN_KEYS = frozenset(
+    ("id", "item_id", "type", "label", "extensions", "bbox", "polygon", "rle", "holes")
+)
+_PLAIN_EXT = frozenset(("area", "iscrowd", "@index", "segmentation"))
+
+
+def _plain_record(d: dict[str, Any], ctx: _WCtx, used: set[Any]) -> dict[str, Any] | None:
+    """The COCO record of a plain polygon/mask/box read from COCO, without building a model.
+
+    Plain: only geometry, label and COCO extension keys (`area`, `iscrowd`, order), an integer
+    id not used before, a known image and label. Anything else goes through the models.
+    """
+    kind = d.get("type")
+    if kind not in ("polygon", "mask", "bbox") or not d.keys() <= _PLAIN_KEYS or d.get("holes"):
+        return None
+    exts = d.get("extensions")
+    if not isinstance(exts, dict) or exts.keys() != {NS}:
+        return None
+    ext = exts[NS]
+    if not ext.keys() <= _PLAIN_EXT or "area" not in ext or "iscrowd" not in ext:
+        return None
+    text = d["id"]
+    label = d.get("label")
+    if (
+        not text.isdigit()
+        or text[0] == "0"
+        or label not in ctx.cats
+        or d["item_id"] not in ctx.image_ids
+        or "bbox" not in d
+    ):
+        return None
+    coco_id = int(text)
+    if coco_id in used:
+        return None
+    if kind == "polygon":
+        seg: Any = d.get("polygon")
+    elif kind == "mask":
+        rle = d.get("rle")
+        if not isinstance(rle, dict) or "segmentation_extra" in ext:
+            return None
+        seg = {"size": rle["size"], "counts": rle["counts"]}
+    else:
+        if ext.get("segmentation") != []:
+            return None
+        seg = []
+    if seg is None:
+        return None
+    used.add(coco_id)
+    return {
+        "id": coco_id,
+        "image_id": ctx.image_ids[d["item_id"]],
+        "category_id": ctx.cats[label],
+        "segmentation": seg,
+        "area": ext["area"],
+        "bbox": d["bbox"],
+        "iscrowd": ext["iscrowd"],
+    }
 
 
 def _max_numeric_id(source: Any) -> int:
