@@ -10,6 +10,7 @@ from .api import convert, iter_records, load, read_manifest, save
 from .converters import ConversionReport
 from .converters import available as available_formats
 from .dataset import Dataset
+from .diff import DatasetDiff, diff
 from .errors import (
     BackendNotInstalledError,
     ConversionError,
@@ -22,7 +23,9 @@ from .errors import (
     UnknownFormatError,
     UnsupportedVersionError,
 )
+from .io import iter_batches, read_table
 from .issues import Issue, Location
+from .quality import agreement, consensus
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 
 __version__ = "0.1.0"
@@ -35,6 +38,7 @@ __all__ = [
     "ConversionReport",
     "DataFormatError",
     "Dataset",
+    "DatasetDiff",
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatasetValidationError",
@@ -45,10 +49,15 @@ __all__ = [
     "UnknownFormatError",
     "UnsupportedVersionError",
     "__version__",
+    "agreement",
     "available_formats",
+    "consensus",
     "convert",
+    "diff",
+    "iter_batches",
     "iter_records",
     "load",
     "read_manifest",
+    "read_table",
     "save",
 ]
