@@ -25,12 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS_AT_SCALE_1 = 2_500_000
 
-_WORDS = (
-    "the of and to in a is that for it as was with be by on not he I this are or his from at "
-    "which but have an they you were her she there one all we can their has been if more when "
-    "will would who so no out up into do than time could only new some about people may also "
-    "London Paris Google Smith Maria Berlin Apple Tokyo Obama Amazon Jones Nile Lee"
-).split()
+_WORDS = ["the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "he", "I", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you", "were", "her", "she", "there", "one", "all", "we", "can", "their", "has", "been", "if", "more", "when", "will", "would", "who", "so", "no", "out", "up", "into", "do", "than", "time", "could", "only", "new", "some", "about", "people", "may", "also", "London", "Paris", "Google", "Smith", "Maria", "Berlin", "Apple", "Tokyo", "Obama", "Amazon", "Jones", "Nile", "Lee"]
 _UPOS = ["DET", "ADP", "CCONJ", "PART", "VERB", "NOUN", "PRON", "ADJ", "PROPN", "PUNCT"]
 _FEATS = ["_", "Number=Sing", "Definite=Def|PronType=Art", "Mood=Ind|Tense=Past|VerbForm=Fin"]
 _TYPES = ["PER", "LOC", "ORG", "MISC"]
@@ -55,8 +50,7 @@ def generate_conllu(path: Path, tokens: int, seed: int = 0) -> int:
                     surface = words[i] + words[i + 1]
                     rows.append(f"{i + 1}-{i + 2}\t{surface}\t_\t_\t_\t_\t_\t_\t_\t_")
                     text_parts.append(surface + " ")
-                    for j in (i, i + 1):
-                        rows.append(_word(rng, j, words[j], "_"))
+                    rows.extend(_word(rng, j, words[j], "_") for j in (i, i + 1))
                     i += 2
                     continue
                 last = i + 2 == size
@@ -196,7 +190,8 @@ def _measure(name: str, path: Path) -> dict[str, Any]:
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
         check=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def run(scale: float = 1.0) -> list[dict[str, Any]]:
