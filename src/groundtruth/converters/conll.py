@@ -333,21 +333,31 @@ class _Builder:
         return []
 
     def tokens_of(self, sent: _Sentence, base: int) -> tuple[list[str], list[Token]]:
+        """The sentence's token texts, and its tokens at offsets from `base` (joined by spaces)."""
         width = len(self.columns)
-        forms: list[str] = []
-        tokens: list[Token] = []
-        pos = base
         ti = self.token_index
+        rows = sent.rows
+        if all(len(cols) == width for cols in rows):
+            forms = [cols[ti] for cols in rows]
+        else:  # wrong column counts were reported; the first field is the token
+            forms = [cols[ti] if ti < len(cols) else cols[0] for cols in rows]
+        tokens: list[Token] = []
+        make = _TOKEN
+        pos = base
         attrs_cols = self.attr_columns
-        for cols in sent.rows:
-            form = cols[ti] if ti < len(cols) else cols[0]
+        if not attrs_cols:
+            for form in forms:
+                end = pos + len(form)
+                tokens.append(make(start=pos, end=end, form=None, attributes={}))
+                pos = end + 1
+            return forms, tokens
+        for form, cols in zip(forms, rows, strict=True):
+            end = pos + len(form)
             if len(cols) == width:
                 attrs = {name: cols[i] for i, name in attrs_cols}
             else:
                 attrs = {name: cols[i] for i, name in attrs_cols if i < len(cols) - 1}
-            end = pos + len(form)
-            tokens.append(_TOKEN(start=pos, end=end, form=None, attributes=attrs))
-            forms.append(form)
+            tokens.append(make(start=pos, end=end, form=None, attributes=attrs))
             pos = end + 1
         return forms, tokens
 
