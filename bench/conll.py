@@ -1,7 +1,9 @@
 """CoNLL benchmarks: CoNLL-U -> groundtruth vs `conllu.parse_incr`; BIO -> spans vs seqeval.
 
 Every measurement runs in its own Python process (`python -c ...`), so `seconds` is the whole
-process (start-up, imports, reading the file) and `peak_mb` its peak resident memory.
+process (start-up, imports, reading the file) and `peak_mb` its peak resident memory (VmHWM).
+The two tag benchmarks read the tags with the same code; their `decoding only` rows time
+`get_entities` against `decode_batch` on those same tags over the whole file.
 
     python bench/conll.py [scale]        # scale 1.0 = 2.5M-token files (a few minutes)
 
@@ -101,12 +103,38 @@ def generate_column(path: Path, tokens: int, seed: int = 0) -> int:
 
 
 _PRELUDE = """
-import resource, sys, time
+import sys, time
 t0 = time.perf_counter()
+decode = None
 """
+# VmHWM is this process's own peak (ru_maxrss would include the parent's, inherited at exec).
 _EPILOGUE = """
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(__import__('json').dumps({'seconds': time.perf_counter() - t0, 'peak_mb': peak, 'n': n}))
+peak = 0.0
+with open('/proc/self/status') as status:
+    for line in status:
+        if line.startswith('VmHWM:'):
+            peak = int(line.split()[1]) / 1024
+print(__import__('json').dumps(
+    {'seconds': time.perf_counter() - t0, 'peak_mb': peak, 'n': n, 'decode': decode}))
+"""
+
+# Both tag benchmarks read the tags with this same code, then decode them: `decode` times the
+# decoding alone (same tags, whole file), `seconds` the whole process.
+_READ_TAGS = """
+sentences = []
+sent = []
+with open(sys.argv[1], encoding='utf-8') as f:
+    for line in f:
+        if not line.strip():
+            if sent:
+                sentences.append(sent)
+            sent = []
+            continue
+        if line.startswith('-DOCSTART-'):
+            continue
+        sent.append(line.split()[-1])
+if sent:
+    sentences.append(sent)
 """
 
 SNIPPETS = {
@@ -133,46 +161,20 @@ for item, anns in iter_conllu(sys.argv[1], dependencies='relations'):
 import warnings
 from seqeval.metrics.sequence_labeling import get_entities
 warnings.simplefilter('ignore')
-n = 0
-sent = []
-with open(sys.argv[1], encoding='utf-8') as f:
-    for line in f:
-        if not line.strip():
-            if sent:
-                n += len(get_entities(sent))
-            sent = []
-            continue
-        if line.startswith('-DOCSTART-'):
-            continue
-        sent.append(line.split()[-1])
-if sent:
-    n += len(get_entities(sent))
+""" + _READ_TAGS + """
+t1 = time.perf_counter()
+n = sum(len(get_entities(s)) for s in sentences)
+decode = time.perf_counter() - t1
 """,
     "groundtruth BIO -> spans (tags)": """
 from groundtruth.converters._tagging import decode_batch
+""" + _READ_TAGS + """
+t1 = time.perf_counter()
 n = 0
-sent = []
-batch = []
-def flush():
-    global n
-    ents, problems = decode_batch(batch, 'iob2')
+for i in range(0, len(sentences), 2000):
+    ents, problems = decode_batch(sentences[i:i + 2000], 'iob2')
     n += sum(map(len, ents))
-with open(sys.argv[1], encoding='utf-8') as f:
-    for line in f:
-        if not line.strip():
-            if sent:
-                batch.append(sent)
-                if len(batch) >= 2000:
-                    flush()
-                    batch = []
-            sent = []
-            continue
-        if line.startswith('-DOCSTART-'):
-            continue
-        sent.append(line.split()[-1])
-if sent:
-    batch.append(sent)
-flush()
+decode = time.perf_counter() - t1
 """,
     "groundtruth conll -> items + spans": """
 from groundtruth.converters.conll import iter_conll
@@ -213,12 +215,20 @@ def run(scale: float = 1.0) -> list[dict[str, Any]]:
         for anchor, full, half, ours in groups:
             base = _measure(anchor, full)
             rows.append(_row(f"{anchor} [{tokens:,} tokens]", base, base))
+            if base.get("decode") is not None:
+                rows.append(_row(f"{anchor}, decoding only", _decoding(base), _decoding(base)))
             for name in ours:
                 res = _measure(name, full)
                 rows.append(_row(f"{name} [{tokens:,} tokens]", res, base))
+                if res.get("decode") is not None:
+                    rows.append(_row(f"{name}, decoding only", _decoding(res), _decoding(base)))
                 small = _measure(name, half)
                 rows.append(_row(f"{name} @half [{tokens // 2:,} tokens]", small, None))
     return rows
+
+
+def _decoding(res: dict[str, Any]) -> dict[str, Any]:
+    return {"seconds": res["decode"], "peak_mb": res["peak_mb"]}
 
 
 def _row(name: str, res: dict[str, Any], anchor: dict[str, Any] | None) -> dict[str, Any]:
