@@ -624,6 +624,8 @@ class ConllConverter:
                     lines.extend(src.get("trailing", []))
                 chunk = "\n".join(lines)
                 out.write(chunk + "\n" if final or k + 1 < len(texts) else chunk)
+            if not texts and src.get("trailing"):  # a file of blank or -DOCSTART- lines only
+                out.write("\n".join(src["trailing"]) + "\n")
         report.issues.extend(writer.dropped_attribute_issues())
         report.details = {"scheme": scheme, "sentences": writer.sentences, "columns": columns}
         return report
