@@ -7,8 +7,9 @@ The two tag benchmarks read the tags with the same code; their `decoding only` r
 
     python bench/conll.py [scale]        # scale 1.0 = 2.5M-token files (a few minutes)
 
-`run(scale)` returns rows {name, seconds, peak_mb, ratio} where `ratio` is the anchor's
-seconds divided by this row's (>1: faster than the anchor). Anchors: `conllu.parse_incr`
+`bench(tokens)` (and `run(annotations, workdir)` for bench/run.py: 2.5 tokens per annotation)
+returns rows {benchmark, seconds, peak_mb, vs_anchor, ratio, target}: `vs_anchor` is this
+row's seconds over the anchor's, `ratio` the speed-up (anchor's seconds over this row's). Anchors: `conllu.parse_incr`
 (target: CoNLL-U -> native >= 2x) and seqeval `get_entities` (target: BIO -> spans >= 3x).
 Memory flat in file size: the `@half` rows run the same code on a file half as big.
 """
@@ -196,51 +197,84 @@ def _measure(name: str, path: Path) -> dict[str, Any]:
     return result
 
 
-def run(scale: float = 1.0) -> list[dict[str, Any]]:
-    tokens = max(10_000, int(TOKENS_AT_SCALE_1 * scale))
+_TARGETS = {
+    "groundtruth conllu -> items": "<= 0.5 (2x faster)",
+    "groundtruth BIO -> spans (tags)": "<= 0.33 (3x faster)",
+}
+
+
+def bench(tokens: int, workdir: str | None = None) -> list[dict[str, Any]]:
+    """Rows {benchmark, seconds, peak_mb, vs_anchor, target} for files of `tokens` tokens.
+
+    `vs_anchor` is this row's seconds over the anchor's (< 1: faster than the anchor); `ratio`
+    is its inverse (the speed-up). Files are generated once into `workdir` (a temporary folder
+    when None).
+    """
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        conllu_full, conllu_half = Path(tmp) / "big.conllu", Path(tmp) / "half.conllu"
-        column_full, column_half = Path(tmp) / "big.conll", Path(tmp) / "half.conll"
-        generate_conllu(conllu_full, tokens)
-        generate_conllu(conllu_half, tokens // 2)
-        generate_column(column_full, tokens)
-        generate_column(column_half, tokens // 2)
+        folder = Path(workdir or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for kind, gen in (("conllu", generate_conllu), ("conll", generate_column)):
+            for label, n in (("full", tokens), ("half", tokens // 2)):
+                path = folder / f"bench-{n}.{kind}"
+                if not path.exists():
+                    gen(path, n)
+                files[kind, label] = path
         groups = [
-            ("conllu.parse_incr", conllu_full, conllu_half,
+            ("conllu.parse_incr", "conllu",
              ["groundtruth conllu -> items", "groundtruth conllu -> items + relations"]),
-            ("seqeval get_entities", column_full, column_half,
+            ("seqeval get_entities", "conll",
              ["groundtruth BIO -> spans (tags)", "groundtruth conll -> items + spans"]),
         ]
-        for anchor, full, half, ours in groups:
+        for anchor, kind, ours in groups:
+            full, half = files[kind, "full"], files[kind, "half"]
             base = _measure(anchor, full)
-            rows.append(_row(f"{anchor} [{tokens:,} tokens]", base, base))
+            rows.append(_row(f"{anchor} [{tokens:,} tokens]", base, base, ""))
             if base.get("decode") is not None:
-                rows.append(_row(f"{anchor}, decoding only", _decoding(base), _decoding(base)))
+                rows.append(
+                    _row(f"{anchor}, decoding only", _decoding(base), _decoding(base), "")
+                )
             for name in ours:
                 res = _measure(name, full)
-                rows.append(_row(f"{name} [{tokens:,} tokens]", res, base))
+                target = _TARGETS.get(name, "")
+                rows.append(_row(f"{name} [{tokens:,} tokens]", res, base, target))
                 if res.get("decode") is not None:
-                    rows.append(_row(f"{name}, decoding only", _decoding(res), _decoding(base)))
+                    rows.append(
+                        _row(f"{name}, decoding only", _decoding(res), _decoding(base), target)
+                    )
                 small = _measure(name, half)
-                rows.append(_row(f"{name} @half [{tokens // 2:,} tokens]", small, None))
+                rows.append(
+                    _row(f"{name} @half [{tokens // 2:,} tokens]", small, None, "peak_mb flat")
+                )
     return rows
+
+
+def run(annotations: int = 1_000_000, workdir: str | None = None) -> list[dict[str, Any]]:
+    """Entry point of bench/run.py: 2.5 tokens per requested annotation (1M -> 2.5M tokens)."""
+    return bench(int(annotations * 2.5), workdir)
 
 
 def _decoding(res: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": res["decode"], "peak_mb": res["peak_mb"]}
 
 
-def _row(name: str, res: dict[str, Any], anchor: dict[str, Any] | None) -> dict[str, Any]:
-    ratio = anchor["seconds"] / res["seconds"] if anchor is not None else None
+def _row(
+    name: str, res: dict[str, Any], anchor: dict[str, Any] | None, target: str
+) -> dict[str, Any]:
+    speedup = anchor["seconds"] / res["seconds"] if anchor is not None else None
     return {
+        "benchmark": name,
         "name": name,
         "seconds": round(res["seconds"], 3),
         "peak_mb": round(res["peak_mb"], 1),
-        "ratio": round(ratio, 2) if ratio is not None else None,
+        "vs_anchor": round(1 / speedup, 3) if speedup else None,
+        "ratio": round(speedup, 2) if speedup is not None else None,
+        "target": target,
     }
 
 
 if __name__ == "__main__":
-    for row in run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0):
+    scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    for row in bench(max(10_000, int(TOKENS_AT_SCALE_1 * scale))):
         print(json.dumps(row))
