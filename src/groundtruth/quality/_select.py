@@ -92,11 +92,8 @@ class Selection:
     types: list[str]
     annotations: list[AnnotationBase]
     participants: dict[str, set[str]]  # item id -> annotators who took part
+    annotators: list[str]  # sorted ids of the annotators of `annotations`
     issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def annotators(self) -> list[str]:
-        return sorted({a.annotator for a in self.annotations if a.annotator is not None})
 
 
 def _type(ann: AnnotationBase) -> str:
@@ -176,7 +173,13 @@ def select(
     if chosen is not None:
         names = frozenset(lab.name for lab in chosen.labels)
         candidates = [a for a in candidates if _belongs(a, chosen, names, len(sets) == 1)]
-    supported = [a for a in candidates if _type(a) in FAMILIES]
+    supported: list[AnnotationBase] = []
+    found: set[str] = set()
+    for a in candidates:
+        t = _type(a)
+        if t in FAMILIES:
+            supported.append(a)
+            found.add(t)
     if not supported:
         types = sorted({_type(a) for a in candidates})
         what = f" (found: {', '.join(types)})" if types else ""
@@ -185,8 +188,8 @@ def select(
             hint="agreement covers classification, rating, span, bbox, polygon, mask and "
             "keypoints annotations made by named annotators",
         )
-    families = sorted({FAMILIES[_type(a)] for a in supported})
-    types = sorted({_type(a) for a in supported})
+    families = sorted({FAMILIES[t] for t in found})
+    types = sorted(found)
     if len(families) > 1 or set(types) == {"classification", "rating"}:
         raise AgreementInputError(
             "annotations of different kinds (" + ", ".join(types) + ") cannot be compared "
@@ -201,7 +204,8 @@ def select(
                 hint="set `annotator` on every annotation",
             )
         )
-    return Selection(chosen, families[0], types, supported, dict(participants), issues)
+    people = sorted({a.annotator for a in supported if a.annotator is not None})
+    return Selection(chosen, families[0], types, supported, dict(participants), people, issues)
 
 
 # -- coding labels ----------------------------------------------------------------------------
@@ -295,45 +299,73 @@ def code_labels(sel: Selection, level: Level) -> tuple[Coded, list[Issue]]:
     index = {n: i for i, n in enumerate(names)}
     annotators = sel.annotators
     who = {a: i for i, a in enumerate(annotators)}
-    items = sorted({a.item_id for a in kept})
+    item_ids = [a.item_id for a in kept]
+    items = sorted(set(item_ids))
     item_index = {it: i for i, it in enumerate(items)}
-    # One label per (item, annotator): the latest by `created`, else the last seen.
-    chosen: dict[tuple[int, int], Classification] = {}
-    dupes = 0
-    for ann in kept:
-        key = (item_index[ann.item_id], who[ann.annotator])  # type: ignore[index]
-        prev = chosen.get(key)
-        if prev is not None:
-            dupes += 1
-            if dupes <= 20:
-                issues.append(
-                    issue(
-                        DUPLICATE_LABEL,
-                        f"annotator {ann.annotator!r} labelled item {ann.item_id!r} more than "
-                        "once in a single-label set; the latest label is used",
-                        record_id=ann.id,
-                        hint="remove the stale label, or mark the label set multi_label",
-                    )
-                )
-            if prev.created is not None and ann.created is not None and ann.created < prev.created:
-                continue
-        chosen[key] = ann
-    keys = list(chosen)
-    unit = np.fromiter((k[0] for k in keys), dtype=np.int64, count=len(keys))
-    coder = np.fromiter((k[1] for k in keys), dtype=np.int64, count=len(keys))
-    code = np.fromiter((index[chosen[k].label] for k in keys), dtype=np.int64, count=len(keys))
+    n = len(kept)
+    unit = np.fromiter((item_index[i] for i in item_ids), dtype=np.int64, count=n)
+    coder = np.fromiter((who[a.annotator] for a in kept), dtype=np.int64, count=n)  # type: ignore[index]
+    code = np.fromiter((index[a.label] for a in kept), dtype=np.int64, count=n)
+    # One label per (item, annotator): the latest by `created`, else the last in the dataset.
+    key = unit * max(len(annotators), 1) + coder
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = sorted_key[1:] != sorted_key[:-1]
+    keep = order[last]
+    dupes = n - len(keep)
+    if dupes:
+        keep = _resolve_duplicates(kept, order, sorted_key, keep, issues)
+    keep.sort()
     coded = Coded(
         [(it, None) for it in items],
         annotators,
         names,
         values,
-        unit,
-        coder,
-        code,
-        [chosen[k].id for k in keys],
+        unit[keep],
+        coder[keep],
+        code[keep],
+        [kept[i].id for i in keep.tolist()],
         level_ok,
     )
     return coded, issues
+
+
+def _resolve_duplicates(
+    kept: Sequence[Classification],
+    order: IntArray,
+    sorted_key: IntArray,
+    keep: IntArray,
+    issues: list[Issue],
+) -> IntArray:
+    """Among an annotator's several labels of one item, keep the latest by `created`."""
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    ends = np.r_[starts[1:], len(sorted_key)]
+    out = keep.copy()
+    reported = 0
+    for g, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        if hi - lo < 2:
+            continue
+        group = [kept[i] for i in order[lo:hi].tolist()]
+        best = hi - 1  # the last in dataset order, unless an earlier one is newer
+        for pos in range(lo, hi):
+            cand, cur = kept[int(order[pos])], kept[int(order[best])]
+            if cand.created is not None and (cur.created is None or cand.created > cur.created):
+                best = pos
+        out[g] = order[best]
+        reported += 1
+        if reported <= 20:
+            first = group[-1]
+            issues.append(
+                issue(
+                    DUPLICATE_LABEL,
+                    f"annotator {first.annotator!r} labelled item {first.item_id!r} "
+                    f"{hi - lo} times in a single-label set; the latest label is used",
+                    record_id=first.id,
+                    hint="remove the stale label, or mark the label set multi_label",
+                )
+            )
+    return out
 
 
 def _code_ratings(sel: Selection) -> tuple[Coded, list[Issue]]:
