@@ -25,6 +25,7 @@ from ._consensus import (
     label_consensus,
     region_consensus,
 )
+from ._gc import paused_gc
 from ._matching import assign, label_mask, similarity_matrix
 from ._select import (
     NO_OVERLAP,
@@ -560,6 +561,18 @@ def agreement(
     label sets, mixed kinds) or names an unknown label set; data problems (one annotator,
     no overlap, unknown labels) are reported as issues and undefined figures instead.
     """
+    with paused_gc():
+        return _agreement(ds, label_set, level, annotation_type, iou_threshold, max_disputed)
+
+
+def _agreement(
+    ds: Dataset,
+    label_set: str | None,
+    level: st.Level | None,
+    annotation_type: str | None,
+    iou_threshold: float,
+    max_disputed: int,
+) -> AgreementReport:
     sel = select(ds, label_set, annotation_type)
     ls = sel.label_set
     if level is None and ls is not None:

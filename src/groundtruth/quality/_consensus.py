@@ -22,6 +22,7 @@ from ..models import BBox, Classification, ConsensusInfo, Keypoints, Mask, Polyg
 from ..models.annotations import AnnotationBase
 from ..models.manifest import Annotator
 from . import _stats as st
+from ._gc import paused_gc
 from ._matching import Cluster, Shape, UnsupportedShapeError, cluster, shape_of
 from ._select import (
     UNCOMPARABLE_SHAPE,
@@ -431,6 +432,23 @@ def build_consensus(
     min_votes: int = 2,
 ) -> ConsensusResult:
     """Compute consensus annotations for `ds` (see `consensus` for the arguments)."""
+    with paused_gc():
+        return _build_consensus(
+            ds, method, label_set, annotation_type, weights, iou_threshold, min_agreement,
+            min_votes,
+        )  # fmt: skip
+
+
+def _build_consensus(
+    ds: Dataset,
+    method: Method,
+    label_set: str | None,
+    annotation_type: str | None,
+    weights: Mapping[str, float] | None,
+    iou_threshold: float,
+    min_agreement: float,
+    min_votes: int,
+) -> ConsensusResult:
     if method not in METHODS:
         raise AgreementInputError(
             f"unknown consensus method {method!r}", hint=f"use one of {', '.join(METHODS)}"
@@ -509,7 +527,8 @@ def consensus(
         ds, method, label_set=label_set, annotation_type=annotation_type, weights=weights,
         iou_threshold=iou_threshold, min_agreement=min_agreement, min_votes=min_votes,
     )  # fmt: skip
-    return with_consensus(ds, res)
+    with paused_gc():
+        return with_consensus(ds, res)
 
 
 def with_consensus(ds: Dataset, res: ConsensusResult) -> Dataset:
