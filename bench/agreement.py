@@ -37,7 +37,9 @@ def _matrix(n: int) -> Any:
     rng = np.random.default_rng(0)
     truth = rng.integers(0, len(LABELS), items)
     noisy = np.where(
-        rng.random((ANNOTATORS, items)) < 0.7, truth, rng.integers(0, len(LABELS), (ANNOTATORS, items))
+        rng.random((ANNOTATORS, items)) < 0.7,
+        truth,
+        rng.integers(0, len(LABELS), (ANNOTATORS, items)),
     ).astype(np.float64)
     noisy[rng.random((ANNOTATORS, items)) >= FILL] = np.nan
     return noisy + 1.0  # values 1..5: ratio needs a meaningful zero
@@ -50,8 +52,15 @@ def _dataset(n: int) -> Any:
     from pydantic import TypeAdapter
 
     from groundtruth import Dataset
-    from groundtruth.models import Annotator, Classification, Item, Label, LabelSet, Manifest
-    from groundtruth.models import Taxonomy
+    from groundtruth.models import (
+        Annotator,
+        Classification,
+        Item,
+        Label,
+        LabelSet,
+        Manifest,
+        Taxonomy,
+    )
 
     data = _matrix(n)
     coder, unit = np.nonzero(~np.isnan(data))
