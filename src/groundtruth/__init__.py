@@ -10,6 +10,7 @@ from .api import convert, iter_records, load, read_manifest, save
 from .converters import ConversionReport
 from .converters import available as available_formats
 from .dataset import Dataset
+from .diff import DatasetDiff, diff
 from .errors import (
     BackendNotInstalledError,
     ConversionError,
@@ -22,6 +23,8 @@ from .errors import (
     UnknownFormatError,
     UnsupportedVersionError,
 )
+from .export import export
+from .io import iter_batches, read_table
 from .issues import Issue, Location
 from .quality import agreement, consensus
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
@@ -36,6 +39,7 @@ __all__ = [
     "ConversionReport",
     "DataFormatError",
     "Dataset",
+    "DatasetDiff",
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatasetValidationError",
@@ -50,8 +54,12 @@ __all__ = [
     "available_formats",
     "consensus",
     "convert",
+    "diff",
+    "export",
+    "iter_batches",
     "iter_records",
     "load",
     "read_manifest",
+    "read_table",
     "save",
 ]
