@@ -10,6 +10,7 @@ import pytest
 from pycocotools import mask as cocomask
 from scipy.optimize import linear_sum_assignment
 
+import groundtruth as gt
 from groundtruth import Dataset
 from groundtruth.models import BBox, Item, Keypoints, Mask, Polygon, Rle, Span
 from groundtruth.quality import agreement, consensus
@@ -210,3 +211,20 @@ def test_real_labelstudio_boxes_match_pycocotools_assignment():
     assert rep["region_f1"]["f1"] == pytest.approx(2 * len(hits) / (len(a) + len(b)), abs=1e-6)
     assert rep["region_f1"]["mean_iou"] == pytest.approx(np.mean(hits), abs=1e-6)
     assert rep["disputed_items"][0]["item_id"] == "1"
+
+
+def test_real_labelstudio_export_through_the_converter():
+    path = shared_path("jsonl", "labelstudio_image_bbox_export.json")
+    via_converter = agreement(gt.load(path, format="labelstudio")).to_dict()
+    by_hand = agreement(labelstudio_boxes()).to_dict()
+    for key in ("region_f1", "krippendorff_alpha", "percent_agreement"):
+        ours, theirs = via_converter[key], by_hand[key]
+        for field in ("f1", "mean_iou", "value"):
+            if field in ours:
+                assert ours[field] == pytest.approx(theirs[field], abs=1e-6)
+    out = consensus(gt.load(path, format="labelstudio"))
+    cons = [a for a in out.annotations if a.consensus is not None]
+    # task 1: the two `parasites` boxes match (resolved); the two `white` boxes do not (one
+    # annotator each: flagged); task 2 was boxed by one annotator only (flagged).
+    assert len(cons) == 5
+    assert [a.label for a in cons if not a.consensus.needs_review] == ["parasites"]
