@@ -5,6 +5,9 @@ from __future__ import annotations
 import krippendorff
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_h
+from hypothesis.extra import numpy as hnp
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
@@ -271,3 +274,27 @@ def test_agreement_with_others():
     sums, n = st.agreement_with_others(unit, coder, code, 3, 3, 2)
     assert n.tolist() == [2, 2, 1]
     np.testing.assert_allclose(sums / n, [(0.5 + 1) / 2, (0.5 + 1) / 2, 0.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=6),
+        elements=st_h.sampled_from([np.nan, 1.0, 2.0, 3.0, 5.0]),
+    ),
+    level=st_h.sampled_from(["nominal", "ordinal", "interval", "ratio"]),
+)
+def test_alpha_agrees_with_krippendorff_on_any_matrix(data, level):
+    """Any small matrix, missing data included: same value, or undefined with a reason."""
+    ours = alpha(data, level)
+    try:
+        with np.errstate(all="ignore"):
+            ref = krippendorff.alpha(reliability_data=data, level_of_measurement=level)
+    except (ValueError, ZeroDivisionError):
+        ref = np.nan
+    if ours.value is None:
+        assert ours.reason
+        assert np.isnan(ref) or np.isinf(ref)
+    else:
+        assert ours.value == pytest.approx(ref, rel=1e-9, abs=1e-12)
