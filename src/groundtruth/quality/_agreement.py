@@ -147,7 +147,7 @@ def _participation_issues(sel: Selection, coded_units: int | None = None) -> lis
             )
         )
         return issues
-    shared = [i for i, p in sel.participants.items() if len(p) >= 2]
+    shared = sel.participation.shared()
     if not shared:
         issues.append(
             issue(
@@ -156,7 +156,7 @@ def _participation_issues(sel: Selection, coded_units: int | None = None) -> lis
                 hint="agreement needs overlap: have some items labelled by several annotators",
             )
         )
-    lonely = sum(1 for p in sel.participants.values() if len(p) == 1)
+    lonely = sel.participation.lonely()
     if lonely and shared:
         issues.append(
             issue(
@@ -590,7 +590,7 @@ def _agreement(
         "annotation_types": sel.types,
         "level": level,
         "n_items": len({a.item_id for a in sel.annotations}),
-        "n_items_shared": sum(1 for p in sel.participants.values() if len(p) >= 2),
+        "n_items_shared": sel.participation.shared(),
         "n_annotators": len(sel.annotators),
         "annotators": sel.annotators,
         "n_annotations": len(sel.annotations),

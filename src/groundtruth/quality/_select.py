@@ -83,7 +83,54 @@ class AgreementInputError(GroundtruthError, ValueError):
     """The dataset (or the request) gives agreement nothing sensible to compute on."""
 
 
-@dataclass(slots=True)
+@dataclass
+class Participation:
+    """Who took part in which item, as unique (item, annotator) code pairs (numpy)."""
+
+    items: list[str]  # item ids, by code
+    people: list[str]  # annotator ids, by code
+    item: IntArray  # item code of each unique pair
+    who: IntArray  # annotator code of each unique pair
+    _sets: dict[str, set[str]] | None = None
+
+    @classmethod
+    def of(cls, item_ids: Sequence[str], annotators: Sequence[str]) -> Participation:
+        item_index: dict[str, int] = {}
+        who_index: dict[str, int] = {}
+        n = len(item_ids)
+        ic = np.fromiter(
+            (item_index.setdefault(i, len(item_index)) for i in item_ids), np.int64, count=n
+        )
+        wc = np.fromiter(
+            (who_index.setdefault(w, len(who_index)) for w in annotators), np.int64, count=n
+        )
+        width = max(len(who_index), 1)
+        pairs = np.unique(ic * width + wc)
+        return cls(list(item_index), list(who_index), pairs // width, pairs % width)
+
+    def counts(self) -> IntArray:
+        """Number of annotators who took part, per item code."""
+        return np.bincount(self.item, minlength=len(self.items)).astype(np.int64)
+
+    def shared(self) -> int:
+        """Items two or more annotators took part in."""
+        return int((self.counts() >= 2).sum())
+
+    def lonely(self) -> int:
+        """Items exactly one annotator took part in."""
+        return int((self.counts() == 1).sum())
+
+    def sets(self) -> dict[str, set[str]]:
+        """item id -> annotators who took part (built on first use)."""
+        if self._sets is None:
+            out: dict[str, set[str]] = defaultdict(set)
+            for i, w in zip(self.item.tolist(), self.who.tolist(), strict=True):
+                out[self.items[i]].add(self.people[w])
+            self._sets = dict(out)
+        return self._sets
+
+
+@dataclass
 class Selection:
     """The annotations one agreement/consensus run works on."""
 
@@ -91,9 +138,14 @@ class Selection:
     family: Family
     types: list[str]
     annotations: list[AnnotationBase]
-    participants: dict[str, set[str]]  # item id -> annotators who took part
+    participation: Participation
     annotators: list[str]  # sorted ids of the annotators of `annotations`
     issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def participants(self) -> dict[str, set[str]]:
+        """item id -> annotators who took part in it."""
+        return self.participation.sets()
 
 
 def _type(ann: AnnotationBase) -> str:
@@ -117,30 +169,30 @@ def select(
     """Pick the annotations to compare; raise AgreementInputError when the choice is ambiguous."""
     consensus_ids = {a.id for a in ds.manifest.annotators if a.kind == "consensus"}
     issues: list[Issue] = []
-    usable: list[AnnotationBase] = []
-    participants: dict[str, set[str]] = defaultdict(set)
-    no_annotator = 0
-    for ann in ds.annotations:
-        if ann.consensus is not None or ann.annotator in consensus_ids:
-            continue
-        if ann.status in EXCLUDED_STATUSES:
-            continue
-        if ann.annotator is None:
-            no_annotator += 1
-            if no_annotator == 1:
-                issues.append(
-                    issue(
-                        NO_ANNOTATOR,
-                        "annotation has no annotator, so it cannot be compared "
-                        "(further ones are counted in the summary)",
-                        record_id=ann.id,
-                        path="$.annotator",
-                        hint="set `annotator` to the id of who made it",
-                    )
-                )
-            continue
-        participants[ann.item_id].add(ann.annotator)
-        usable.append(ann)
+    # Comprehensions, not one loop with branches: this pass touches every annotation.
+    live = [
+        a
+        for a in ds.annotations
+        if a.consensus is None and a.status not in EXCLUDED_STATUSES
+        and a.annotator not in consensus_ids
+    ]  # fmt: skip
+    usable = [a for a in live if a.annotator is not None]
+    no_annotator = len(live) - len(usable)
+    if no_annotator:
+        first = next(a for a in live if a.annotator is None)
+        issues.append(
+            issue(
+                NO_ANNOTATOR,
+                "annotation has no annotator, so it cannot be compared "
+                "(further ones are counted in the summary)",
+                record_id=first.id,
+                path="$.annotator",
+                hint="set `annotator` to the id of who made it",
+            )
+        )
+    participation = Participation.of(
+        [a.item_id for a in usable], [str(a.annotator) for a in usable]
+    )
     sets = ds.manifest.taxonomy.label_sets
     chosen: LabelSet | None = None
     if label_set is not None:
@@ -205,7 +257,7 @@ def select(
             )
         )
     people = sorted({a.annotator for a in supported if a.annotator is not None})
-    return Selection(chosen, families[0], types, supported, dict(participants), people, issues)
+    return Selection(chosen, families[0], types, supported, participation, people, issues)
 
 
 # -- coding labels ----------------------------------------------------------------------------
