@@ -9,7 +9,8 @@ Rules (stated in the spec, section "Agreement and consensus"):
   when its type is one of the set's `annotation_types`, or (for a set that lists no types) when
   the set is the taxonomy's only one or its label is one of the set's labels.
 - An annotator *took part* in an item when they made at least one annotation of any type on it
-  (outside the excluded ones above). An annotator who took part but drew no span or box has
+  (outside the excluded ones above) and made annotations of the analysed kind somewhere in the
+  dataset. An annotator who took part but drew no span or box has
   thereby said "nothing here", which counts as a label for unitised agreement.
 """
 
@@ -190,9 +191,6 @@ def select(
                 hint="set `annotator` to the id of who made it",
             )
         )
-    participation = Participation.of(
-        [a.item_id for a in usable], [str(a.annotator) for a in usable]
-    )
     sets = ds.manifest.taxonomy.label_sets
     chosen: LabelSet | None = None
     if label_set is not None:
@@ -257,6 +255,17 @@ def select(
             )
         )
     people = sorted({a.annotator for a in supported if a.annotator is not None})
+    # Participation counts every annotation (any type) of the annotators being compared, so
+    # "looked at the item and drew nothing" counts, but a captioner who never drew a box does
+    # not turn into a silent box annotator.
+    if len(usable) == len(supported):
+        involved = supported
+    else:
+        who = set(people)
+        involved = [a for a in usable if a.annotator in who]
+    participation = Participation.of(
+        [a.item_id for a in involved], [str(a.annotator) for a in involved]
+    )
     return Selection(chosen, families[0], types, supported, participation, people, issues)
 
 

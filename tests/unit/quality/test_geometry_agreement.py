@@ -12,7 +12,7 @@ from scipy.optimize import linear_sum_assignment
 
 import groundtruth as gt
 from groundtruth import Dataset
-from groundtruth.models import BBox, Item, Keypoints, Mask, Polygon, Rle, Span
+from groundtruth.models import BBox, Classification, Item, Keypoints, Mask, Polygon, Rle, Span
 from groundtruth.quality import agreement, consensus
 from tests.conftest import shared_path
 from tests.unit.quality.helpers import manifest
@@ -228,3 +228,22 @@ def test_real_labelstudio_export_through_the_converter():
     # annotator each: flagged); task 2 was boxed by one annotator only (flagged).
     assert len(cons) == 5
     assert [a.label for a in cons if not a.consensus.needs_review] == ["parasites"]
+
+
+def test_participation_needs_the_analysed_kind():
+    ds = box_dataset()
+    # d wrote a caption-like classification on the image but never drew a box: not a box
+    # annotator, so no "(none)" votes from d.
+    ds.annotations.append(Classification(id="d0", item_id="img", label="street", annotator="d"))
+    rep = agreement(ds, annotation_type="bbox").to_dict()
+    assert rep["annotators"] == ["a", "b", "c"]
+    assert rep["percent_agreement"]["n_labels"] == 9
+    # but a box annotator who only classified an item did look at it and drew nothing.
+    ds.items.append(Item(id="img2", kind="image", uri="img2.jpg"))
+    ds.annotations += [
+        Classification(id="a9", item_id="img2", label="empty", annotator="a"),
+        BBox(id="b9", item_id="img2", bbox=[0, 0, 5, 5], label="cat", annotator="b"),
+    ]
+    rep = agreement(ds, annotation_type="bbox").to_dict()
+    assert rep["n_items_shared"] == 2
+    assert rep["disputed_items"][0]["item_id"] == "img2"
