@@ -28,6 +28,7 @@ from .io import iter_batches, read_table
 from .issues import Issue, Location
 from .quality import agreement, consensus
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
+from .validation import ValidationReport, validate
 
 __version__ = "0.1.0"
 
@@ -49,6 +50,7 @@ __all__ = [
     "Location",
     "UnknownFormatError",
     "UnsupportedVersionError",
+    "ValidationReport",
     "__version__",
     "agreement",
     "available_formats",
@@ -62,4 +64,5 @@ __all__ = [
     "read_manifest",
     "read_table",
     "save",
+    "validate",
 ]
