@@ -124,8 +124,11 @@ def _coded_figures(
         "mean": round(float(np.mean(defined)), 6) if defined else None,
         "pairs": pair_rows,
     }
+    cohen["pairs_without_shared_units"] = n_coders * (n_coders - 1) // 2 - len(pairs)
     if n_coders < 2:
         cohen["reason"] = st.UNDEFINED_ONE_CODER
+    elif not pairs:
+        cohen["reason"] = "no two annotators labelled a unit in common"
     return {
         "percent_agreement": _fig(pa, unit, "nominal"),
         "cohen_kappa": cohen,
@@ -194,15 +197,21 @@ def _label_report(
                 "krippendorff_alpha": _fig(alpha, unit, "nominal"),
             }
     else:
+        counts, specific, alphas = st.per_value(coded.unit, coded.code, n_units, k)
+        stat = st.krippendorff_alpha(coded.unit, coded.code, n_units, coded.values, "nominal")
         for c, name in enumerate(coded.names):
-            binary = (coded.code == c).astype(np.int64)
-            alpha = st.krippendorff_alpha(
-                coded.unit, binary, n_units, np.array([0.0, 1.0]), "nominal"
-            )
+            est = (
+                st.Estimate(float(alphas[c]), None, stat.n_units, stat.n_labels)
+                if not np.isnan(alphas[c])
+                else st.Estimate.undefined(st.UNDEFINED_NO_VARIATION if stat.n_units else
+                                           st.UNDEFINED_NO_PAIRS, stat.n_units, stat.n_labels)
+            )  # fmt: skip
             per_label[name] = {
-                "n_labels": int(binary.sum()),
-                "specific_agreement": _specific_agreement(coded.unit, coded.code, n_units, k, c),
-                "krippendorff_alpha": _fig(alpha, unit, "nominal", note="this label vs the rest"),
+                "n_labels": int(counts[c]),
+                "specific_agreement": None
+                if np.isnan(specific[c])
+                else round(float(specific[c]), 6),
+                "krippendorff_alpha": _fig(est, unit, "nominal", note="this label vs the rest"),
             }
     out["per_label"] = per_label
     # per annotator

@@ -151,7 +151,9 @@ def test_no_item_shared():
     rep = agreement(ds)
     assert [i.code for i in rep.issues] == ["agreement.no-overlap"]
     assert rep["percent_agreement"]["value"] is None
-    assert rep["cohen_kappa"]["pairs"][0]["value"] is None
+    assert rep["cohen_kappa"]["pairs"] == []
+    assert rep["cohen_kappa"]["pairs_without_shared_units"] == 1
+    assert rep["cohen_kappa"]["reason"]
 
 
 def test_perfect_agreement_single_category_is_documented():
@@ -164,6 +166,7 @@ def test_perfect_agreement_single_category_is_documented():
         assert rep[key]["value"] is None
         assert "chance disagreement is zero" in rep[key]["reason"]
     assert rep["cohen_kappa"]["pairs"][0]["value"] is None
+    assert "chance disagreement is zero" in rep["cohen_kappa"]["pairs"][0]["reason"]
     assert rep["disputed_items"] == []
 
 
