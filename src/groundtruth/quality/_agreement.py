@@ -194,6 +194,8 @@ def _label_report(
             per_label[name] = {
                 "n_labels": int(sub_c.sum()),
                 "specific_agreement": _specific_agreement(sub_u, sub_c, n_units, 2, 1),
+                "unit": unit,
+                "level": "nominal",
                 "krippendorff_alpha": _fig(alpha, unit, "nominal"),
             }
     else:
@@ -208,6 +210,8 @@ def _label_report(
             )  # fmt: skip
             per_label[name] = {
                 "n_labels": int(counts[c]),
+                "unit": unit,
+                "level": "nominal",
                 "specific_agreement": None
                 if np.isnan(specific[c])
                 else round(float(specific[c]), 6),
@@ -237,6 +241,7 @@ def _label_report(
             "agreement_with_consensus": _ratio(cons_hits[j], cons_n[j]),
             "mean_cohen_kappa": round(float(np.mean(kappas[who])), 6) if kappas[who] else None,
             "unit": unit,
+            "level": "nominal",
         }
     out["per_annotator"] = per_annotator
     out["disputed_items"] = _disputed_labels(coded, eff_level, vote, max_disputed)
@@ -369,6 +374,7 @@ def _geometry_report(
         total.matches += t.matches
     f1_block: dict[str, Any] = {
         "unit": unit_pairs,
+        "level": "nominal",
         "matching": f"one-to-one, same label, {sim_name}, optimal assignment",
         "f1": total.f1(),
         "mean_iou": round(total.iou_sum / total.matches, 6) if total.matches else None,
@@ -379,6 +385,8 @@ def _geometry_report(
                 **({"exact_f1": t.f1(exact=True)} if spans else {}),
                 "mean_iou": round(t.iou_sum / t.matches, 6) if t.matches else None,
                 "matches": t.matches,
+                "unit": unit_pairs,
+                "level": "nominal",
             }
             for (a, b), t in sorted(pair_tally.items())
         ],
@@ -392,7 +400,7 @@ def _geometry_report(
     out["span_f1" if spans else "region_f1"] = f1_block
     per_label = {}
     for lab, t in sorted(label_tally.items()):
-        row: dict[str, Any] = {"f1": t.f1(), "unit": unit_pairs}
+        row: dict[str, Any] = {"f1": t.f1(), "unit": unit_pairs, "level": "nominal"}
         if spans:
             row["exact_f1"] = t.f1(exact=True)
         row["mean_iou"] = round(t.iou_sum / t.matches, 6) if t.matches else None
@@ -458,6 +466,7 @@ def _geometry_per_annotator(
             "f1_with_others": round(2 * tp / n, 6) if n else None,
             "f1_with_consensus": round(2 * hit[who] / denom, 6) if denom else None,
             "unit": unit_pairs,
+            "level": "nominal",
         }
     return out
 

@@ -15,7 +15,7 @@ from groundtruth import Dataset
 from groundtruth.models import BBox, Classification, Item, Keypoints, Mask, Polygon, Rle, Span
 from groundtruth.quality import agreement, consensus
 from tests.conftest import shared_path
-from tests.unit.quality.helpers import manifest
+from tests.unit.quality.helpers import classification_dataset, label_set, manifest
 
 TEXT = "Alice met Bob in Paris"
 
@@ -247,3 +247,32 @@ def test_participation_needs_the_analysed_kind():
     rep = agreement(ds, annotation_type="bbox").to_dict()
     assert rep["n_items_shared"] == 2
     assert rep["disputed_items"][0]["item_id"] == "img2"
+
+
+def _figures(node, path="$"):
+    """Every dict in the report that carries a number (value / f1 / agreement)."""
+    if isinstance(node, dict):
+        if any(k in node for k in ("value", "f1", "agreement_with_others", "f1_with_others",
+                                   "specific_agreement")):  # fmt: skip
+            yield path, node
+        for k, v in node.items():
+            if k not in ("issues", "disputed_items"):
+                yield from _figures(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _figures(v, f"{path}[{i}]")
+
+
+def label_dataset():
+    table = {"1": {"a": "x", "b": "x", "c": "y"}, "2": {"a": "y", "b": "y"}, "3": {"a": "x"}}
+    return classification_dataset(table, [label_set("s", ["x", "y"], scale="ordinal")])
+
+
+@pytest.mark.parametrize("make", [span_dataset, box_dataset, label_dataset])
+def test_every_figure_states_unit_and_level(make):
+    rep = agreement(make()).to_dict()
+    found = list(_figures(rep))
+    assert len(found) > 10
+    for path, fig in found:
+        assert fig.get("unit"), path
+        assert fig.get("level") in ("nominal", "ordinal", "interval", "ratio"), path
