@@ -393,16 +393,16 @@ def dawid_skene(
     n_coders: int,
     n_values: int,
     *,
-    max_iter: int = 100,
-    tol: float = 1e-6,
+    max_iter: int = 200,
+    tol: float = 1e-4,
     smoothing: float = 0.01,
 ) -> DawidSkene:
     """Dawid & Skene (1979) maximum-likelihood class estimates by EM.
 
     Initialised from the majority-vote shares per unit (soft labels, so ties start undecided).
     Each M-step adds `smoothing` pseudo-counts to every confusion cell and prior so no probability
-    is exactly 0 (an unseen response would otherwise veto a class). Stops when the relative change
-    of the log-likelihood falls below `tol`, or after `max_iter` iterations.
+    is exactly 0 (an unseen response would otherwise veto a class). Stops when no posterior
+    probability moves by more than `tol` in an iteration, or after `max_iter` iterations.
     """
     k = n_values
     counts = np.bincount(unit * k + code, minlength=n_units * k).astype(np.float64)
@@ -434,10 +434,12 @@ def dawid_skene(
         top = log_post.max(axis=1, keepdims=True)
         unnorm = np.exp(log_post - top)
         norm = unnorm.sum(axis=1, keepdims=True)
-        post = unnorm / norm
+        new_post = unnorm / norm
+        change = float(np.abs(new_post - post).max()) if post.size else 0.0
+        post = new_post
         ll = float((np.log(norm) + top).sum())
         history.append(ll)
-        if len(history) > 1 and abs(history[-1] - history[-2]) <= tol * max(abs(history[-2]), 1.0):
+        if change <= tol:
             converged = True
             break
     return DawidSkene(
