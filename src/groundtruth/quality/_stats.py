@@ -393,7 +393,7 @@ def dawid_skene(
     n_coders: int,
     n_values: int,
     *,
-    max_iter: int = 200,
+    max_iter: int = 500,
     tol: float = 1e-4,
     smoothing: float = 0.01,
 ) -> DawidSkene:
