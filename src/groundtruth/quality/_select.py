@@ -81,7 +81,11 @@ FAMILIES: dict[str, Family] = {
 
 
 class AgreementInputError(GroundtruthError, ValueError):
-    """The dataset (or the request) gives agreement nothing sensible to compute on."""
+    """The request cannot be answered as asked (unknown label set, ambiguous choice...)."""
+
+
+class AgreementDataError(AgreementInputError):
+    """The data holds nothing agreement can compare (no annotators, no supported types)."""
 
 
 @dataclass
@@ -231,9 +235,16 @@ def select(
             supported.append(a)
             found.add(t)
     if not supported:
+        if no_annotator and not usable:
+            raise AgreementDataError(
+                f"none of the {no_annotator} annotations names an annotator, so there is "
+                "nobody to compare",
+                hint="agreement needs annotations by several named annotators (`annotator`); "
+                "single-source exports such as COCO carry none",
+            )
         types = sorted({_type(a) for a in candidates})
         what = f" (found: {', '.join(types)})" if types else ""
-        raise AgreementInputError(
+        raise AgreementDataError(
             f"no annotations agreement can compare{what}",
             hint="agreement covers classification, rating, span, bbox, polygon, mask and "
             "keypoints annotations made by named annotators",
