@@ -42,6 +42,16 @@ def _json(value: Any) -> Any:
     return value
 
 
+def _content(extensions: Any) -> Any:
+    """Extensions without converter bookkeeping: keys starting with `@` (e.g. a record's
+    position in its source file) say where a record came from, not what it says (spec 1.4)."""
+    if not isinstance(extensions, dict):
+        return extensions
+    out = {ns: ({k: v for k, v in body.items() if not k.startswith("@")}
+                if isinstance(body, dict) else body) for ns, body in extensions.items()}
+    return {ns: body for ns, body in out.items() if body != {}}
+
+
 def _empty(value: Any) -> bool:
     return value is None or value == [] or value == {}
 
@@ -108,6 +118,8 @@ def compare_annotations(
         if name in _SKIP or name in ignored:
             continue
         a, b = getattr(old, name, None), getattr(new, name, None)
+        if name == "extensions":
+            a, b = _content(a), _content(b)
         if _empty(a) and _empty(b):
             continue
         if id_map is not None and name in ("source", "target") and a is not None:
@@ -155,6 +167,8 @@ def compare_items(old: Item, new: Item, options: DiffOptions,
         if name in ignored:
             continue
         a, b = getattr(old, name, None), getattr(new, name, None)
+        if name == "extensions":
+            a, b = _content(a), _content(b)
         if (_empty(a) and _empty(b)) or a == b:
             continue
         kind = _ITEM_KIND_OF_FIELD.get(name, "extensions")
