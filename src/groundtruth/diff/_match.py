@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from ..models import AnnotationBase
 from ._options import DiffOptions
@@ -69,6 +68,8 @@ def _assign(old: Sequence[AnnotationBase], new: Sequence[AnnotationBase], sim: n
     """Optimal pairs at or above `threshold`; returns the unpaired old and new indices."""
     if not old or not new:
         return list(range(len(old))), list(range(len(new)))
+    from scipy.optimize import linear_sum_assignment  # imported when first needed: slow
+
     score = sim + _tiebreak(old, new)
     rows, cols = linear_sum_assignment(score, maximize=True)
     used_old, used_new = set(), set()

@@ -1,0 +1,189 @@
+"""Benchmark `groundtruth.diff`: two versions of a detection dataset, stable and renumbered ids.
+
+    python bench/diff.py [SCALE]          # SCALE 1.0: 1M annotations stable, 100k renumbered
+
+Rows (each measured in a fresh subprocess, so peak memory is that run's own high-water mark):
+
+- `read-both/stable`: a bare read of both native datasets (`iter_records`, every record
+  validated, nothing kept): the anchor of the stable-id diff.
+- `diff/stable`: `gt.diff` of the two versions, ids stable, 5% of annotations changed
+  (label flips, moved boxes, removals, additions). Target: within 5x of `read-both/stable`.
+- `diff/stable-small`: the same at the renumbered case's size: the anchor of the next row.
+- `diff/renumbered`: every annotation id renumbered (shuffled numbers), matched by content.
+  Target: within 3x of `diff/stable-small` (same number of annotations).
+
+Datasets are generated once per scale into a cache folder (default: a temp folder; set
+GT_BENCH_DIR to keep them) in the Parquet encoding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ("car", "person", "bike", "dog", "cat", "truck", "bus", "sign")
+PER_ITEM = 10
+
+
+def _generate(folder: Path, n_annotations: int, *, renumber: bool, encoding: str,
+              seed: int = 0) -> None:
+    """v1 and v2 (5% changed) of an image dataset with `PER_ITEM` boxes per image."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from groundtruth import Dataset
+    from groundtruth.io import DatasetWriter
+    from groundtruth.models import BBox, Item, Label, LabelSet, Manifest, Taxonomy
+
+    rng = random.Random(seed)
+    manifest = Manifest(name="bench", taxonomy=Taxonomy(label_sets=[
+        LabelSet(name="objects", labels=[Label(name=x) for x in LABELS])]))
+    n_items = max(1, n_annotations // PER_ITEM)
+    # new ids: a shuffled numbering (the same numbers, other annotations) when renumbering
+    new_numbers = list(range(1, n_annotations + 1))
+    if renumber:
+        rng.shuffle(new_numbers)
+    w1 = DatasetWriter(str(folder / "v1"), encoding=encoding)  # type: ignore[arg-type]
+    w2 = DatasetWriter(str(folder / "v2"), encoding=encoding)  # type: ignore[arg-type]
+    items = [Item(id=f"{i:08d}", kind="image", uri=f"img/{i:08d}.jpg",
+                                  width=640, height=480) for i in range(n_items)]
+    for it in items:
+        w1.write(it)
+        w2.write(it)
+    pending_v2: list[Any] = []
+    n = 0
+    extra = 0
+    for i in range(n_items):
+        item_id = f"{i:08d}"
+        v2_here = []
+        for k in range(PER_ITEM):
+            n += 1
+            x, y = (k % 5) * 120 + 10.0, (k // 5) * 200 + 10.0
+            a = BBox(id=str(n), item_id=item_id, type="bbox",
+                                     label=LABELS[(i + k) % len(LABELS)],
+                                     bbox=[x, y, 100.0, 150.0], annotator="vendor")
+            w1.write(a)
+            r = rng.random()
+            b = a
+            if r < 0.0125:
+                continue  # removed
+            if r < 0.025:
+                b = a.model_copy(update={"label": LABELS[(i + k + 1) % len(LABELS)]})
+            elif r < 0.0375:
+                b = a.model_copy(update={"bbox": [x + 4.0, y + 3.0, 100.0, 150.0]})
+            b = b.model_copy(update={"id": str(new_numbers[n - 1])})
+            v2_here.append(b)
+        if rng.random() < 0.125:  # ~1.25% of annotations added
+            extra += 1
+            v2_here.append(BBox(
+                id=str(n_annotations + extra), item_id=item_id, type="bbox", label="sign",
+                bbox=[600.0 - 30, 400.0, 30.0, 30.0], annotator="vendor"))
+        v2_here.sort(key=lambda a: (len(a.id), a.id))
+        pending_v2.extend(v2_here)
+        if len(pending_v2) > 50_000:
+            for b in pending_v2:
+                w2.write(b)
+            pending_v2 = []
+    for b in pending_v2:
+        w2.write(b)
+    w1.close(manifest)
+    w2.close(manifest)
+    _ = Dataset
+
+
+def _measure(code: str) -> dict[str, Any]:
+    """Run `code` in a fresh interpreter; it sets `result` (a dict). Time and peak RSS."""
+    wrapper = f"""
+import json, resource, sys, time
+def hwm_mb():
+    # VmHWM restarts at exec; ru_maxrss would carry the parent's peak over (Linux)
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+sys.path.insert(0, {str(ROOT / "src")!r})
+import groundtruth as gt
+base = hwm_mb()
+t0 = time.perf_counter()
+{code}
+seconds = time.perf_counter() - t0
+print(json.dumps({{"seconds": seconds, "peak_mb": hwm_mb(), "import_mb": base,
+                  "result": result}}))
+"""
+    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+_READ = """
+n = 0
+for url in ({a!r}, {b!r}):
+    for _ in gt.iter_records(url):
+        n += 1
+result = {{"records": n}}
+"""
+_DIFF = """
+d = gt.diff({a!r}, {b!r}, match_by={how!r})
+s = d.summary["annotations"]
+result = {{k: s[k] for k in ("added", "removed", "changed", "unchanged")}}
+result["streamed"] = d.match_by["streamed"]
+"""
+
+
+def _dataset(cache: Path, n: int, renumber: bool, encoding: str) -> Path:
+    folder = cache / f"{'renum' if renumber else 'stable'}-{n}-{encoding}"
+    if not (folder / "v2" / "groundtruth.json").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        _generate(folder, n, renumber=renumber, encoding=encoding)
+        print(f"# generated {folder.name} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    return folder
+
+
+def run(scale: float = 1.0, encoding: str = "parquet") -> list[dict[str, Any]]:
+    """Measure; returns rows {name, annotations, seconds, peak_mb, ratio, anchor, ...}."""
+    cache = Path(os.environ.get("GT_BENCH_DIR") or tempfile.mkdtemp(prefix="gt-bench-diff-"))
+    big, small = max(1000, int(1_000_000 * scale)), max(1000, int(100_000 * scale))
+    stable = _dataset(cache, big, False, encoding)
+    stable_small = _dataset(cache, small, False, encoding)
+    renum = _dataset(cache, small, True, encoding)
+    rows: list[dict[str, Any]] = []
+
+    def row(name: str, n: int, m: dict[str, Any], anchor: dict[str, Any] | None,
+            anchor_name: str | None) -> dict[str, Any]:
+        r = {"name": name, "annotations": n, "seconds": round(m["seconds"], 3),
+             "peak_mb": round(m["peak_mb"], 1), "import_mb": round(m["import_mb"], 1),
+             "anchor": anchor_name,
+             "ratio": round(m["seconds"] / anchor["seconds"], 2) if anchor else 1.0,
+             **m["result"]}
+        rows.append(r)
+        print(json.dumps(r), flush=True)
+        return r
+
+    a, b = str(stable / "v1"), str(stable / "v2")
+    read = _measure(_READ.format(a=a, b=b))
+    row("read-both/stable", big, read, None, None)
+    row("diff/stable", big, _measure(_DIFF.format(a=a, b=b, how="auto")), read,
+        "read-both/stable")
+    small_anchor = _measure(_DIFF.format(a=str(stable_small / "v1"), b=str(stable_small / "v2"),
+                                         how="auto"))
+    row("diff/stable-small", small, small_anchor, None, None)
+    row("diff/renumbered", small,
+        _measure(_DIFF.format(a=str(renum / "v1"), b=str(renum / "v2"), how="auto")),
+        small_anchor, "diff/stable-small")
+    return rows
+
+
+if __name__ == "__main__":
+    run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0,
+        sys.argv[2] if len(sys.argv) > 2 else "parquet")
