@@ -23,7 +23,9 @@ from .errors import (
     UnknownFormatError,
     UnsupportedVersionError,
 )
+from .io import iter_batches, read_table
 from .issues import Issue, Location
+from .quality import agreement, consensus
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 
 __version__ = "0.1.0"
@@ -47,11 +49,15 @@ __all__ = [
     "UnknownFormatError",
     "UnsupportedVersionError",
     "__version__",
+    "agreement",
     "available_formats",
+    "consensus",
     "convert",
     "diff",
+    "iter_batches",
     "iter_records",
     "load",
     "read_manifest",
+    "read_table",
     "save",
 ]

@@ -85,8 +85,8 @@ def test_case(case_path: Path, tmp_path: Path) -> None:
     if case["direction"] == "export":
         doc = DatasetDocument.model_validate(json.loads(_input(case_dir, case).read_text()))
         ds = Dataset(doc.manifest, doc.items, doc.annotations)
-        suffix = sorted((case_dir / "expected").iterdir())[0].suffix if len(
-            list((case_dir / "expected").iterdir())) == 1 else ""
+        produced = list((case_dir / "expected").iterdir())
+        suffix = produced[0].suffix if len(produced) == 1 else ""
         out = tmp_path / f"out{suffix}"
         report = conv.write(ds, str(out), **case.get("write_options", {}))
         _compare_outputs(case_dir / "expected", out, case.get("compare"))

@@ -22,7 +22,7 @@ def test_every_code_has_a_spec_section():
     _import_everything()
     assert ISSUE_CODES, "no issue codes registered"
     spec = (SPEC / "spec.md").read_text()
-    documented = set(re.findall(r"^#### `([^`]+)`", spec, flags=re.M))
+    documented = set(re.findall(r"^#### `([^`]+)`", spec, flags=re.MULTILINE))
     missing = sorted(set(ISSUE_CODES) - documented)
     assert not missing, f"issue codes without a '#### `code`' section in spec/v1.0/spec.md: {missing}"
 

@@ -11,7 +11,6 @@ import pyarrow.parquet as pq
 import pytest
 
 import groundtruth as gt
-from groundtruth.io import open_native
 from tests.helpers import all_examples, example
 
 
@@ -233,3 +232,21 @@ def test_url_whose_backend_is_missing(monkeypatch):
 def test_storage_options_with_fs_is_a_type_error(memfs):
     with pytest.raises(TypeError, match="storage_options"):
         gt.load("memory://x", fs=fsspec.filesystem("memory"), storage_options={"a": 1})
+
+
+def test_read_table_is_the_same_for_both_encodings(tmp_path, ds):
+    gt.save(ds, tmp_path / "j", encoding="jsonl")
+    gt.save(ds, tmp_path / "p", encoding="parquet")
+    for kind in ("items", "annotations"):
+        tj = gt.read_table(tmp_path / "j", kind)
+        tp = gt.read_table(tmp_path / "p", kind)
+        assert tj.equals(tp), kind
+    created = gt.read_table(tmp_path / "j", columns=["id", "created"]).column("created")
+    assert str(created.drop_null()[0]) == "2026-03-01 12:00:00+00:00"
+
+
+def test_read_table_projects_columns(tmp_path, ds):
+    gt.save(ds, tmp_path / "p", encoding="parquet")
+    t = gt.read_table(tmp_path / "p", columns=["label", "type"])
+    assert t.column_names == ["label", "type"]
+    assert t.num_rows == len(ds.annotations)

@@ -35,6 +35,8 @@ ENTRY_POINT_GROUP = "groundtruth.converters"
 _BUILTINS: dict[str, str] = {
     # name -> "module:attribute" (a Converter class); imported on first use.
     "groundtruth": "groundtruth.converters.native:NativeConverter",
+    "conll": "groundtruth.converters.conll:ConllConverter",
+    "conllu": "groundtruth.converters.conllu:ConlluConverter",
 }
 
 _registry: dict[str, Converter] = {}

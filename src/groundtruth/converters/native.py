@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
 from ..io._native import MANIFEST, DatasetWriter, iter_native_records, open_native
+from ..models import AnnotationBase, Item
 from ._base import ConversionReport
 
 if TYPE_CHECKING:
@@ -29,10 +30,14 @@ class NativeConverter:
         if options:
             raise TypeError(f"unknown option(s) for groundtruth: {', '.join(options)}")
         src = open_native(path, fs=fs, storage_options=storage_options)
-        items, annotations = [], []
+        items: list[Item] = []
+        annotations: list[AnnotationBase] = []
         for record in iter_native_records(src):
-            (annotations if record.__class__.__name__ != "Item" else items).append(record)
-        return Dataset(src.manifest, items, annotations, source=src.url,  # type: ignore[arg-type]
+            if isinstance(record, Item):
+                items.append(record)
+            else:
+                annotations.append(record)
+        return Dataset(src.manifest, items, annotations, source=src.url,
                        source_format="groundtruth")
 
     def write(

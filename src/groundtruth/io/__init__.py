@@ -1,5 +1,7 @@
 """Reading and writing native groundtruth datasets on any fsspec filesystem."""
 
+from ._arrow import rows_to_batch
+from ._batches import iter_batches, read_table
 from ._fs import atomic_write, atomic_write_bytes, read_head, resolve
 from ._native import (
     MANIFEST,
@@ -22,11 +24,14 @@ __all__ = [
     "atomic_write_bytes",
     "check_parts",
     "is_native",
+    "iter_batches",
     "iter_native_records",
     "iter_part_batches",
     "iter_part_dicts",
     "open_native",
     "read_head",
     "read_manifest_issues",
+    "read_table",
     "resolve",
+    "rows_to_batch",
 ]

@@ -15,6 +15,7 @@ import orjson
 import pyarrow as pa
 
 from ..models import AnnotationBase, Item, annotation_adapter
+from ..models._base import compact
 
 JSON_META = {b"groundtruth.json": b"true"}
 
@@ -184,65 +185,120 @@ def _decode(value: Any, tree: dict[str, Any]) -> Any:
     return out
 
 
-def record_to_row(record: Item | AnnotationBase) -> dict[str, Any]:
-    """One model instance as a row of the kind's Arrow schema."""
-    kind = "items" if isinstance(record, Item) else "annotations"
-    row = record.model_dump(exclude_none=True)
-    rle = row.get("rle")
-    if rle is not None:
-        counts = rle["counts"]
-        row["rle"] = {
-            "size": list(rle["size"]),
-            "counts": counts if isinstance(counts, list) else None,
-            "compressed": counts if isinstance(counts, str) else None,
-        }
-    return _encode(row, _JSON_TREES[kind])  # type: ignore[no-any-return]
+def _rle_to_row(rle: Any) -> Any:
+    if not isinstance(rle, dict):
+        return rle
+    counts = rle.get("counts")
+    return {
+        "size": list(rle["size"]) if rle.get("size") is not None else None,
+        "counts": counts if isinstance(counts, list) else None,
+        "compressed": counts if isinstance(counts, str) else None,
+    }
 
 
-def row_to_dict(row: dict[str, Any], kind: str) -> dict[str, Any]:
-    """A row read from Arrow as the record's JSON-shaped dict (not yet validated)."""
-    out = _decode(row, _JSON_TREES[kind])
-    rle = out.get("rle")
-    if rle is not None:
-        out["rle"] = {
-            "size": rle.get("size"),
-            "counts": rle["compressed"] if rle.get("compressed") is not None else rle.get("counts"),
-        }
-    return out  # type: ignore[no-any-return]
+def _rle_from_row(rle: dict[str, Any]) -> dict[str, Any]:
+    compressed = rle.get("compressed")
+    return {"size": rle.get("size"),
+            "counts": compressed if compressed is not None else rle.get("counts")}
+
+
+def _column(name: str, values: list[Any], f: pa.Field, tree: dict[str, Any]) -> pa.Array:
+    sub = tree.get(name)
+    if sub is True:
+        values = [None if v is None else orjson.dumps(v).decode() for v in values]
+    elif sub is not None:
+        values = [None if v is None else _encode(v, sub) for v in values]
+    elif name == "rle":
+        values = [_rle_to_row(v) for v in values]
+    elif name == "created":
+        array = pa.array(values)
+        if pa.types.is_string(array.type):
+            return array.cast(f.type)
+        return array.cast(f.type) if not array.type.equals(f.type) else array
+    return pa.array(values, type=f.type)
+
+
+def rows_to_batch(rows: list[dict[str, Any]], kind: str) -> pa.RecordBatch:
+    """JSON-shaped records (as parsed or dumped) to one record batch of the kind's schema.
+
+    Built column by column: only the fields records actually hold are visited, so a wide,
+    sparse schema (every annotation type's fields) costs what the data holds, not its width.
+    Raises ValueError for a field the schema does not have; Arrow errors for wrong types.
+    """
+    schema = SCHEMAS[kind]
+    tree = _JSON_TREES[kind]
+    n = len(rows)
+    columns: dict[str, list[Any]] = {}
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            col = columns.get(key)
+            if col is None:
+                col = columns[key] = [None] * n
+            col[i] = value
+    unknown = set(columns) - set(schema.names)
+    if unknown:
+        raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    arrays = [
+        _column(f.name, columns[f.name], f, tree) if f.name in columns else pa.nulls(n, f.type)
+        for f in schema
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def records_to_batch(records: Iterable[Item | AnnotationBase], kind: str) -> pa.RecordBatch:
-    return pa.RecordBatch.from_pylist([record_to_row(r) for r in records], schema=SCHEMAS[kind])
+    # The same record shape the JSONL encoding writes (top-level empties left out), so both
+    # encodings give identical Arrow tables.
+    return rows_to_batch([compact(r.model_dump(exclude_none=True)) for r in records], kind)
 
 
 def batch_to_dicts(batch: pa.RecordBatch | pa.Table, kind: str) -> Iterator[dict[str, Any]]:
-    # Columns that are null in every row of the batch (most of the 40 annotation columns, in
-    # any one dataset) are dropped before the costly conversion to Python: a null becomes an
-    # absent key either way.
-    keep = [i for i, col in enumerate(batch.columns) if col.null_count < len(col)]
-    if len(keep) < batch.num_columns:
-        batch = batch.select(keep)
-    for row in batch.to_pylist(maps_as_pydicts="strict"):
-        yield row_to_dict(row, kind)
+    """Rows of a batch as JSON-shaped record dicts (absent fields left out), column-wise."""
+    tree = _JSON_TREES[kind]
+    names: list[str] = []
+    columns: list[list[Any]] = []
+    for name in batch.column_names:
+        col = batch.column(name)
+        if col.null_count == len(col):
+            continue  # most columns of a sparse batch are empty: skip them whole
+        values = col.to_pylist(maps_as_pydicts="strict")
+        sub = tree.get(name)
+        if sub is True:
+            values = [None if v is None else orjson.loads(v) for v in values]
+        elif sub is not None:
+            values = [None if v is None else _decode(v, sub) for v in values]
+        elif name == "rle":
+            values = [None if v is None else _rle_from_row(v) for v in values]
+        elif name in ("guideline", "consensus"):
+            values = [None if v is None else {k: x for k, x in v.items() if x is not None}
+                      for v in values]
+        elif name in ("tokens", "messages", "candidates"):
+            values = [None if v is None else _decode(v, {}) for v in values]
+        names.append(name)
+        columns.append(values)
+    for i in range(batch.num_rows):
+        yield {name: col[i] for name, col in zip(names, columns, strict=True)
+               if col[i] is not None}
 
 
 def dict_to_record(data: dict[str, Any], kind: str) -> Item | AnnotationBase:
     if kind == "items":
         return Item.model_validate(data)
-    return annotation_adapter.validate_python(data)  # type: ignore[return-value]
+    return annotation_adapter.validate_python(data)
 
 
-def conform(table: pa.Table, kind: str) -> pa.Table:
+def conform(table: pa.Table, kind: str, columns: list[str] | None = None) -> pa.Table:
     """Cast a table read from a file to the kind's schema: missing optional columns are added
     as nulls, extra columns dropped. Raises ValueError naming the column when a type is wrong
     or a required column is absent."""
     schema = SCHEMAS[kind]
-    columns = []
+    if columns:
+        schema = pa.schema([schema.field(c) for c in columns])
+    arrays = []
     for f in schema:
         if f.name not in table.column_names:
             if not f.nullable:
                 raise ValueError(f"required column {f.name!r} is missing")
-            columns.append(pa.nulls(table.num_rows, f.type))
+            arrays.append(pa.nulls(table.num_rows, f.type))
             continue
         col = table.column(f.name)
         if not col.type.equals(f.type):
@@ -252,5 +308,5 @@ def conform(table: pa.Table, kind: str) -> pa.Table:
                 raise ValueError(
                     f"column {f.name!r} has type {col.type}, expected {f.type}"
                 ) from exc
-        columns.append(col)
-    return pa.Table.from_arrays(columns, schema=schema)
+        arrays.append(col)
+    return pa.Table.from_arrays(arrays, schema=schema)

@@ -23,7 +23,7 @@ _CHUNK = 1 << 20
 
 
 def iter_lines(
-    f: IO[bytes], max_line: int = MAX_LINE_BYTES
+    f: IO[bytes] | _HashingReader, max_line: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[int, bytes | None, bool]]:
     """Yield `(line_number, line, ended)` from a binary file.
 
@@ -70,7 +70,7 @@ def read_objects(
     When `sha` (a hashlib object) is given, it is updated with every byte read, so a caller
     can check the file against the manifest's hash in the same pass.
     """
-    source: IO[bytes] = _HashingReader(f, sha) if sha is not None else f
+    source: IO[bytes] | _HashingReader = _HashingReader(f, sha) if sha is not None else f
     first = True
     for lineno, line, ended in iter_lines(source):
         if line is None:

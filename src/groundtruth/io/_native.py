@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any, Literal, Self
+from typing import IO, Any, Literal, NoReturn, Self
 
 import orjson
 import pyarrow as pa
@@ -164,7 +164,7 @@ def _discover_parts(fs: AbstractFileSystem, root: str) -> list[Part]:
         for rel in candidates:
             full = posixpath.join(root, rel) if root else rel
             if fs.isfile(full):
-                found.append(Part.model_construct(path=rel, kind=kind, records=-1,
+                found.append(Part.model_construct(path=rel, kind=kind, records=-1,  # type: ignore[arg-type]
                                                   bytes=-1, sha256=""))
     return found
 
@@ -260,14 +260,12 @@ def iter_part_batches(
         for batch in pf.iter_batches(batch_size=batch_size, columns=present):
             table = pa.Table.from_batches([batch])
             try:
-                table = _arrow.conform(table, part.kind)
+                table = _arrow.conform(table, part.kind, columns)
             except ValueError as exc:
                 raise DataFormatError(
                     str(exc), location=issue(PARQUET_COLUMNS, "", file=shown).location,
                     hint="the columns must have the types of spec/v1.0 (see `gt schema`)",
                 ) from None
-            if columns:
-                table = table.select(columns)
             yield from table.to_batches()
 
 
@@ -289,10 +287,11 @@ def iter_native_records(
                 parsed = parse_record(data, kind, file=shown, line=line, row=row)
                 if isinstance(parsed, list):
                     _raise(parsed)
-                yield parsed
+                else:
+                    yield parsed
 
 
-def _raise(issues: list[Issue]) -> None:
+def _raise(issues: list[Issue]) -> NoReturn:
     first = issues[0]
     more = f" ({len(issues) - 1} more problem(s) in this record)" if len(issues) > 1 else ""
     raise DataFormatError(
@@ -379,7 +378,7 @@ class DatasetWriter:
         self._overwrite = overwrite
         if self._zip or is_local(self.fs):
             # Stage locally, then move/upload as one step.
-            self._stage = tempfile.mkdtemp(prefix=".gt-stage-",
+            self._stage: str | None = tempfile.mkdtemp(prefix=".gt-stage-",
                                            dir=self._local_parent() if not self._zip else None)
             from fsspec.implementations.local import LocalFileSystem
 
@@ -480,8 +479,9 @@ class DatasetWriter:
             state["writer"].close()
         state["raw"].close()
         c = state["counting"]
-        self.parts.append(Part(path=state["rel"], kind=kind, records=state["records"],
-                               bytes=c.size, sha256=c.sha.hexdigest()))
+        self.parts.append(Part(path=state["rel"], kind=kind,  # type: ignore[arg-type]
+                               records=state["records"], bytes=c.size,
+                               sha256=c.sha.hexdigest()))
         self._part_index[kind] += 1
 
     # -- finishing ----------------------------------------------------------------------------

@@ -69,7 +69,7 @@ class AnnotationBase(Model):
     def to_json_dict(self) -> JsonObject:
         # `type` right after the ids: the field a reader of a JSONL line looks for first.
         data = super().to_json_dict()
-        head = {k: data.pop(k) for k in ("id", "item_id", "type") if k in data}
+        head: JsonObject = {k: data.pop(k) for k in ("id", "item_id", "type") if k in data}
         return {**head, **data}
 
 

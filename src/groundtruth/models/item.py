@@ -45,7 +45,7 @@ class Candidate(Model):
     metadata: JsonObject = Field(default_factory=dict)
 
 
-_CONTENT_RULES = {
+_CONTENT_RULES: JsonObject = {
     "allOf": [
         {"if": {"properties": {"kind": {"const": "text"}}, "required": ["kind"]},
          "then": {"anyOf": [{"required": ["text"]}, {"required": ["uri"]}]}},

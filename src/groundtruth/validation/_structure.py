@@ -114,7 +114,7 @@ def parse_record(
     try:
         if kind == "items":
             return Item.model_validate(data)
-        return annotation_adapter.validate_python(data)  # type: ignore[return-value]
+        return annotation_adapter.validate_python(data)
     except ValidationError as exc:
         return issues_from_pydantic(
             exc, file=file, line=line, row=row, record_id=record_id,
