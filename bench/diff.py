@@ -1,19 +1,22 @@
 """Benchmark `groundtruth.diff`: two versions of a detection dataset, stable and renumbered ids.
 
-    python bench/diff.py [SCALE]          # SCALE 1.0: 1M annotations stable, 100k renumbered
+    python bench/diff.py [ANNOTATIONS] [WORKDIR]   # default 1,000,000 stable, 100,000 renumbered
+    python bench/run.py --only diff                # as a suite of the lead's runner
 
-Rows (each measured in a fresh subprocess, so peak memory is that run's own high-water mark):
+Rows (each measured in a fresh subprocess, so peak memory is that run's own high-water mark,
+read from /proc/self/status VmHWM):
 
-- `read-both/stable`: a bare read of both native datasets (`iter_records`, every record
-  validated, nothing kept): the anchor of the stable-id diff.
-- `diff/stable`: `gt.diff` of the two versions, ids stable, 5% of annotations changed
-  (label flips, moved boxes, removals, additions). Target: within 5x of `read-both/stable`.
-- `diff/stable-small`: the same at the renumbered case's size: the anchor of the next row.
-- `diff/renumbered`: every annotation id renumbered (shuffled numbers), matched by content.
-  Target: within 3x of `diff/stable-small` (same number of annotations).
+- floor: a bare read of both native datasets (`iter_records`, every record validated, nothing
+  kept): the anchor of the stable-id diff.
+- `gt diff`, ids stable, 5% of annotations changed (label flips, moved boxes, removals,
+  additions). Target: within 5x of the floor.
+- the same at a tenth of the size: the anchor of the next row.
+- every annotation id renumbered (the same numbers, shuffled), matched by content (auto
+  detects it). Target: within 3x of the stable-id diff of the same size.
+- peak memory of the big diff over the small one.
 
-Datasets are generated once per scale into a cache folder (default: a temp folder; set
-GT_BENCH_DIR to keep them) in the Parquet encoding.
+Datasets are generated once per size into WORKDIR (default: GT_BENCH_DIR or a temp folder),
+Parquet encoding, 10 boxes per image.
 """
 
 from __future__ import annotations
@@ -150,40 +153,52 @@ def _dataset(cache: Path, n: int, renumber: bool, encoding: str) -> Path:
     return folder
 
 
-def run(scale: float = 1.0, encoding: str = "parquet") -> list[dict[str, Any]]:
-    """Measure; returns rows {name, annotations, seconds, peak_mb, ratio, anchor, ...}."""
-    cache = Path(os.environ.get("GT_BENCH_DIR") or tempfile.mkdtemp(prefix="gt-bench-diff-"))
-    big, small = max(1000, int(1_000_000 * scale)), max(1000, int(100_000 * scale))
-    stable = _dataset(cache, big, False, encoding)
-    stable_small = _dataset(cache, small, False, encoding)
-    renum = _dataset(cache, small, True, encoding)
+def run(annotations: int = 1_000_000, workdir: str | None = None) -> list[dict[str, Any]]:
+    """The suite for `bench/run.py`: rows {benchmark, seconds, peak_mb, vs_anchor, target}.
+
+    `annotations` is the size of the stable-id case; the renumbered case is a tenth of it.
+    """
+    cache = Path(workdir or os.environ.get("GT_BENCH_DIR")
+                 or tempfile.mkdtemp(prefix="gt-bench-diff-"))
+    big, small = max(1000, annotations), max(1000, annotations // 10)
     rows: list[dict[str, Any]] = []
 
-    def row(name: str, n: int, m: dict[str, Any], anchor: dict[str, Any] | None,
-            anchor_name: str | None) -> dict[str, Any]:
-        r = {"name": name, "annotations": n, "seconds": round(m["seconds"], 3),
-             "peak_mb": round(m["peak_mb"], 1), "import_mb": round(m["import_mb"], 1),
-             "anchor": anchor_name,
-             "ratio": round(m["seconds"] / anchor["seconds"], 2) if anchor else 1.0,
-             **m["result"]}
+    def row(name: str, m: dict[str, Any] | None, anchor: dict[str, Any] | None = None,
+            target: str = "", **extra: Any) -> None:
+        r = {"benchmark": name, "seconds": round(m["seconds"], 3) if m else None,
+             "peak_mb": round(m["peak_mb"], 1) if m else None,
+             "vs_anchor": round(m["seconds"] / anchor["seconds"], 2) if m and anchor else None,
+             "target": target, **(m["result"] if m else {}), **extra}
         rows.append(r)
-        print(json.dumps(r), flush=True)
-        return r
+        print(json.dumps(r), file=sys.stderr, flush=True)
 
+    t0 = time.perf_counter()
+    stable = _dataset(cache, big, False, "parquet")
+    stable_small = _dataset(cache, small, False, "parquet")
+    renum = _dataset(cache, small, True, "parquet")
+    rows.append({"benchmark": f"diff: generate the versions ({big:,} + 2x {small:,})",
+                 "seconds": round(time.perf_counter() - t0, 1), "peak_mb": None,
+                 "vs_anchor": None, "target": ""})
     a, b = str(stable / "v1"), str(stable / "v2")
     read = _measure(_READ.format(a=a, b=b))
-    row("read-both/stable", big, read, None, None)
-    row("diff/stable", big, _measure(_DIFF.format(a=a, b=b, how="auto")), read,
-        "read-both/stable")
-    small_anchor = _measure(_DIFF.format(a=str(stable_small / "v1"), b=str(stable_small / "v2"),
-                                         how="auto"))
-    row("diff/stable-small", small, small_anchor, None, None)
-    row("diff/renumbered", small,
+    row(f"floor: read both versions, iter_records ({big:,} annotations each)", read)
+    big_diff = _measure(_DIFF.format(a=a, b=b, how="auto"))
+    row(f"gt diff, ids stable, 5% changed ({big:,})", big_diff, read, "<= 5x")
+    small_diff = _measure(_DIFF.format(a=str(stable_small / "v1"), b=str(stable_small / "v2"),
+                                       how="auto"))
+    row(f"gt diff, ids stable ({small:,})", small_diff)
+    row(f"gt diff, ids renumbered, by content ({small:,})",
         _measure(_DIFF.format(a=str(renum / "v1"), b=str(renum / "v2"), how="auto")),
-        small_anchor, "diff/stable-small")
+        small_diff, "<= 3x (same size)")
+    rows.append({"benchmark": f"diff peak memory {small:,} -> {big:,} (x{big // small})",
+                 "seconds": None, "peak_mb": round(big_diff["peak_mb"], 1),
+                 "vs_anchor": round(big_diff["peak_mb"] / small_diff["peak_mb"], 2),
+                 "target": "grows with the changes kept, not the dataset"})
     return rows
 
 
 if __name__ == "__main__":
-    run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0,
-        sys.argv[2] if len(sys.argv) > 2 else "parquet")
+    n = int(float(sys.argv[1])) if len(sys.argv) > 1 else 1_000_000
+    for r in run(n, sys.argv[2] if len(sys.argv) > 2 else None):
+        print(f"{r['benchmark']:<70} {r['seconds']!s:>9} s {r['peak_mb']!s:>8} MB "
+              f"{r['vs_anchor']!s:>6}x  {r['target']}")
