@@ -42,6 +42,20 @@ def _json(value: Any) -> Any:
     return value
 
 
+def without_bookkeeping(extensions: dict[str, Any]) -> dict[str, Any]:
+    """Extensions without keys starting with `@`: a converter's bookkeeping (the record's
+    position in its file, keys it lacked), which says nothing about the label itself."""
+    out: dict[str, Any] = {}
+    for ns, payload in extensions.items():
+        if isinstance(payload, dict):
+            kept = {k: v for k, v in payload.items() if not k.startswith("@")}
+            if kept:
+                out[ns] = kept
+        else:
+            out[ns] = payload
+    return out
+
+
 def _empty(value: Any) -> bool:
     return value is None or value == [] or value == {}
 
@@ -112,6 +126,8 @@ def compare_annotations(
             continue
         if id_map is not None and name in ("source", "target") and a is not None:
             a = id_map.get(a, a)
+        if name == "extensions":
+            a, b = without_bookkeeping(a or {}), without_bookkeeping(b or {})
         if name in _GEOMETRY:
             if close(a, b, options.tolerance):
                 continue
@@ -155,6 +171,8 @@ def compare_items(old: Item, new: Item, options: DiffOptions,
         if name in ignored:
             continue
         a, b = getattr(old, name, None), getattr(new, name, None)
+        if name == "extensions":
+            a, b = without_bookkeeping(a or {}), without_bookkeeping(b or {})
         if (_empty(a) and _empty(b)) or a == b:
             continue
         kind = _ITEM_KIND_OF_FIELD.get(name, "extensions")

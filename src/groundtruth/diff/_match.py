@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..models import AnnotationBase
+from ._compare import without_bookkeeping
 from ._options import DiffOptions
 from ._similarity import SIMILARITY, annotation_type, relation_similarity
 
@@ -52,7 +53,8 @@ def match_by_id(old: Sequence[AnnotationBase], new: Sequence[AnnotationBase]) ->
 
 
 def _content_key(ann: AnnotationBase, excluded: frozenset[str]) -> str:
-    return repr([(k, v) for k, v in ann.__dict__.items() if k not in excluded])
+    return repr([(k, without_bookkeeping(v) if k == "extensions" and v else v)
+                 for k, v in ann.__dict__.items() if k not in excluded])
 
 
 def _tiebreak(old: Sequence[AnnotationBase], new: Sequence[AnnotationBase]) -> np.ndarray:
