@@ -153,6 +153,103 @@ def _dataset(cache: Path, n: int, renumber: bool, encoding: str) -> Path:
     return folder
 
 
+def _coco_versions(folder: Path, n_annotations: int, seed: int = 0) -> tuple[Path, Path]:
+    """Two COCO instance files of `n_annotations` boxes+polygons (10 per image), v2 with 5%
+    changed: categories flipped, boxes moved, annotations dropped and added."""
+    import orjson
+
+    a_path, b_path = folder / "coco-v1.json", folder / "coco-v2.json"
+    if b_path.exists():
+        return a_path, b_path
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    n_images = max(1, n_annotations // PER_ITEM)
+    cats = [{"id": i + 1, "name": name, "supercategory": "thing"}
+            for i, name in enumerate(LABELS)]
+    images = [{"id": i + 1, "file_name": f"{i + 1:012d}.jpg", "width": 640, "height": 480}
+              for i in range(n_images)]
+    v1: list[dict[str, Any]] = []
+    v2: list[dict[str, Any]] = []
+    n = 0
+    for img in range(1, n_images + 1):
+        for k in range(PER_ITEM):
+            n += 1
+            x, y = (k % 5) * 120 + 10.0, (k // 5) * 200 + 10.0
+            ann = {"id": n, "image_id": img, "category_id": (img + k) % len(LABELS) + 1,
+                   "bbox": [x, y, 100.0, 150.0], "area": 15000.0, "iscrowd": 0,
+                   "segmentation": [[x, y, x + 100, y, x + 100, y + 150, x, y + 150]]}
+            v1.append(ann)
+            r = rng.random()
+            if r < 0.0125:
+                continue
+            new = dict(ann)
+            if r < 0.025:
+                new["category_id"] = new["category_id"] % len(LABELS) + 1
+            elif r < 0.0375:
+                new["bbox"] = [x + 4.0, y + 3.0, 100.0, 150.0]
+                new["segmentation"] = [[x + 4, y + 3, x + 104, y + 3, x + 104, y + 153,
+                                        x + 4, y + 153]]
+            v2.append(new)
+    for path, anns in ((a_path, v1), (b_path, v2)):
+        path.write_bytes(orjson.dumps({"images": images, "annotations": anns,
+                                       "categories": cats}))
+    return a_path, b_path
+
+
+_COCO_LOAD = """
+from pycocotools.coco import COCO
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):
+    for p in ({a!r}, {b!r}):
+        COCO(p)
+result = {{}}
+"""
+_COCO_DIFF = """
+d = gt.diff({a!r}, {b!r}, format="coco")
+s = d.summary["annotations"]
+result = {{k: s[k] for k in ("added", "removed", "changed", "unchanged")}}
+"""
+_DATUMARO = """
+import datumaro as dm
+from datumaro.components.operations import compare_datasets
+a = dm.Dataset.import_from({a!r}, "coco_instances")
+b = dm.Dataset.import_from({b!r}, "coco_instances")
+compare_datasets(a, b)
+result = {{}}
+"""
+
+
+def run_coco(annotations: int, workdir: Path) -> list[dict[str, Any]]:
+    """`gt diff --from coco` beside loading both files with pycocotools (and Datumaro's compare
+    where it is installed). Skipped (no rows) until the `coco` converter is registered."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import importlib.util
+
+    import groundtruth as gt
+
+    if "coco" not in gt.available_formats():
+        print("# coco converter not registered: COCO rows skipped", file=sys.stderr)
+        return []
+    a, b = _coco_versions(workdir / f"coco-{annotations}", annotations)
+    rows: list[dict[str, Any]] = []
+    floor = _measure(_COCO_LOAD.format(a=str(a), b=str(b)))
+    rows.append({"benchmark": f"floor: pycocotools COCO() of both files ({annotations:,})",
+                 "seconds": round(floor["seconds"], 2), "peak_mb": round(floor["peak_mb"], 1),
+                 "vs_anchor": None, "target": ""})
+    m = _measure(_COCO_DIFF.format(a=str(a), b=str(b)))
+    rows.append({"benchmark": f"gt diff --from coco ({annotations:,})",
+                 "seconds": round(m["seconds"], 2), "peak_mb": round(m["peak_mb"], 1),
+                 "vs_anchor": round(m["seconds"] / floor["seconds"], 2), "target": "<= 1x",
+                 **m["result"]})
+    if importlib.util.find_spec("datumaro") is not None:
+        d = _measure(_DATUMARO.format(a=str(a), b=str(b)))
+        rows.append({"benchmark": f"Datumaro compare ({annotations:,})",
+                     "seconds": round(d["seconds"], 2), "peak_mb": round(d["peak_mb"], 1),
+                     "vs_anchor": round(d["seconds"] / m["seconds"], 2),
+                     "target": ">= 10x gt diff"})
+    return rows
+
+
 def run(annotations: int = 1_000_000, workdir: str | None = None) -> list[dict[str, Any]]:
     """The suite for `bench/run.py`: rows {benchmark, seconds, peak_mb, vs_anchor, target}.
 
@@ -194,6 +291,7 @@ def run(annotations: int = 1_000_000, workdir: str | None = None) -> list[dict[s
                  "seconds": None, "peak_mb": round(big_diff["peak_mb"], 1),
                  "vs_anchor": round(big_diff["peak_mb"] / small_diff["peak_mb"], 2),
                  "target": "grows with the changes kept, not the dataset"})
+    rows += run_coco(annotations, cache)
     return rows
 
 
