@@ -81,13 +81,20 @@ def bbox_similarity(old: Sequence[Any], new: Sequence[Any]) -> Matrix:
     if not any(a.rotation for a in old) and not any(b.rotation for b in new):
         return geometry.box_iou([a.bbox for a in old], [b.bbox for b in new])
     return _pairwise(old, new, lambda a: geometry.rings_bounds(_box_shape(a)[0]),
-                     lambda a, b: geometry.polygon_iou(_box_shape(a), _box_shape(b)))
+                     lambda a, b: geometry.polygon_iou(_box_shape(a), _box_shape(b),
+                                                       POLYGON_RESOLUTION))
+
+
+POLYGON_RESOLUTION = 256
+"""Grid cells along the longer side when rasterising two polygons for their IoU: the IoU is
+within about 1% for shapes a few cells wide, at a quarter of the cost of the default 512."""
 
 
 def polygon_similarity(old: Sequence[Any], new: Sequence[Any]) -> Matrix:
     """IoU of the filled shapes (parts unioned, holes subtracted)."""
     return _pairwise(old, new, lambda a: geometry.rings_bounds(a.polygon),
-                     lambda a, b: geometry.polygon_iou((a.polygon, a.holes), (b.polygon, b.holes)))
+                     lambda a, b: geometry.polygon_iou((a.polygon, a.holes), (b.polygon, b.holes),
+                                                       POLYGON_RESOLUTION))
 
 
 def _mask_bounds(ann: Any) -> tuple[float, float, float, float] | None:
