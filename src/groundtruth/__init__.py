@@ -23,10 +23,12 @@ from .errors import (
     UnknownFormatError,
     UnsupportedVersionError,
 )
+from .export import export
 from .io import iter_batches, read_table
 from .issues import Issue, Location
 from .quality import agreement, consensus
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
+from .validation import ValidationReport, validate
 
 __version__ = "0.1.0"
 
@@ -48,16 +50,19 @@ __all__ = [
     "Location",
     "UnknownFormatError",
     "UnsupportedVersionError",
+    "ValidationReport",
     "__version__",
     "agreement",
     "available_formats",
     "consensus",
     "convert",
     "diff",
+    "export",
     "iter_batches",
     "iter_records",
     "load",
     "read_manifest",
     "read_table",
     "save",
+    "validate",
 ]

@@ -239,3 +239,15 @@ def test_converter_bookkeeping_in_extensions_is_not_a_change():
     (c,) = gt.diff(_img([a]), _img([recomputed])).annotation_changes
     assert c["kinds"] == ["other"]
     assert c["details"]["other"] == {"fields": ["extensions"]}
+
+
+def test_extension_bookkeeping_keys_are_not_changes():
+    from groundtruth.diff._compare import compare_annotations
+    from groundtruth.diff._options import DiffOptions
+    from groundtruth.models import BBox
+
+    a = BBox(id="1", item_id="i", bbox=[0, 0, 1, 1], extensions={"coco": {"@index": 3, "area": 1}})
+    b = a.model_copy(update={"extensions": {"coco": {"@index": 2, "area": 1}}})
+    assert compare_annotations(a, b, DiffOptions(), set()) == ([], {})
+    c = a.model_copy(update={"extensions": {"coco": {"@index": 3, "area": 2}}})
+    assert compare_annotations(a, c, DiffOptions(), set())[0] == ["other"]
