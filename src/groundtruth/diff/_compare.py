@@ -148,6 +148,8 @@ def compare_annotations(
             continue
         if id_map is not None and name in ("source", "target") and a is not None:
             a = id_map.get(a, a)
+        if id_map is not None and name == "sources" and a:
+            a = [id_map.get(x, x) for x in a]  # consensus/review links, renumbered
         if name == "extensions":
             a, b = without_bookkeeping(a or {}), without_bookkeeping(b or {})
         if name in _GEOMETRY:
