@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import orjson
 
 from ..dataset import Dataset, natural_key
 from ..fingerprint import Fingerprinter
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Item
+from ._changes import ChangeList
 from ._compare import compare_annotations, compare_items
 from ._match import GroupMatch, match_by_content, match_by_id
 from ._options import DiffOptions
@@ -40,6 +42,7 @@ STABLE_SHARE = 0.5
 """`auto` matches by id when at least this share of annotations keep id, type and item."""
 
 _COUNTS = ("added", "removed", "changed", "unchanged")
+_ORDER = {"removed": 0, "changed": 1, "added": 2}
 
 
 def _counter() -> dict[str, int]:
@@ -72,8 +75,9 @@ class _Accumulator:
         self.n_old = {"items": 0, "annotations": 0}
         self.n_new = {"items": 0, "annotations": 0}
         self.geo_scores: list[float] = []
-        self.item_changes: list[dict[str, Any]] = []
-        self.ann_changes: list[dict[str, Any]] = []
+        self.item_changes = ChangeList()
+        # annotation changes wait with their sort key (item, kind of change, id) for the end
+        self.ann_changes: list[tuple[Any, bytes]] = []
         self.issues: list[Issue] = []
         self.truncated = False
         # id matching: additions/removals wait for the end, where a shared id means a move
@@ -83,12 +87,18 @@ class _Accumulator:
         self.fp_new: Fingerprinter | None = None
 
     # -- helpers --------------------------------------------------------------------------
-    def _keep(self, target: list[dict[str, Any]], record: dict[str, Any]) -> None:
+    def _keep(self, target: ChangeList | list[tuple[Any, bytes]],
+              record: dict[str, Any]) -> None:
         limit = self.options.max_changes
         if limit is not None and len(target) >= limit:
             self.truncated = True
             return
-        target.append(record)
+        if isinstance(target, ChangeList):
+            target.append(record)
+            return
+        key = (natural_key(str(record["item_id"])), _ORDER[record["change"]],
+               natural_key(str(record["id"])))
+        target.append((key, orjson.dumps(record)))
 
     def _relabel(self, anns: list[AnnotationBase]) -> list[AnnotationBase]:
         if not self.label_map:
@@ -238,9 +248,7 @@ class _Accumulator:
             for a in bucket:
                 self._removed(a)
         self.pending_added, self.pending_removed = [], []
-        order = {"removed": 0, "changed": 1, "added": 2}
-        self.ann_changes.sort(key=lambda r: (natural_key(str(r["item_id"])), order[r["change"]],
-                                             natural_key(str(r["id"]))))
+        self.ann_changes.sort(key=lambda kr: kr[0])
 
 
 def _side_info(side: Side, ds: Dataset | None, counts: dict[str, int],
@@ -324,7 +332,8 @@ def run(old_obj: Any, new_obj: Any, options: DiffOptions, *, old_format: str | N
         old=_side_info(old, old.dataset, acc.n_old, acc.fp_old),
         new=_side_info(new, new.dataset, acc.n_new, acc.fp_new),
         options=options, match_by=decision, summary=summary, taxonomy=taxonomy, issues=issues,
-        item_changes=acc.item_changes, annotation_changes=acc.ann_changes,
+        item_changes=acc.item_changes,
+        annotation_changes=ChangeList.from_raw([raw for _, raw in acc.ann_changes]),
         truncated=acc.truncated)
 
 
