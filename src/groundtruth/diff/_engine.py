@@ -12,7 +12,7 @@ import orjson
 from ..dataset import Dataset, natural_key
 from ..fingerprint import Fingerprinter
 from ..issues import Issue, define, issue
-from ..models import AnnotationBase, Item
+from ..models import AnnotationBase, Item, annotation_adapter
 from ._changes import ChangeList
 from ._compare import compare_annotations, compare_items
 from ._match import GroupMatch, match_by_content, match_by_id
@@ -81,8 +81,9 @@ class _Accumulator:
         self.issues: list[Issue] = []
         self.truncated = False
         # id matching: additions/removals wait for the end, where a shared id means a move
-        self.pending_removed: list[AnnotationBase] = []
-        self.pending_added: list[AnnotationBase] = []
+        # (as compact JSON: they wait for the end, and are few unless the ids are not stable)
+        self.pending_removed: list[bytes] = []
+        self.pending_added: list[bytes] = []
         self.fp_old: Fingerprinter | None = None
         self.fp_new: Fingerprinter | None = None
 
@@ -181,8 +182,8 @@ class _Accumulator:
         per_item["removed"] = len(m.removed)
         per_item["added"] = len(m.added)
         if self.mode == "id":
-            self.pending_removed.extend(m.removed)
-            self.pending_added.extend(m.added)
+            self.pending_removed.extend(orjson.dumps(_json(a)) for a in m.removed)
+            self.pending_added.extend(orjson.dumps(_json(b)) for b in m.added)
         else:
             for a in m.removed:
                 self._removed(a)
@@ -235,18 +236,22 @@ class _Accumulator:
     # -- the end ------------------------------------------------------------------------------
     def finish(self) -> None:
         """Settle id-matched additions/removals (a shared id across items is a move)."""
-        removed: dict[str, list[AnnotationBase]] = defaultdict(list)
-        for a in self.pending_removed:
-            removed[a.id].append(a)
-        for b in self.pending_added:
+        def model(raw: bytes) -> AnnotationBase:
+            return annotation_adapter.validate_json(raw)
+
+        removed: dict[str, list[bytes]] = defaultdict(list)
+        for raw in self.pending_removed:
+            removed[orjson.loads(raw)["id"]].append(raw)
+        for raw in self.pending_added:
+            b = model(raw)
             bucket = removed.get(b.id)
             if bucket:
-                self._pair(bucket.pop(0), b, None, None, moved=True)
+                self._pair(model(bucket.pop(0)), b, None, None, moved=True)
             else:
                 self._added(b)
         for bucket in removed.values():
-            for a in bucket:
-                self._removed(a)
+            for raw in bucket:
+                self._removed(model(raw))
         self.pending_added, self.pending_removed = [], []
         self.ann_changes.sort(key=lambda kr: kr[0])
 
