@@ -57,11 +57,20 @@ def _content_key(ann: AnnotationBase, excluded: frozenset[str]) -> str:
                  for k, v in ann.__dict__.items() if k not in excluded])
 
 
+def _codes(values: Sequence[str | None], table: dict[str | None, int]) -> np.ndarray:
+    return np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int64,
+                       count=len(values))
+
+
 def _tiebreak(old: Sequence[AnnotationBase], new: Sequence[AnnotationBase]) -> np.ndarray:
-    same_label = np.array([[a.label == b.label for b in new] for a in old], dtype=np.float64)
-    same_annotator = np.array([[a.annotator == b.annotator for b in new] for a in old],
-                              dtype=np.float64)
-    out: np.ndarray = 1e-3 * same_label + 1e-4 * same_annotator
+    """A small bonus for the same label, a smaller one for the same annotator (vectorised)."""
+    labels: dict[str | None, int] = {}
+    annotators: dict[str | None, int] = {}
+    la, lb = _codes([a.label for a in old], labels), _codes([b.label for b in new], labels)
+    aa = _codes([a.annotator for a in old], annotators)
+    ab = _codes([b.annotator for b in new], annotators)
+    out: np.ndarray = (1e-3 * (la[:, None] == lb[None, :])
+                       + 1e-4 * (aa[:, None] == ab[None, :]))
     return out
 
 
