@@ -25,7 +25,7 @@ $GT agreement examples/reviews
 
 step "5. One training label per review (majority vote, ties flagged), then training files"
 $GT consensus examples/reviews "$OUT/reviews-consensus" --method majority
-$GT export "$OUT/reviews-consensus" "$OUT/train" --task classification --resolve consensus
+$GT export "$OUT/reviews-consensus" "$OUT/train.jsonl" --task classification --resolve consensus
 
 step "6. Back to COCO for the detector's training code (what COCO cannot carry is reported)"
 $GT convert "$OUT/delivery-v2" "$OUT/delivery-v2-coco.json" --to coco
