@@ -197,15 +197,16 @@ class FastAnnotations:
         return r.status == "none", -1, None
 
     def _guidelines_bad(self, g: pa.Array) -> Mask:
+        """Rows whose guideline id, or id@version, the manifest does not define."""
         known = self.index.guidelines
-        out = np.zeros(len(g), dtype=bool)
-        for i, ref in enumerate(g.to_pylist()):
-            if ref is None:
-                continue
-            versions = known.get(ref["id"])
-            if versions is None or (ref["version"] is not None and ref["version"] not in versions):
-                out[i] = True
-        return out
+        gid = pc.struct_field(g, "id")
+        ver = pc.struct_field(g, "version")
+        ids_ok = _bool(pc.is_in(gid, pa.array(sorted(known), pa.string())))
+        pairs = pa.array(sorted(f"{k}\x00{v}" for k, vs in known.items() for v in vs),
+                         pa.string())
+        joined = pc.binary_join_element_wise(gid, ver, "\x00")
+        pair_ok = _bool(pc.is_in(joined, pairs))
+        return _valid(g) & ~(ids_ok & (~_valid(ver) | pair_ok))
 
     def _boxes(self, c: pa.Array, rows: Mask, width: Any, height: Any) -> Mask:
         n = len(c)
@@ -317,15 +318,14 @@ class FastAnnotations:
                 e.dataset.used_labels.add(used)
         texts = b.column("text")
         if texts.null_count < b.num_rows:
-            with_text = clean & _valid(texts) & np.array(
-                [t == "span" for t in b.column("type").to_pylist()], dtype=bool)
-            for i in np.flatnonzero(with_text):
-                rid = b.column("id")[i].as_py()
-                item = b.column("item_id")[i].as_py()
-                text = texts[i].as_py()
+            with_text = clean & _valid(texts) & _bool(pc.equal(b.column("type"), "span"))
+            rows = np.flatnonzero(with_text)
+            take = pa.array(rows, pa.int64())
+            spans = zip(*(b.column(c).take(take).to_pylist()
+                          for c in ("id", "item_id", "start", "end", "text")), rows, strict=True)
+            for rid, item, start, end, text, i in spans:
                 e.spans.setdefault(item, []).append(
-                    (rid, b.column("start")[i].as_py(), b.column("end")[i].as_py(),
-                     _text_key(text), At(file=file, row=first_row + int(i))))
+                    (rid, start, end, _text_key(text), At(file=file, row=first_row + int(i))))
 
 
 class FastItems:
@@ -375,14 +375,11 @@ class FastItems:
 
     def register_row(self, cols: list[list[Any]], text_len: list[Any], i: int, at: At) -> None:
         """Bookkeeping for one clean item row (items are few: one at a time, in row order)."""
-        from ..models import Item
-
         e = self.engine
         rid, kind, w, h, uri, sha, split = (c[i] for c in cols)
         e.items[rid] = (ItemFacts(kind, w, h, None, None, text_len[i], None), at, split)
         e.n_items += 1
-        e.dataset.item(Item.model_construct(id=rid, kind=kind, uri=uri, sha256=sha, split=split),
-                       at)
+        e.dataset.media_and_split(rid, uri, sha, split, at)
 
     @staticmethod
     def columns(b: pa.RecordBatch) -> tuple[list[list[Any]], list[Any]]:
