@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
-SUITES = ["core", "validate", "diff"]  # each module has run(annotations, workdir) -> rows
+SUITES = ["core", "validate", "agreement", "diff"]  # each module has run(annotations, workdir) -> rows
 
 
 def fmt(v: Any, spec: str) -> str:
