@@ -28,44 +28,61 @@ def _fingerprint_via_models(src: Path, dst: Path, encoding: str) -> str:
 @pytest.mark.parametrize("src", FILES, ids=[p.name for p in FILES])
 def test_stream_equals_model_path(src: Path, encoding: str, tmp_path: Path) -> None:
     result = coco_to_native(src, tmp_path / "stream", encoding=encoding)
-    assert result.manifest.fingerprint == _fingerprint_via_models(src, tmp_path / "model",
-                                                                  encoding)
+    assert result.manifest.fingerprint == _fingerprint_via_models(src, tmp_path / "model", encoding)
     native_to_coco(tmp_path / "stream", tmp_path / "back.json")
     assert orjson.loads((tmp_path / "back.json").read_bytes()) == orjson.loads(src.read_bytes())
 
 
-def test_generated_file_takes_the_fast_path_and_round_trips(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_generated_file_takes_the_fast_path_and_round_trips(tmp_path: Path, workers: int) -> None:
     src = tmp_path / "gen.json"
-    counts = coco_gen.generate(src, scale=0.003, seed=1)
-    result = coco_to_native(src, tmp_path / "stream", chunk=1 << 16)
+    counts = coco_gen.generate(src, scale=0.001, seed=1)
+    result = coco_to_native(src, tmp_path / "stream", chunk=1 << 15, workers=workers, big=1000)
     assert result.items == counts["images"]
     assert result.annotations == counts["annotations"]
     assert result.fast_records == counts["images"] + counts["annotations"]
-    assert result.manifest.fingerprint == _fingerprint_via_models(src, tmp_path / "model",
-                                                                  "parquet")
+    assert result.manifest.fingerprint == _fingerprint_via_models(
+        src, tmp_path / "model", "parquet"
+    )
     report = native_to_coco(tmp_path / "stream", tmp_path / "back.json")
     assert report.lossless
     assert orjson.loads((tmp_path / "back.json").read_bytes()) == orjson.loads(src.read_bytes())
 
 
 def test_bad_records_fall_back_and_are_reported(tmp_path: Path) -> None:
-    doc = {"images": [{"id": i, "file_name": f"{i}.jpg", "width": 10, "height": 10}
-                      for i in range(1, 4)],
-           "categories": [{"id": 1, "name": "a"}],
-           "annotations": [{"id": i, "image_id": 1 + i % 3, "category_id": 1,
-                            "segmentation": [[0.5, 0.5, 5.5, 0.5, 5.5, 5.5]], "area": 12.5,
-                            "bbox": [0.5, 0.5, 5.0, 5.0], "iscrowd": 0} for i in range(1, 50)]}
-    doc["annotations"][30]["iscrowd"] = "false"
-    doc["annotations"][40]["image_id"] = 77
+    ring = [0.5 + i / 7 for i in range(40)]
+    doc = {
+        "images": [
+            {"id": i, "file_name": f"{i}.jpg", "width": 10, "height": 10} for i in range(1, 4)
+        ],
+        "categories": [{"id": 1, "name": "a"}],
+        "annotations": [
+            {
+                "id": i,
+                "image_id": 1 + i % 3,
+                "category_id": 1,
+                "segmentation": [ring],
+                "area": 12.5,
+                "bbox": [0.5, 0.5, 5.0, 5.0],
+                "iscrowd": 0,
+            }
+            for i in range(1, 301)
+        ],
+    }
+    doc["annotations"][150]["iscrowd"] = "false"
+    doc["annotations"][250]["image_id"] = 77
     src = tmp_path / "bad.json"
     src.write_bytes(orjson.dumps(doc))
-    result = coco_to_native(src, tmp_path / "stream", chunk=600)
+    result = coco_to_native(src, tmp_path / "stream", chunk=6000, workers=2, big=1000)
     assert [(i.code, i.location.path) for i in result.issues] == [
-        ("coco.annotation.iscrowd-not-int", "$.annotations[30].iscrowd"),
-        ("coco.annotation.unknown-image", "$.annotations[40].image_id"),
+        ("coco.annotation.iscrowd-not-int", "$.annotations[150].iscrowd"),
+        ("coco.annotation.unknown-image", "$.annotations[250].image_id"),
     ]
-    assert result.annotations == 48
-    assert 0 < result.fast_records < 3 + 49
+    assert result.annotations == 299
+    assert 200 < result.fast_records < 300
+    assert result.manifest.fingerprint == _fingerprint_via_models(
+        src, tmp_path / "model", "parquet"
+    )
 
 
 def test_not_json_is_a_conversion_error(tmp_path: Path) -> None:

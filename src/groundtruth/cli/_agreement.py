@@ -131,24 +131,36 @@ def render_agreement(data: dict[str, Any], top: int = 10) -> list[str]:
     show_default=True,
     help="How many disputed items to list.",
 )
+@click.option(
+    "--fail-under",
+    type=float,
+    default=None,
+    metavar="ALPHA",
+    help="Exit 1 when Krippendorff's alpha is below ALPHA or undefined (a CI gate; "
+    "Krippendorff suggests 0.8, and 0.667 for tentative conclusions).",
+)
 @format_option("text", "json")
 def agreement_cmd(
     path: str, from_format: str | None, read_options: tuple[str, ...], label_set: str | None,
     annotation_type: str | None, level: Any, iou_threshold: float, max_disputed: int,
-    output_format: str,
+    fail_under: float | None, output_format: str,
 ) -> int:  # fmt: skip
     """Inter-annotator agreement: kappas, alpha, matched F1, disputed items.
 
     PATH is a native dataset or a file in any format `gt formats` lists. Every figure states its
     unit of analysis and level. Exits 1 when no two annotators labelled the same item.
     """
-    from ..quality import agreement
+    from ..quality import AgreementDataError, agreement
 
     ds = load_for_command(path, from_format, read_options)
-    report = agreement(
-        ds, label_set, level, annotation_type=annotation_type, iou_threshold=iou_threshold,
-        max_disputed=max_disputed,
-    )  # fmt: skip
+    try:
+        report = agreement(
+            ds, label_set, level, annotation_type=annotation_type, iou_threshold=iou_threshold,
+            max_disputed=max_disputed,
+        )  # fmt: skip
+    except AgreementDataError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_INVALID
     if output_format == "json":
         echo_json(report.to_dict())
     else:
@@ -156,7 +168,15 @@ def agreement_cmd(
             click.echo(line)
         for i in report.issues:
             click.echo(str(i), err=True)
-    return EXIT_OK if report.ok else EXIT_INVALID
+    if not report.ok:
+        return EXIT_INVALID
+    if fail_under is not None:
+        alpha = report["krippendorff_alpha"]["value"]
+        if alpha is None or alpha < fail_under:
+            shown = "undefined" if alpha is None else f"{alpha:.3f}"
+            click.echo(f"gate failed: Krippendorff's alpha {shown} < {fail_under}", err=True)
+            return EXIT_INVALID
+    return EXIT_OK
 
 
 def _parse_weights(values: tuple[str, ...]) -> dict[str, float] | None:
@@ -239,14 +259,18 @@ def consensus_cmd(
     `needs_review` for adjudication.
     """
     from ..api import save
-    from ..quality import build_consensus, with_consensus
+    from ..quality import AgreementDataError, build_consensus, with_consensus
 
     ds = load_for_command(path, from_format, read_options)
-    res = build_consensus(
-        ds, method, label_set=label_set, annotation_type=annotation_type,
-        weights=_parse_weights(weights), iou_threshold=iou_threshold,
-        min_agreement=min_agreement,
-    )  # fmt: skip
+    try:
+        res = build_consensus(
+            ds, method, label_set=label_set, annotation_type=annotation_type,
+            weights=_parse_weights(weights), iou_threshold=iou_threshold,
+            min_agreement=min_agreement,
+        )  # fmt: skip
+    except AgreementDataError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_INVALID
     out = with_consensus(ds, res)
     save(out, dst, encoding=encoding, overwrite=overwrite)
     summary = {

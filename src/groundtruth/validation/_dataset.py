@@ -55,26 +55,29 @@ class DatasetChecks:
     no_guideline_first: dict[str, str] = field(default_factory=dict)
 
     def item(self, item: Item, at: At) -> None:
-        key = (f"sha256:{item.sha256}" if item.sha256
-               else (f"uri:{item.uri}" if item.uri else None))
+        self.media_and_split(item.id, item.uri, item.sha256, item.split, at)
+
+    def media_and_split(self, rid: str, uri: str | None, sha256: str | None,
+                        split: str | None, at: At) -> None:
+        key = f"sha256:{sha256}" if sha256 else (f"uri:{uri}" if uri else None)
         if key is not None:
             first = self.media.get(key)
             if first is None:
-                self.media[key] = (item.id, item.split)
+                self.media[key] = (rid, split)
             else:
                 self.out.emit(DUPLICATE_MEDIA,
                               f"same media as item {first[0]!r} ({key[:20]}...)"
                               if len(key) > 23 else f"same media as item {first[0]!r} ({key})",
-                              at, item.id, "sha256" if item.sha256 else "uri",
+                              at, rid, "sha256" if sha256 else "uri",
                               hint=HINTS[DUPLICATE_MEDIA])
-                if first[1] != item.split:
-                    self.split_leak(item.id, first[1], item.split, at,
+                if first[1] != split:
+                    self.split_leak(rid, first[1], split, at,
                                     what=f"media of item {first[0]!r}")
-        if (item.split is not None and self.index is not None
-                and item.split not in self.index.splits and item.split not in self.undeclared):
-            self.undeclared.add(item.split)
-            self.out.emit(SPLIT_UNDECLARED, f"split {item.split!r} is not in the manifest's "
-                          "`splits`", at, item.id, "split", hint=HINTS[SPLIT_UNDECLARED])
+        if (split is not None and self.index is not None
+                and split not in self.index.splits and split not in self.undeclared):
+            self.undeclared.add(split)
+            self.out.emit(SPLIT_UNDECLARED, f"split {split!r} is not in the manifest's "
+                          "`splits`", at, rid, "split", hint=HINTS[SPLIT_UNDECLARED])
 
     def split_leak(self, rid: str, a: str | None, b: str | None, at: At, *, what: str) -> None:
         self.out.emit(SPLIT_LEAK, f"{what} is in split {a!r}, this one in {b!r}", at, rid,

@@ -66,6 +66,8 @@ class Engine:
         # ids are unknown: references to records of that kind are then not reported, or one
         # unreadable line would bury the report in noise (the read error is reported anyway).
         self.items_complete = True
+        self.annotated: set[str] = set()  # items annotated by rows the fast path registered
+        self.fast: Any = None  # the vectorised checker, built once the items are known
         self.annotations_complete = True
         self._warned_no_taxonomy = False
 
@@ -233,7 +235,7 @@ class Engine:
                                  "the span says otherwise", span_at, span_id, "text",
                                  hint=CONTENT_HINTS[SPAN_TEXT])
         unannotated = [(rid, e[1]) for rid, e in self.items.items()
-                       if e is not None and not e[0].annotated]
+                       if e is not None and not e[0].annotated and rid not in self.annotated]
         self.dataset.finish(unannotated)
 
     def stats(self) -> dict[str, int]:

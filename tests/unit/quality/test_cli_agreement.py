@@ -116,3 +116,23 @@ def test_consensus_writes_a_dataset(tmp_path, labels_dir, run):
     assert "a=1.000" in res.stdout
     res = run("consensus", str(labels_dir), str(dst), "--overwrite", "--weight", "nope")
     assert res.returncode == 2
+
+
+def test_single_source_export_is_invalid_data(run, tmp_path):
+    from tests.conftest import shared_path
+
+    coco = shared_path("coco", "tinycoco_instances_val2017.json")
+    res = run("agreement", str(coco), "--from", "coco")
+    assert res.returncode == 1
+    assert "names an annotator" in res.stderr
+    res = run("consensus", str(coco), str(tmp_path / "out"), "--from", "coco")
+    assert res.returncode == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_fail_under_gate(run, labels_dir):
+    alpha = gt.agreement(gt.load(labels_dir))["krippendorff_alpha"]["value"]
+    assert run("agreement", str(labels_dir), "--fail-under", str(alpha - 0.01)).returncode == 0
+    res = run("agreement", str(labels_dir), "--fail-under", str(alpha + 0.01))
+    assert res.returncode == 1
+    assert "gate failed" in res.stderr

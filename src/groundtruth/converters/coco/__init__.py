@@ -44,9 +44,9 @@ def parse_coco(data: bytes, file: str | None = None) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as err:
         raise ConversionError(
-            f"not JSON [{_codes.NOT_JSON}]: {err.msg}",
+            f"not JSON [{_codes.NOT_JSON}]: {err.msg} (line {err.lineno}, column {err.colno})",
             hint="a COCO file is one JSON object (or a JSON array of results)",
-            location=Location(file=file, line=err.lineno, path=f"char {err.pos}"),
+            location=Location(file=file, line=err.lineno),
         ) from None
 
 

@@ -41,6 +41,13 @@ def _floats(v: bytes, n: int) -> bool:
     return v.count(b".") == n or _INT_TOKEN.search(v) is None
 
 
+def _dumped(text: str, cache: dict[str, bytes]) -> bytes:
+    out = cache.get(text)
+    if out is None:
+        out = cache[text] = orjson.dumps(text)
+    return out
+
+
 def images_batch(
     records: list[Any], start: int, image_keys: dict[Any, str], sizes: dict[str, tuple[int, int]]
 ) -> tuple[pa.RecordBatch, list[int]] | None:
@@ -137,6 +144,7 @@ def annotations_batch(
     digests: list[int] = []
     new_ids: list[str] = []
     batch_ids: set[str] = set()
+    cache: dict[str, bytes] = {}
     for k, rec in enumerate(records):
         if type(rec) is not dict or rec.keys() != _GT_KEYS:
             return None
@@ -204,9 +212,9 @@ def annotations_batch(
                 b',"id":"',
                 ann_id.encode(),
                 b'","item_id":',
-                orjson.dumps(item_id),
+                _dumped(item_id, cache),
                 b',"label":',
-                orjson.dumps(label),
+                _dumped(label, cache),
                 canon_geom,
                 b',"type":"',
                 kind.encode(),
@@ -221,18 +229,7 @@ def annotations_batch(
         boxes.append(box)
         polygons.append(seg if kind == "polygon" else None)
         rles.append(rle)
-        exts.append(
-            orjson.dumps(
-                {
-                    "coco": {
-                        "area": area,
-                        "iscrowd": crowd,
-                        **({"segmentation": []} if kind == "bbox" else {}),
-                        "@index": start + k,
-                    }
-                }
-            ).decode()
-        )
+        exts.append(ext_json.decode())
     seen.update(new_ids)
     columns = {
         "id": pa.array(ids, pa.string()),

@@ -167,24 +167,35 @@ def skeleton(
 _MARK = "\x00groundtruth-section-"
 
 
-def iter_elements(
-    f: IO[bytes], start: int, ends: npt.NDArray[np.int64], chunk: int = 1 << 24
-) -> Iterator[list[Any]]:
+def iter_elements(f: IO[bytes], start: int, ends: npt.NDArray[np.int64],
+                  chunk: int = 1 << 24) -> Iterator[list[Any]]:
     """Parse an array's elements in slices of about `chunk` bytes: lists of parsed elements.
 
     `start` is the offset of the array's `[`, `ends` the offsets just after each element.
     """
+    for a, b, _ in plan(start, ends, chunk):
+        yield parse_slice(read_range(f, a, b))
+
+
+def plan(start: int, ends: npt.NDArray[np.int64], chunk: int = 1 << 24) -> list[tuple[int, int, int]]:
+    """Slices of an array's elements: `(from_byte, to_byte, first_element_index)`."""
+    out: list[tuple[int, int, int]] = []
     pos = start + 1
     i = 0
     n = ends.size
     while i < n:
-        target = pos + chunk
-        j = int(np.searchsorted(ends, target, side="right"))
-        j = max(j, i + 1)
+        j = max(int(np.searchsorted(ends, pos + chunk, side="right")), i + 1)
         stop = int(ends[j - 1])
-        data = read_range(f, pos, stop).lstrip()
-        if data.startswith(b","):
-            data = data[1:]
-        yield orjson.loads(b"[" + data + b"]")
+        out.append((pos, stop, i))
         pos = stop
         i = j
+    return out
+
+
+def parse_slice(data: bytes) -> list[Any]:
+    """The elements in `data`, the bytes of one `plan` slice (a leading comma is allowed)."""
+    data = data.lstrip()
+    if data.startswith(b","):
+        data = data[1:]
+    result: list[Any] = orjson.loads(b"[" + data + b"]")
+    return result

@@ -12,8 +12,10 @@ at a time.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -21,7 +23,7 @@ import orjson
 import pyarrow as pa
 
 from ...errors import ConversionError
-from ...io._fs import PathLike, atomic_write, resolve
+from ...io._fs import PathLike, atomic_write, is_local, resolve
 from ...io._native import DatasetWriter, iter_part_dicts, open_native
 from ...issues import Issue, Location
 from ...models import (
@@ -119,10 +121,15 @@ def coco_to_native(
     embed: bool = True,
     fs: AbstractFileSystem | None = None,
     chunk: int = CHUNK,
+    workers: int | None = None,
+    big: int = _scan.BIG,
 ) -> StreamResult:
     """Convert a COCO object file to a native dataset without holding the parsed file.
 
     Results arrays and panoptic files (small in practice) go through `CocoConverter.read`.
+    `workers` processes (default: up to 2) parse and convert slices in parallel on a local
+    file; records are still written in file order. Sections larger than `big` bytes are
+    parsed in slices of about `chunk` bytes; smaller ones with the top level.
     """
     from . import CocoConverter
 
@@ -131,7 +138,7 @@ def coco_to_native(
     with rfs.open(rpath, "rb") as f:
         try:
             layout = _scan.scan(f)
-            doc, where, order = _scan.skeleton(f, layout)
+            doc, where, order = _scan.skeleton(f, layout, big=big)
         except (ValueError, orjson.JSONDecodeError) as err:
             raise _not_json(str(src), err) from None
         panoptic = layout.root == 123 and _first_is_panoptic(f, doc, where, layout)
@@ -153,43 +160,138 @@ def coco_to_native(
             cats = [x for part in _slices(f, where["categories"], layout, chunk) for x, _ in part]
         lset = _read_categories(cats if isinstance(cats, list) else [], ctx, label_set, embed)
         fast = encoding == "parquet"
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1)
+        if not is_local(rfs) or "fork" not in mp.get_all_start_methods():
+            workers = 1
         writer = _BatchWriter(dst, encoding=encoding, overwrite=overwrite)  # type: ignore[arg-type]
         with writer:
-            for records, start in _sections(f, doc, where, layout, "images", chunk):
-                got = (
-                    _fast.images_batch(records, start, ctx.image_keys, ctx.sizes) if fast else None
-                )
-                if got is not None:
-                    writer.write_batch("items", *got)
-                    result.fast_records += len(records)
-                else:
-                    _read_images(records, ctx, embed, start)
-                    writer.write_all(ctx.items.values())
-                    ctx.items.clear()
-                result.items += len(records)
-            for records, start in _sections(f, doc, where, layout, "annotations", chunk):
-                got = (
-                    _fast.annotations_batch(
-                        records, start, ctx.image_keys, ctx.sizes, ctx.labels, ctx.ann_ids
+            for kind, key in (("items", "images"), ("annotations", "annotations")):
+                slices = _plan(doc, where, layout, key, chunk)
+                jobs = [(kind, rpath, a, b, first) for a, b, first in slices]
+                results = _run(jobs, workers if fast and len(jobs) > 1 else 1, fast, ctx)
+                for (a, b, first), got in zip(slices, results, strict=True):
+
+                    def load(a: int = a, b: int = b, key: str = key) -> list[Any]:
+                        if a < 0:
+                            return list(doc[key])
+                        return _scan.parse_slice(_scan.read_range(f, a, b))
+
+                    result.fast_records += _write_slice(
+                        writer, kind, got, load, first, ctx, embed, result
                     )
-                    if fast
-                    else None
-                )
-                if got is not None:
-                    writer.write_batch("annotations", *got)
-                    result.fast_records += len(records)
-                    result.annotations += len(records)
-                    continue
-                for k, rec in enumerate(records, start):
-                    _read_annotation(rec, k, ctx, results=False, annotator=None, embed=embed)
-                writer.write_all(ctx.annotations)
-                result.annotations += len(ctx.annotations)
-                ctx.annotations.clear()
             top = top_level(doc, order)
             finish_manifest(result.manifest, top, lset, embed)
             result.manifest = writer.close(result.manifest)
         result.issues = ctx.issues
         return result
+
+
+def _plan(
+    doc: dict[str, Any],
+    where: dict[str, tuple[int, int]],
+    layout: _scan.Layout,
+    key: str,
+    chunk: int,
+) -> list[tuple[int, int, int]]:
+    """A section's slices; `(-1, -1, 0)` for a small section already parsed in `doc`."""
+    if key in where:
+        start = where[key][0]
+        return _scan.plan(start, layout.ends[start], chunk)
+    return [(-1, -1, 0)] if isinstance(doc.get(key), list) else []
+
+
+# Worker state: set in the parent before the pool forks, so children inherit it for free.
+_SHARED: dict[str, Any] = {}
+
+
+def _work(job: tuple[str, str, int, int, int]) -> Any:
+    """Parse one slice and build its Arrow batch (in a worker process, or inline)."""
+    kind, path, a, b, first = job
+    if a < 0:  # a small section, parsed with the top level: read through the models
+        return None
+    with open(path, "rb") as f:
+        records = _scan.parse_slice(_scan.read_range(f, a, b))
+    if kind == "items":
+        keys: dict[Any, str] = {}
+        sizes: dict[str, tuple[int, int]] = {}
+        got = _fast.images_batch(records, first, keys, sizes)
+        return None if got is None else (*got, (keys, sizes))
+    seen: set[str] = set()
+    got = _fast.annotations_batch(
+        records, first, _SHARED["image_keys"], _SHARED["sizes"], _SHARED["labels"], seen
+    )
+    return None if got is None else (*got, seen)
+
+
+def _run(
+    jobs: list[tuple[str, str, int, int, int]], workers: int, fast: bool, ctx: _Ctx
+) -> Iterator[Any]:
+    """Results of `_work` in job order, through a forked pool (bounded in flight) or inline."""
+    if not fast:
+        yield from (None for _ in jobs)
+        return
+    _SHARED.update(image_keys=ctx.image_keys, sizes=ctx.sizes, labels=ctx.labels)
+    if workers <= 1:
+        yield from (_work(job) for job in jobs)
+        return
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        pending: deque[Any] = deque()
+        todo = iter(jobs)
+        for job in todo:
+            pending.append(pool.submit(_work, job))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            yield pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.submit(_work, nxt))
+
+
+def _write_slice(
+    writer: _BatchWriter,
+    kind: str,
+    got: Any,
+    load: Callable[[], list[Any]],
+    first: int,
+    ctx: _Ctx,
+    embed: bool,
+    result: StreamResult,
+) -> int:
+    """Write one slice: its fast batch if it has one that fits, else through the models."""
+    if got is not None:
+        batch, digests, extra = got
+        if kind == "items":
+            keys, sizes = extra
+            if keys.keys().isdisjoint(ctx.image_keys):
+                ctx.image_keys.update(keys)
+                ctx.sizes.update(sizes)
+                writer.write_batch("items", batch, digests)
+                result.items += batch.num_rows
+                return int(batch.num_rows)
+        elif extra.isdisjoint(ctx.ann_ids):
+            ctx.ann_ids.update(extra)
+            writer.write_batch("annotations", batch, digests)
+            result.annotations += batch.num_rows
+            return int(batch.num_rows)
+        # A clash with an earlier slice (duplicate ids): read this one through the models.
+    records = load()
+    if kind == "items":
+        _read_images(records, ctx, embed, first)
+        writer.write_all(ctx.items.values())
+        result.items += len(ctx.items)
+        ctx.items.clear()
+        return 0
+    for k, rec in enumerate(records, first):
+        _read_annotation(rec, k, ctx, results=False, annotator=None, embed=embed)
+    writer.write_all(ctx.annotations)
+    result.annotations += len(ctx.annotations)
+    ctx.annotations.clear()
+    return 0
 
 
 def _first_is_panoptic(
@@ -216,25 +318,6 @@ def _slices(
     for part in _scan.iter_elements(f, start, layout.ends[start], chunk=chunk):
         yield [(x, k + i) for i, x in enumerate(part)]
         k += len(part)
-
-
-def _sections(
-    f: IO[bytes],
-    doc: dict[str, Any],
-    where: dict[str, tuple[int, int]],
-    layout: _scan.Layout,
-    key: str,
-    chunk: int,
-) -> Iterator[tuple[list[Any], int]]:
-    """A section's records in slices, with the index of each slice's first record."""
-    if key in where:
-        start = where[key][0]
-        k = 0
-        for part in _scan.iter_elements(f, start, layout.ends[start], chunk=chunk):
-            yield part, k
-            k += len(part)
-    elif isinstance(doc.get(key), list):
-        yield doc[key], 0
 
 
 # -- native -> COCO ------------------------------------------------------------------------------
@@ -368,6 +451,13 @@ def native_to_coco(
         used: set[Any] = set()
         counter = [_max_numeric_id(source) + 1]
         for d in _iter_dicts(source, "annotations"):
+            rec = _plain_record(d, ctx, used) if not embed else None
+            if rec is not None:
+                if run:
+                    yield from _emit(run, ctx, image_set, used, counter)
+                    run = []
+                yield rec
+                continue
             ann = _construct(d)
             if run and ann.item_id != run[0].item_id:
                 yield from _emit(run, ctx, image_set, used, counter)
@@ -408,6 +498,65 @@ def native_to_coco(
         "category_id_policy": category_ids if isinstance(category_ids, str) else "map",
     }
     return report
+
+
+_PLAIN_KEYS = frozenset(
+    ("id", "item_id", "type", "label", "extensions", "bbox", "polygon", "rle", "holes")
+)
+_PLAIN_EXT = frozenset(("area", "iscrowd", "@index", "segmentation"))
+
+
+def _plain_record(d: dict[str, Any], ctx: _WCtx, used: set[Any]) -> dict[str, Any] | None:
+    """The COCO record of a plain polygon/mask/box read from COCO, without building a model.
+
+    Plain: only geometry, label and COCO extension keys (`area`, `iscrowd`, order), an integer
+    id not used before, a known image and label. Anything else goes through the models.
+    """
+    kind = d.get("type")
+    if kind not in ("polygon", "mask", "bbox") or not d.keys() <= _PLAIN_KEYS or d.get("holes"):
+        return None
+    exts = d.get("extensions")
+    if not isinstance(exts, dict) or exts.keys() != {NS}:
+        return None
+    ext = exts[NS]
+    if not ext.keys() <= _PLAIN_EXT or "area" not in ext or "iscrowd" not in ext:
+        return None
+    text = d["id"]
+    label = d.get("label")
+    if (
+        not text.isdigit()
+        or text[0] == "0"
+        or label not in ctx.cats
+        or d["item_id"] not in ctx.image_ids
+        or "bbox" not in d
+    ):
+        return None
+    coco_id = int(text)
+    if coco_id in used:
+        return None
+    if kind == "polygon":
+        seg: Any = d.get("polygon")
+    elif kind == "mask":
+        rle = d.get("rle")
+        if not isinstance(rle, dict) or "segmentation_extra" in ext:
+            return None
+        seg = {"size": rle["size"], "counts": rle["counts"]}
+    else:
+        if ext.get("segmentation") != []:
+            return None
+        seg = []
+    if seg is None:
+        return None
+    used.add(coco_id)
+    return {
+        "id": coco_id,
+        "image_id": ctx.image_ids[d["item_id"]],
+        "category_id": ctx.cats[label],
+        "segmentation": seg,
+        "area": ext["area"],
+        "bbox": d["bbox"],
+        "iscrowd": ext["iscrowd"],
+    }
 
 
 def _max_numeric_id(source: Any) -> int:
