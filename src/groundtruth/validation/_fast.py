@@ -44,6 +44,29 @@ _STATUSES = pa.array(list(Status.__args__))  # type: ignore[attr-defined]
 _ITEM_BASE = {"id", "kind", "uri", "sha256", "media_type", "size", "width", "height", "split",
               "text"}
 
+# JSONL rows may take the vectorised path only when Arrow's conversion cannot hide a problem:
+# Arrow drops unknown struct keys, reads true as 1.0 and truncates 1.5 into an int column.
+ALLOWED_KEYS = {t: frozenset(_BASE | own) for t, own in _OWN.items()}
+ITEM_KEYS = frozenset(_ITEM_BASE)
+_GUIDELINE_KEYS = frozenset({"id", "version"})
+
+
+def jsonl_eligible(v: Any, kind: str) -> bool:
+    """Whether a parsed JSONL record can be judged on Arrow columns (see ALLOWED_KEYS)."""
+    if type(v) is not dict:
+        return False
+    if kind == "items":
+        return v.keys() <= ITEM_KEYS and all(
+            type(v[k]) is int for k in ("width", "height", "size") if k in v)
+    t = v.get("type")
+    allowed = ALLOWED_KEYS.get(t) if type(t) is str else None
+    if allowed is None or not v.keys() <= allowed:
+        return False
+    g = v.get("guideline")
+    if g is not None and (type(g) is not dict or not g.keys() <= _GUIDELINE_KEYS):
+        return False
+    return t != "span" or (type(v.get("start")) is int and type(v.get("end")) is int)
+
 
 def _np(arr: pa.Array | pa.ChunkedArray, fill: float = math.nan) -> npt.NDArray[np.float64]:
     return np.asarray(pc.fill_null(arr.cast(pa.float64()), fill).to_numpy(zero_copy_only=False),
@@ -300,8 +323,11 @@ class FastAnnotations:
         return bad
 
     # -- clean rows ----------------------------------------------------------------------------
-    def register(self, b: pa.RecordBatch, clean: Mask, file: str, first_row: int) -> None:
-        """Bulk bookkeeping for rows proven clean: ids, annotated items, span texts."""
+    def register(self, b: pa.RecordBatch, clean: Mask, file: str, first_row: int,
+                 lines: list[int] | None = None) -> None:
+        """Bulk bookkeeping for rows proven clean: ids, annotated items, span texts.
+
+        Rows are located by `first_row + i` (Parquet) or by `lines[i]` (JSONL)."""
         e = self.engine
         sel = pa.array(clean)
         ids = b.column("id").filter(sel).to_pylist()
@@ -324,8 +350,9 @@ class FastAnnotations:
             spans = zip(*(b.column(c).take(take).to_pylist()
                           for c in ("id", "item_id", "start", "end", "text")), rows, strict=True)
             for rid, item, start, end, text, i in spans:
-                e.spans.setdefault(item, []).append(
-                    (rid, start, end, _text_key(text), At(file=file, row=first_row + int(i))))
+                at = (At(file=file, line=lines[i]) if lines is not None
+                      else At(file=file, row=first_row + int(i)))
+                e.spans.setdefault(item, []).append((rid, start, end, _text_key(text), at))
 
 
 class FastItems:

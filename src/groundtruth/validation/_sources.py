@@ -129,6 +129,8 @@ def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) 
                 return False
             if engine.index is not None and VECTORISE:
                 return _stream_parquet(src, part, engine, out)
+        elif part.path.endswith(".jsonl") and engine.index is not None and VECTORISE:
+            return _stream_jsonl(src, part, engine, out)
         for data, line, row, problems in iter_part_dicts(src, part):
             if problems:
                 out.extend(problems)
@@ -220,6 +222,122 @@ def _stream_parquet(src: NativeSource, part: Part, engine: Engine, out: Collecto
                       file=shown, hint="the part was changed after it was written: copy the "
                                        "dataset again"))
     return True
+
+
+_JSONL_BATCH = 16384
+
+
+def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector) -> bool:
+    """A JSONL part in batches: plain records proven clean on Arrow columns, the rest (and
+    every line that does not parse) one by one, exactly as the per-record path reports them."""
+    from ..io import _jsonl
+    from ..io._arrow import rows_to_batch
+    from ._fast import FastAnnotations, FastItems, jsonl_eligible
+
+    shown = src.display(part.path)
+    kind = part.kind
+    fi = FastItems(engine)
+    fa = None
+    if kind == "annotations":
+        fa = engine.fast = engine.fast or FastAnnotations(engine, engine.content.tol)
+    full = posixpath.join(src.root, part.path) if src.root else part.path
+    loads = orjson.loads
+    batch: list[tuple[int, Any, bool]] = []
+    count = 0
+
+    def flush() -> None:
+        if not batch:
+            return
+        picked = [k for k, (_l, _v, ok) in enumerate(batch) if ok]
+        bad = np.ones(len(batch), dtype=bool)
+        arrow = None
+        if picked:
+            try:
+                arrow = rows_to_batch([batch[k][1] for k in picked], kind)
+            except (pa.ArrowException, TypeError, ValueError, AttributeError, KeyError):
+                arrow = None
+            if arrow is not None:
+                flagged = fi.flag(arrow) if fa is None else fa.flag(arrow)
+                bad[picked] = flagged
+        if fa is None:
+            cols, text_len = fi.columns(arrow) if arrow is not None else ([], [])
+            where = {k: j for j, k in enumerate(picked)}
+            for k, (line, value, _ok) in enumerate(batch):
+                at = At(file=shown, line=line)
+                if bad[k]:
+                    _exact(engine, out, value, kind, at)
+                else:
+                    fi.register_row(cols, text_len, where[k], at)
+        else:
+            for k in np.flatnonzero(bad):
+                line, value, _ok = batch[k]
+                _exact(engine, out, value, kind, At(file=shown, line=line))
+            if arrow is not None:
+                clean = ~bad[picked]
+                fa.register(arrow, clean, shown, 0, lines=[batch[k][0] for k in picked])
+        batch.clear()
+
+    with src.fs.open(full, "rb") as f:
+        first = True
+        for lineno, line, ended in _jsonl.iter_lines(f):
+            value: Any = None
+            if line is not None and ended and not (first and line.startswith(b"\xef\xbb\xbf")):
+                first = False
+                stripped = line.strip()
+                if not stripped:
+                    continue
+                try:
+                    value = loads(stripped)
+                except orjson.JSONDecodeError:
+                    value = None
+                else:
+                    plain = b"true" not in stripped and b"false" not in stripped
+                    batch.append((lineno, value, plain and jsonl_eligible(value, kind)))
+                    count += 1
+                    if len(batch) >= _JSONL_BATCH:
+                        flush()
+                    continue
+            # an odd line: judged alone, with the reader's own words
+            flush()
+            parsed, problems = _odd_line(line, lineno, ended, first, shown)
+            first = False
+            out.extend(problems)
+            if parsed is not _NOTHING:
+                count += 1
+                _exact(engine, out, parsed, kind, At(file=shown, line=lineno))
+            elif any(p.severity == "error" for p in problems):
+                engine.lost_record(kind)
+    flush()
+    if part.records >= 0 and count != part.records:
+        out.add(issue(PART_RECORDS, f"{count} records, the manifest lists {part.records}",
+                      file=shown, hint="the part was changed after it was written: copy the "
+                                       "dataset again"))
+    return True
+
+
+_NOTHING = object()
+
+
+def _odd_line(line: bytes | None, lineno: int, ended: bool, first: bool,
+              shown: str) -> tuple[Any, list[Any]]:
+    """What the JSONL reader says of one line (too long, BOM, bad JSON, truncated)."""
+    import dataclasses
+    import io
+
+    from ..io import _jsonl
+
+    if line is None:
+        return _NOTHING, [issue(_jsonl.LINE_TOO_LONG,
+                                f"line is longer than {_jsonl.MAX_LINE_BYTES} bytes",
+                                file=shown, line=lineno,
+                                hint="split the data into one record per line")]
+    # A leading blank line makes the reader treat this one as "not the first" (no BOM check).
+    raw = (b"" if first else b"\n") + line + (b"\n" if ended else b"")
+    for _n, value, problems in _jsonl.read_objects(io.BytesIO(raw), shown):
+        fixed = [dataclasses.replace(p, location=dataclasses.replace(p.location, line=lineno))
+                 for p in problems]
+        return (value if value is not None else _NOTHING), fixed
+    return _NOTHING, []
 
 
 def _parquet_opens(src: NativeSource, part: Part, out: Collector) -> bool:
