@@ -56,11 +56,11 @@ def jsonl_eligible(v: Any, kind: str) -> bool:
     if type(v) is not dict:
         return False
     if kind == "items":
-        return v.keys() <= ITEM_KEYS and all(
+        return ITEM_KEYS.issuperset(v) and all(
             type(v[k]) is int for k in ("width", "height", "size") if k in v)
     t = v.get("type")
     allowed = ALLOWED_KEYS.get(t) if type(t) is str else None
-    if allowed is None or not v.keys() <= allowed:
+    if allowed is None or not allowed.issuperset(v):
         return False
     g = v.get("guideline")
     if g is not None and (type(g) is not dict or not g.keys() <= _GUIDELINE_KEYS):

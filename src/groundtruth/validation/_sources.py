@@ -225,13 +225,14 @@ def _stream_parquet(src: NativeSource, part: Part, engine: Engine, out: Collecto
 
 
 _JSONL_BATCH = 16384
+_JSONL_CHUNK = 4 << 20
 
 
 def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector) -> bool:
     """A JSONL part in batches: plain records proven clean on Arrow columns, the rest (and
     every line that does not parse) one by one, exactly as the per-record path reports them."""
     from ..io import _jsonl
-    from ..io._arrow import rows_to_batch
+    from ..io._arrow import SCHEMAS
     from ._fast import FastAnnotations, FastItems, jsonl_eligible
 
     shown = src.display(part.path)
@@ -253,11 +254,19 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
         arrow = None
         if picked:
             try:
-                arrow = rows_to_batch([batch[k][1] for k in picked], kind)
+                # eligible rows hold no JSON-text field, so Arrow's own converter will do
+                arrow = pa.RecordBatch.from_pylist([batch[k][1] for k in picked],
+                                                   schema=SCHEMAS[kind])
             except (pa.ArrowException, TypeError, ValueError, AttributeError, KeyError):
                 arrow = None
             if arrow is not None:
                 flagged = fi.flag(arrow) if fa is None else fa.flag(arrow)
+                # ids of the batch's other rows (checked one by one) count as seen too
+                others = {v["id"] for _l, v, ok in batch
+                          if not ok and type(v) is dict and type(v.get("id")) is str}
+                if others:
+                    ids = arrow.column("id").to_pylist()
+                    flagged |= np.array([rid in others for rid in ids], dtype=bool)
                 bad[picked] = flagged
         if fa is None:
             cols, text_len = fi.columns(arrow) if arrow is not None else ([], [])
@@ -269,7 +278,7 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
                 else:
                     fi.register_row(cols, text_len, where[k], at)
         else:
-            for k in np.flatnonzero(bad):
+            for k in np.flatnonzero(bad).tolist():
                 line, value, _ok = batch[k]
                 _exact(engine, out, value, kind, At(file=shown, line=line))
             if arrow is not None:
@@ -277,36 +286,84 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
                 fa.register(arrow, clean, shown, 0, lines=[batch[k][0] for k in picked])
         batch.clear()
 
-    with src.fs.open(full, "rb") as f:
-        first = True
-        for lineno, line, ended in _jsonl.iter_lines(f):
-            value: Any = None
-            if line is not None and ended and not (first and line.startswith(b"\xef\xbb\xbf")):
-                first = False
-                stripped = line.strip()
-                if not stripped:
-                    continue
+    def careful(line: bytes | None, lineno: int, ended: bool, first: bool) -> None:
+        """One line as the per-line reader sees it (BOM, bad JSON, truncation, too long)."""
+        nonlocal count
+        if line is not None and ended and not (first and line.startswith(b"\xef\xbb\xbf")):
+            stripped = line.strip()
+            if not stripped:
+                return
+            if len(line) <= _jsonl.MAX_LINE_BYTES:
                 try:
                     value = loads(stripped)
                 except orjson.JSONDecodeError:
-                    value = None
+                    pass
                 else:
                     plain = b"true" not in stripped and b"false" not in stripped
                     batch.append((lineno, value, plain and jsonl_eligible(value, kind)))
                     count += 1
-                    if len(batch) >= _JSONL_BATCH:
-                        flush()
+                    return
+            else:
+                line = None
+        flush()
+        parsed, problems = _odd_line(line, lineno, ended, first, shown)
+        out.extend(problems)
+        if parsed is not _NOTHING:
+            count += 1
+            _exact(engine, out, parsed, kind, At(file=shown, line=lineno))
+        elif any(p.severity == "error" for p in problems):
+            engine.lost_record(kind)
+
+    def lines_of_chunk(lines: list[bytes], base: int, data: bytes) -> None:
+        """Whole lines of one chunk: parsed in one comprehension unless something is odd."""
+        nonlocal count
+        first = base == 0
+        try:
+            if first and lines and lines[0].startswith(b"\xef\xbb\xbf"):
+                raise ValueError
+            values = [loads(line) if line else _NOTHING for line in lines]
+        except (orjson.JSONDecodeError, ValueError):
+            for i, line in enumerate(lines):
+                careful(line, base + i + 1, True, first and i == 0)
+            return
+        plain_chunk = b"true" not in data and b"false" not in data
+        for i, value in enumerate(values):
+            if value is _NOTHING:
+                continue
+            line = lines[i]
+            if len(line) > _jsonl.MAX_LINE_BYTES:
+                careful(None, base + i + 1, True, False)
+                continue
+            plain = plain_chunk or (b"true" not in line and b"false" not in line)
+            batch.append((base + i + 1, value, plain and jsonl_eligible(value, kind)))
+            count += 1
+            if len(batch) >= _JSONL_BATCH:
+                flush()
+
+    with src.fs.open(full, "rb") as f:
+        lineno = 0
+        rest = b""
+        skipping = False
+        while chunk := f.read(_JSONL_CHUNK):
+            if skipping:  # inside a line longer than the reader accepts: drop it
+                nl = chunk.find(b"\n")
+                if nl < 0:
                     continue
-            # an odd line: judged alone, with the reader's own words
-            flush()
-            parsed, problems = _odd_line(line, lineno, ended, first, shown)
-            first = False
-            out.extend(problems)
-            if parsed is not _NOTHING:
-                count += 1
-                _exact(engine, out, parsed, kind, At(file=shown, line=lineno))
-            elif any(p.severity == "error" for p in problems):
-                engine.lost_record(kind)
+                lineno += 1
+                careful(None, lineno, True, False)
+                chunk = chunk[nl + 1:]
+                skipping = False
+            data = rest + chunk
+            lines = data.split(b"\n")
+            rest = lines.pop()
+            if len(rest) > _jsonl.MAX_LINE_BYTES:
+                skipping, rest = True, b""
+            lines_of_chunk(lines, lineno, data)
+            lineno += len(lines)
+        if skipping:
+            careful(None, lineno + 1, False, False)
+        elif rest:
+            careful(rest, lineno + 1, False, lineno == 0)
     flush()
     if part.records >= 0 and count != part.records:
         out.add(issue(PART_RECORDS, f"{count} records, the manifest lists {part.records}",

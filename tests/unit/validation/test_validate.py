@@ -115,15 +115,20 @@ def test_truncated_last_line_and_bom(tmp_path):
 
 def test_huge_line_is_skipped_not_loaded(tmp_path, monkeypatch):
     from groundtruth.io import _jsonl
+    from groundtruth.validation import _sources
 
     monkeypatch.setattr(_jsonl.iter_lines, "__defaults__", (1000,))
+    monkeypatch.setattr(_jsonl, "MAX_LINE_BYTES", 1000)
     monkeypatch.setattr(_jsonl, "_CHUNK", 256)
+    monkeypatch.setattr(_sources, "_JSONL_CHUNK", 256)
     root = _write_jsonl_dataset(tmp_path / "ds", [IMG], [
         BOX, b'{"id": "big", "x": "' + b"y" * 5000 + b'"}\n', {**BOX, "id": "a2"}])
-    report = validate(root)
-    assert codes(report) == ["jsonl.line-too-long"]
-    assert where(report, "jsonl.line-too-long")[0]["line"] == 2
-    assert report.stats["annotations"] == 2  # the lines after it are still read
+    for vectorise in (True, False):
+        monkeypatch.setattr(_sources, "VECTORISE", vectorise)
+        report = validate(root)
+        assert codes(report) == ["jsonl.line-too-long"]
+        assert where(report, "jsonl.line-too-long")[0]["line"] == 2
+        assert report.stats["annotations"] == 2  # the lines after it are still read
 
 
 def test_binary_and_empty_parts(tmp_path):
