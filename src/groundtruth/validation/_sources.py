@@ -232,7 +232,6 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
     """A JSONL part in batches: plain records proven clean on Arrow columns, the rest (and
     every line that does not parse) one by one, exactly as the per-record path reports them."""
     from ..io import _jsonl
-    from ..io._arrow import SCHEMAS
     from ._fast import FastAnnotations, FastItems, jsonl_eligible
 
     shown = src.display(part.path)
@@ -254,9 +253,7 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
         arrow = None
         if picked:
             try:
-                # eligible rows hold no JSON-text field, so Arrow's own converter will do
-                arrow = pa.RecordBatch.from_pylist([batch[k][1] for k in picked],
-                                                   schema=SCHEMAS[kind])
+                arrow = _columns([batch[k][1] for k in picked], kind)
             except (pa.ArrowException, TypeError, ValueError, AttributeError, KeyError):
                 arrow = None
             if arrow is not None:
@@ -373,6 +370,20 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
 
 
 _NOTHING = object()
+
+
+def _columns(rows: list[dict[str, Any]], kind: str) -> pa.RecordBatch:
+    """Eligible JSONL rows as a batch of the kind's schema: only the columns such rows can
+    hold are built (they hold no JSON-text field), the others are nulls."""
+    from ..io._arrow import SCHEMAS
+    from ._fast import ALLOWED_KEYS, ITEM_KEYS
+
+    schema = SCHEMAS[kind]
+    names = ITEM_KEYS if kind == "items" else frozenset().union(*ALLOWED_KEYS.values())
+    n = len(rows)
+    return pa.RecordBatch.from_arrays(
+        [pa.array([r.get(f.name) for r in rows], type=f.type) if f.name in names
+         else pa.nulls(n, f.type) for f in schema], schema=schema)
 
 
 def _odd_line(line: bytes | None, lineno: int, ended: bool, first: bool,
