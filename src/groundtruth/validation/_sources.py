@@ -311,9 +311,49 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
         elif any(p.severity == "error" for p in problems):
             engine.lost_record(kind)
 
-    def lines_of_chunk(lines: list[bytes], base: int, data: bytes) -> None:
-        """Whole lines of one chunk: parsed in one comprehension unless something is odd."""
+    def arrow_chunk(lines: list[bytes], base: int) -> bool:
+        """Whole lines of one chunk read by Arrow's strict JSON reader; False if it objects."""
         nonlocal count
+        if not lines or (base == 0 and lines[0].startswith(b"\xef\xbb\xbf")):
+            return False
+        if any(not line.strip() for line in lines):
+            return False  # blank lines would break the row -> line mapping
+        data = b"\n".join(lines) + b"\n"
+        try:
+            data.decode("utf-8")  # Arrow's reader does not check strings' UTF-8
+        except UnicodeDecodeError:
+            return False
+        if _SURROGATE.search(data):
+            return False  # nor escaped lone surrogates, which the JSON parser refuses
+        arrow = _arrow_json(data, kind)
+        if arrow is None:
+            return False
+        flush()
+        flagged = fi.flag(arrow) if fa is None else fa.flag(arrow)
+        count += len(lines) - int(flagged.sum())  # flagged lines are counted by `careful`
+        if fa is None:
+            cols, text_len = fi.columns(arrow)
+            for i in range(len(lines)):
+                at = At(file=shown, line=base + i + 1)
+                if flagged[i]:
+                    careful(lines[i], base + i + 1, True, base + i == 0)
+                    flush()
+                else:
+                    fi.register_row(cols, text_len, i, at)
+            return True
+        for i in np.flatnonzero(flagged).tolist():
+            careful(lines[i], base + i + 1, True, base + i == 0)
+        flush()
+        fa.register(arrow, ~flagged, shown, 0,
+                    lines=list(range(base + 1, base + len(lines) + 1)))
+        return True
+
+    def lines_of_chunk(lines: list[bytes], base: int, data: bytes) -> None:
+        """Whole lines of one chunk: read by Arrow, or parsed in one comprehension, unless
+        something is odd."""
+        nonlocal count
+        if arrow_chunk(lines, base):
+            return
         first = base == 0
         try:
             if first and lines and lines[0].startswith(b"\xef\xbb\xbf"):
@@ -370,6 +410,39 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
 
 
 _NOTHING = object()
+
+
+_ARROW_JSON: dict[str, pa.Schema] = {}
+_SURROGATE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+
+
+def _arrow_json(data: bytes, kind: str) -> pa.RecordBatch | None:
+    """Lines read by pyarrow's JSON reader against the columns plain rows may hold, strictly
+    (an unknown field, a JSON type that differs from the column's, a fraction in an integer
+    column are all refusals); None when it refuses, so the caller looks line by line."""
+    import io
+
+    import pyarrow.json as pj
+
+    from ..io._arrow import SCHEMAS
+    from ._fast import ALLOWED_KEYS, ITEM_KEYS
+
+    full = SCHEMAS[kind]
+    schema = _ARROW_JSON.get(kind)
+    if schema is None:
+        names = ITEM_KEYS if kind == "items" else frozenset().union(*ALLOWED_KEYS.values())
+        # `created` stays out: RFC 3339 parsing is the models' to judge
+        schema = _ARROW_JSON[kind] = pa.schema(
+            [f for f in full if f.name in names and f.name != "created"])
+    try:
+        table = pj.read_json(io.BytesIO(data), parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="error"))
+    except (pa.ArrowException, ValueError):
+        return None
+    n = table.num_rows
+    cols = {name: table.column(name).combine_chunks() for name in table.column_names}
+    return pa.RecordBatch.from_arrays(
+        [cols[f.name] if f.name in cols else pa.nulls(n, f.type) for f in full], schema=full)
 
 
 def _columns(rows: list[dict[str, Any]], kind: str) -> pa.RecordBatch:

@@ -293,3 +293,30 @@ def test_annotation_without_type():
     report = validate(doc)
     assert [(i.code, i.location.path) for i in report.issues] == [
         ("structure.missing-field", "$.annotations[0].type")]
+
+
+@pytest.mark.parametrize("line", [
+    b'{"id": "a1", "item_id": "i0", "type": "bbox", "label": "cat", "bbox": [1, 1, 1e400, 5]}',
+    b'{"id": "a1", "item_id": "i0", "type": "bbox", "label": "\\ud800", "bbox": [1, 1, 5, 5]}',
+    b'{"id": "a1", "item_id": "i0", "type": "bbox", "label": "cat", "bbox": [1, true, 5, 5]}',
+    b'{"id": "a1", "item_id": "i0", "type": "span", "label": "cat", "start": 1.0, "end": 2}',
+    (b'{"id": "a1", "item_id": "i0", "type": "bbox", "label": "cat", "bbox": [1, 1, 5, 5], '
+    b'"guideline": {"id": "g", "version": "1", "x": 1}}'),
+    (b'{"id": "a1", "item_id": "i0", "type": "bbox", "label": "cat", "bbox": [1, 1, 5, 5], '
+    b'"created": "yesterday"}'),
+    b'\xef\xbb\xbf{"id": "a1", "item_id": "i0", "type": "bbox", "label": "cat", "bbox": [1, 1, 5, 5]}',
+    b'{"id": "a1", "item_id": "i0", "type": "bbox", "label": "caf\xe9", "bbox": [1, 1, 5, 5]}',
+])
+def test_jsonl_paths_agree_on_odd_lines(tmp_path, monkeypatch, line):
+    """Lines a lenient JSON-to-Arrow conversion would let through get the exact verdict."""
+    from groundtruth.validation import _sources
+
+    root = _write_jsonl_dataset(tmp_path / "ds", [IMG], [BOX, line + b"\n",
+                                                         {**BOX, "id": "a2"}])
+    reports = []
+    for vectorise in (True, False):
+        monkeypatch.setattr(_sources, "VECTORISE", vectorise)
+        report = validate(root)
+        reports.append(sorted((i.code, i.location.line, i.location.path) for i in report.issues))
+    assert reports[0] == reports[1]
+    assert reports[0], "each of these lines is broken"
