@@ -10,6 +10,7 @@ from .api import convert, iter_records, load, read_manifest, save
 from .converters import ConversionReport
 from .converters import available as available_formats
 from .dataset import Dataset
+from .diff import DatasetDiff, diff
 from .errors import (
     BackendNotInstalledError,
     ConversionError,
@@ -22,8 +23,11 @@ from .errors import (
     UnknownFormatError,
     UnsupportedVersionError,
 )
+from .export import export
 from .io import iter_batches, read_table
 from .issues import Issue, Location
+from .quality import agreement, consensus
+from .scan import fingerprint, scan, stats
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 from .validation import ValidationReport, validate
 
@@ -37,6 +41,7 @@ __all__ = [
     "ConversionReport",
     "DataFormatError",
     "Dataset",
+    "DatasetDiff",
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatasetValidationError",
@@ -48,13 +53,20 @@ __all__ = [
     "UnsupportedVersionError",
     "ValidationReport",
     "__version__",
+    "agreement",
     "available_formats",
+    "consensus",
     "convert",
+    "diff",
+    "export",
+    "fingerprint",
     "iter_batches",
     "iter_records",
     "load",
     "read_manifest",
     "read_table",
     "save",
+    "scan",
+    "stats",
     "validate",
 ]

@@ -6,7 +6,7 @@ import click
 
 from .. import converters
 from ..api import convert
-from ._common import EXIT_OK, echo_json, format_option, from_option, parse_options
+from ._common import EXIT_OK, echo_json, format_option, from_option, parse_options, working
 
 
 @click.command("convert")
@@ -20,10 +20,16 @@ from ._common import EXIT_OK, echo_json, format_option, from_option, parse_optio
 @click.option("-w", "--write-option", "write_options", multiple=True, metavar="KEY=VALUE",
               help="A writing option of the target format (repeatable).")
 @click.option("--overwrite", is_flag=True, help="Replace DST if it exists.")
+@click.option("--category-ids", default=None, metavar="POLICY",
+              help="--to coco: preserve (default), 1-based, 0-based, or a JSON file "
+              "{name: id}.")
+@click.option("--embed", is_flag=True,
+              help="--to coco: keep groundtruth provenance in extra keys pycocotools ignores.")
 @format_option("text", "json")
 def convert_cmd(
     src: str, dst: str, from_format: str | None, read_options: tuple[str, ...], to_format: str,
-    encoding: str, write_options: tuple[str, ...], overwrite: bool, output_format: str,
+    encoding: str, write_options: tuple[str, ...], overwrite: bool, category_ids: str | None,
+    embed: bool, output_format: str,
 ) -> int:
     """Convert SRC to DST: between the native encodings, or from/to any registered format.
 
@@ -31,12 +37,17 @@ def convert_cmd(
     reading are summarised (run `gt validate SRC` for the full list).
     """
     w_opts = parse_options(write_options)
+    if category_ids is not None:
+        w_opts["category_ids"] = category_ids
+    if embed:
+        w_opts["embed"] = True
     if to_format == "groundtruth":
         w_opts.setdefault("encoding", encoding)
-    ds, report = convert(
-        src, dst, from_format=from_format, to_format=to_format,
-        read_options=parse_options(read_options), write_options=w_opts, overwrite=overwrite,
-    )
+    with working(f"converting {src} -> {dst}"):
+        ds, report = convert(
+            src, dst, from_format=from_format, to_format=to_format,
+            read_options=parse_options(read_options), write_options=w_opts, overwrite=overwrite,
+        )
     if output_format == "json":
         echo_json({
             "source": src, "from": ds.source_format, "items": len(ds.items),

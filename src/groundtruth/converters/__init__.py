@@ -35,6 +35,14 @@ ENTRY_POINT_GROUP = "groundtruth.converters"
 _BUILTINS: dict[str, str] = {
     # name -> "module:attribute" (a Converter class); imported on first use.
     "groundtruth": "groundtruth.converters.native:NativeConverter",
+    "coco": "groundtruth.converters.coco:CocoConverter",
+    "conll": "groundtruth.converters.conll:ConllConverter",
+    "conllu": "groundtruth.converters.conllu:ConlluConverter",
+    "jsonl": "groundtruth.converters.jsonl:JsonlConverter",
+    "prodigy": "groundtruth.converters.prodigy:ProdigyConverter",
+    "doccano": "groundtruth.converters.doccano:DoccanoConverter",
+    "labelstudio": "groundtruth.converters.labelstudio:LabelStudioConverter",
+    "preference": "groundtruth.converters.preference:PreferenceConverter",
 }
 
 _registry: dict[str, Converter] = {}

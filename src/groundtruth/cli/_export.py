@@ -1,0 +1,61 @@
+"""`gt export`: a training-ready file per task (classification, NER, preference, chat SFT)."""
+
+from __future__ import annotations
+
+import click
+
+from ..export import RESOLVE, TASKS, export
+from ._common import EXIT_OK, echo_json, from_option, parse_options
+
+
+@click.command("export")
+@click.argument("path")
+@click.argument("dst")
+@click.option("--task", type=click.Choice(TASKS), required=True,
+              help="Shape of the rows to write.")
+@click.option("--split", default=None, metavar="NAME", help="Only items of this split.")
+@click.option("--resolve", "resolve_rule", type=click.Choice(RESOLVE), default="majority",
+              show_default=True,
+              help="How one answer is chosen when annotators disagree (consensus: "
+                   "classification and ner only).")
+@click.option("--format", "file_format", type=click.Choice(["jsonl", "parquet"]), default=None,
+              help="File format to write (default: from DST's extension, else jsonl).")
+@click.option("--label-set", default=None, metavar="NAME",
+              help="Classification: the label set to export (default: the one used most).")
+@click.option("--include-models", is_flag=True, help="Count predictions as annotators.")
+@click.option("--skip-empty", is_flag=True, help="NER: leave out items with no spans.")
+@from_option
+@click.option("--overwrite", is_flag=True, help="Replace DST if it exists.")
+@click.option("--report", "output_format", type=click.Choice(["text", "json"]),
+              default="text", show_default=True, help="How to print the loss report.")
+def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: str,
+               file_format: str | None, label_set: str | None, include_models: bool,
+               skip_empty: bool, from_format: str | None, read_options: tuple[str, ...],
+               overwrite: bool, output_format: str) -> int:
+    """Write DST, one row per item of PATH, shaped for training a TASK model.
+
+    PATH is a native dataset or any file `gt formats` lists. Rows: classification
+    {id, text, label}; ner {id, text, spans[, tokens, ner_tags]}; preference
+    {id, prompt, chosen, rejected}; sft {id, messages}. Items left out (no usable label,
+    ties) are listed in the loss report.
+    """
+    fmt = file_format or ("parquet" if dst.endswith((".parquet", ".pq")) else "jsonl")
+    report = export(path, dst, task=task, split=split, resolve=resolve_rule, format=fmt,
+                    from_format=from_format, label_set=label_set,
+                    include_models=include_models, skip_empty=skip_empty,
+                    overwrite=overwrite, **parse_options(read_options))
+    if output_format == "json":
+        echo_json(report.to_dict())
+        return EXIT_OK
+    d = report.details
+    click.echo(f"{path} -> {dst} ({task}, {fmt}): {d['rows']} rows from {d['items']} items "
+               f"(resolve: {d['resolve']})")
+    if report.issues:
+        click.echo("left out or decided by tie-break:")
+        for code, entry in report.loss_summary().items():
+            ex = ", ".join(entry["examples"])
+            click.echo(f"  {code}: {entry['count']} ({entry['message']})"
+                       + (f" e.g. {ex}" if ex else ""))
+    else:
+        click.echo("nothing left out")
+    return EXIT_OK

@@ -1,0 +1,160 @@
+"""COCO JSON in and out: instances, keypoints, captions, results and panoptic files.
+
+See converters/coco/MAPPING.md for the mapping field by field and docs/coco.md for use.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import orjson
+
+from ...errors import ConversionError, DatasetExistsError
+from ...io._fs import atomic_write, resolve
+from ...issues import Location
+from .._base import ConversionReport
+from . import _codes
+from ._read import read_coco
+from ._stream import StreamResult, coco_to_native, native_to_coco
+from ._write import build, category_map
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+    from ...dataset import Dataset
+
+__all__ = [
+    "CocoConverter",
+    "StreamResult",
+    "category_map",
+    "coco_to_native",
+    "native_to_coco",
+    "parse_coco",
+    "read_coco",
+]
+
+_READ_OPTIONS = {"name", "label_set", "annotator", "embed", "storage_options"}
+_WRITE_OPTIONS = {"category_ids", "embed", "results", "label_set", "overwrite", "storage_options"}
+
+
+def parse_coco(data: bytes, file: str | None = None) -> Any:
+    """Parse COCO bytes with orjson; `ConversionError` (with line and column) if not JSON."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as err:
+        raise ConversionError(
+            f"not JSON [{_codes.NOT_JSON}]: {err.msg} (line {err.lineno}, column {err.colno})",
+            hint="a COCO file is one JSON object (or a JSON array of results)",
+            location=Location(file=file, line=err.lineno),
+        ) from None
+
+
+class CocoConverter:
+    """COCO detection/segmentation/keypoints/captions JSON, results arrays and panoptic JSON."""
+
+    name: ClassVar[str] = "coco"
+    description: ClassVar[str] = (
+        "COCO JSON: instances, keypoints, captions, panoptic, and results arrays"
+    )
+    extensions: ClassVar[tuple[str, ...]] = (".json",)
+
+    def detect(self, head: bytes, path: str) -> float:
+        if not path.endswith(".json"):
+            return 0.0
+        text = head.lstrip()
+        if text.startswith(b"{") and (b'"images"' in head or b'"annotations"' in head):
+            return 0.9
+        if text.startswith(b"[") and b'"image_id"' in head[:4096]:
+            return 0.8
+        return 0.0
+
+    def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
+        """Read a COCO file. Options: `name`, `label_set` (default `categories`), `annotator`
+        (id of the model for results files), `embed` (restore embedded provenance, default on).
+        """
+        unknown = set(options) - _READ_OPTIONS
+        if unknown:
+            raise TypeError(f"unknown option(s) for coco: {', '.join(sorted(unknown))}")
+        filesystem, p = resolve(path, fs=fs, storage_options=options.pop("storage_options", None))
+        with filesystem.open(p, "rb") as f:
+            raw = f.read()
+        data = parse_coco(raw, path)
+        del raw
+        if not isinstance(data, (dict, list)):
+            raise ConversionError(
+                f"{path} holds a JSON {type(data).__name__} [{_codes.NOT_COCO}]",
+                hint="a COCO file is a JSON object with images/annotations/categories, "
+                "or a JSON array of results",
+                location=Location(file=path),
+            )
+        stem = posixpath.splitext(posixpath.basename(p))[0]
+        return read_coco(
+            data,
+            file=path,
+            name=options.get("name") or stem,
+            label_set=options.get("label_set") or "categories",
+            annotator=options.get("annotator"),
+            embed=bool(options.get("embed", True)),
+            panoptic_folder=stem,
+        )
+
+    def write(
+        self,
+        dataset: Dataset,
+        path: str,
+        *,
+        fs: AbstractFileSystem | None = None,
+        **options: Any,
+    ) -> ConversionReport:
+        """Write one COCO JSON file. Options: `category_ids` (`preserve` | `1-based` |
+        `0-based` | a {name: id} map | a path to a JSON map), `embed` (keep groundtruth
+        provenance in extra keys), `results` (write a results array), `label_set`.
+        """
+        unknown = set(options) - _WRITE_OPTIONS
+        if unknown:
+            raise TypeError(f"unknown option(s) for coco: {', '.join(sorted(unknown))}")
+        filesystem, p = resolve(path, fs=fs, storage_options=options.get("storage_options"))
+        if filesystem.exists(p) and not options.get("overwrite"):
+            raise DatasetExistsError(
+                f"{path} already exists", hint="choose another destination or pass --overwrite"
+            )
+        policy = _policy(options.get("category_ids", "preserve"), filesystem)
+        doc = build(
+            dataset,
+            category_ids=policy,
+            embed=bool(options.get("embed", False)),
+            results=options.get("results"),
+            label_set=options.get("label_set"),
+        )
+        with atomic_write(filesystem, p) as f:
+            doc.write_to(f)
+        report = ConversionReport(format=self.name, outputs=[str(path)], issues=doc.out.issues)
+        report.details = {
+            "kind": doc.kind,
+            "category_ids": doc.category_ids,
+            "category_id_policy": policy if isinstance(policy, str) else "map",
+        }
+        renumbered = {k: v for k, v in doc.out.renumbered.items() if v}
+        if renumbered:
+            report.details["renumbered_ids"] = renumbered
+        return report
+
+
+def _policy(value: Any, fs: AbstractFileSystem) -> str | dict[str, int]:
+    if isinstance(value, dict):
+        return {str(k): int(v) for k, v in value.items()}
+    if not isinstance(value, str):
+        raise ConversionError(f"category_ids must be a policy name or a map, not {value!r}")
+    if value in ("preserve", "1-based", "0-based"):
+        return value
+    if not fs.exists(value):
+        raise ConversionError(
+            f"category_ids {value!r} is neither preserve, 1-based, 0-based nor a map file",
+            hint='give a JSON file like {"person": 1, "car": 3}',
+        )
+    with fs.open(value, "rb") as f:
+        data = orjson.loads(f.read())
+    if not isinstance(data, dict) or not all(isinstance(v, int) for v in data.values()):
+        raise ConversionError(f"{value} must hold a JSON object of label name -> integer id")
+    return {str(k): int(v) for k, v in data.items()}

@@ -1,0 +1,464 @@
+"""Training-ready files: one row per item, one answer per item, in the shape trainers expect.
+
+    classification   {"id", "text", "label"}            (label: a list for multi-label sets)
+    ner              {"id", "text", "spans": [{"start", "end", "label"}]}
+                     + "tokens", "ner_tags" (IOB2 strings) when the item has tokens
+    preference       {"id", "prompt", "chosen", "rejected"}   (TRL standard or conversational)
+    sft              {"id", "messages": [{"role", "content"}]}
+
+Which annotations count: those with no status or status submitted / accepted / adjudicated,
+made by human (or consensus / rule) annotators; predictions (model annotators) count only with
+`include_models=True`. When several annotators labelled an item, `resolve` picks one answer:
+
+- `majority`: the label most annotators gave (one vote per annotator). A tie is broken by
+  taking the label that sorts first, and reported (`export.tie`). For spans, a span
+  (start, end, label) is kept when more than half of the item's annotators marked it; a span
+  exactly half of them marked is a tie: dropped and reported. For preferences, the pair most
+  annotators preferred; a tie drops the item.
+- `first`: the answer of the annotator whose annotation comes first in the dataset.
+- `consensus` (classification and NER): the consensus annotations of `groundtruth.quality`
+  (annotator kind `consensus`): those already in the dataset, else computed here by majority
+  vote (`groundtruth.consensus`: spans are matched by overlap, not only exact offsets). A
+  consensus the engine flags `needs_review` (a tie, low agreement, a single annotator) is left
+  out and reported (`export.needs-review`).
+
+Consensus annotations already in a dataset never count as a vote under `majority` or `first`.
+
+Everything left out is in the returned report's `issues` (the loss report).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Literal
+
+from .dataset import Dataset
+from .errors import ConversionError
+from .issues import define, issue
+from .models import (
+    AnnotationBase,
+    Candidate,
+    Classification,
+    Item,
+    Message,
+    Ranking,
+    Span,
+    TextAnswer,
+)
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+    from .converters import ConversionReport
+    from .io._fs import PathLike
+
+Task = Literal["classification", "ner", "preference", "sft"]
+Resolve = Literal["majority", "first", "consensus"]
+TASKS: tuple[str, ...] = ("classification", "ner", "preference", "sft")
+RESOLVE: tuple[str, ...] = ("majority", "first", "consensus")
+
+NO_LABEL = define("export.no-label", "warning",
+                  "An item has no usable annotation for the task; it was left out")
+TIE = define("export.tie", "warning",
+             "Annotators disagreed evenly; the stated tie-break applied or the answer was dropped")
+NOT_ALIGNED = define("export.span-not-aligned", "warning",
+                     "A span does not start and end on token boundaries; no IOB tags for it")
+OVERLAP = define("export.span-overlap", "warning",
+                 "Spans overlap; IOB tags can hold only the first of them")
+NO_CONTENT = define("export.no-content", "warning",
+                    "An item lacks the text or messages the task needs; it was left out")
+NEEDS_REVIEW = define("export.needs-review", "warning",
+                      "A consensus annotation is flagged for review; it was left out")
+
+USABLE_STATUS = {None, "submitted", "accepted", "adjudicated"}
+
+
+def export(
+    source: Dataset | PathLike,
+    dst: PathLike,
+    *,
+    task: str,
+    split: str | None = None,
+    resolve: str = "majority",
+    format: str = "jsonl",
+    from_format: str | None = None,
+    label_set: str | None = None,
+    include_models: bool = False,
+    skip_empty: bool = False,
+    overwrite: bool = False,
+    fs: AbstractFileSystem | None = None,
+    storage_options: dict[str, Any] | None = None,
+    **read_options: Any,
+) -> ConversionReport:
+    """Write one training file for `task` from a dataset (or any readable file).
+
+    Args:
+        source: a `Dataset`, or a path/URL read with `groundtruth.load` (`from_format`).
+        dst: the file to write (JSONL or Parquet, by `format`).
+        task: `classification`, `ner`, `preference` or `sft`.
+        split: only items of this split (an error when no item has it).
+        resolve: `majority` or `first` (see the module documentation).
+        label_set: for classification, the label set to export (default: the only one used).
+        include_models: count predictions (model annotators) as votes.
+        skip_empty: for ner, leave out items with no spans instead of writing them as
+            entity-free examples.
+
+    Returns the report: `details` has the row count; `issues` lists what was left out.
+    """
+    from .api import load
+    from .converters import ConversionReport
+    from .io._fs import resolve as resolve_fs
+
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if resolve not in RESOLVE:
+        raise ValueError(f"unknown resolve rule {resolve!r}; choose one of {', '.join(RESOLVE)}")
+    if format not in ("jsonl", "parquet"):
+        raise ValueError(f"unknown format {format!r}; choose jsonl or parquet")
+    ds = source if isinstance(source, Dataset) else load(
+        source, format=from_format, storage_options=storage_options, **read_options)
+    items = ds.items
+    if split is not None:
+        items = [it for it in items if it.split == split]
+        if not items:
+            present = sorted({it.split for it in ds.items if it.split}) or ["(none)"]
+            raise ConversionError(f"no item is in split {split!r}",
+                                  hint=f"splits in the data: {', '.join(present)}")
+    if resolve == "consensus" and task not in ("classification", "ner"):
+        raise ValueError("resolve='consensus' works for classification and ner; use majority "
+                         "or first for preference and sft")
+    report = ConversionReport(format=f"{task}-{format}", outputs=[str(dst)])
+    ex = _Exporter(ds, report, resolve, include_models, label_set)
+    rows = list(ex.rows(task, items, skip_empty))
+    filesystem, path = resolve_fs(dst, fs=fs, storage_options=storage_options)
+    if format == "jsonl":
+        from .converters._jsonio import write_jsonl
+
+        write_jsonl(path, rows, fs=filesystem, overwrite=overwrite)
+    else:
+        _write_parquet(rows, task, path, filesystem, overwrite, ex.multi)
+    dropped = Counter(i.code for i in report.issues)
+    report.details = {"task": task, "rows": len(rows), "items": len(items), "resolve": resolve,
+                      "split": split, "dropped": dict(dropped)}
+    return report
+
+
+class _Exporter:
+    def __init__(self, ds: Dataset, report: ConversionReport, resolve: str,
+                 include_models: bool, label_set: str | None) -> None:
+        self.ds = ds
+        self.report = report
+        self.resolve = resolve
+        self.by_item = ds.annotations_by_item()
+        self.kinds = {a.id: a.kind for a in ds.manifest.annotators}
+        self.include_models = include_models
+        self.label_set = label_set
+        self.multi = False
+        self.reviewed: set[str] = set()
+
+    def usable(self, ann: AnnotationBase) -> bool:
+        """Counts as an answer: a usable status, not a prediction unless asked, and not an
+        earlier consensus (which is an answer only for `resolve=consensus`)."""
+        kind = self.kinds.get(ann.annotator or "")
+        return ann.status in USABLE_STATUS and kind != "consensus" and (
+            self.include_models or kind != "model")
+
+    def consensus_of(self, cls: type[AnnotationBase], ann_type: str,
+                     label_set: str | None) -> dict[str, list[Any]]:
+        """Item id -> its consensus annotations (existing ones, else computed by majority)."""
+        def wanted(a: AnnotationBase) -> bool:
+            return isinstance(a, cls) and (label_set is None or a.label_set == label_set)
+
+        existing = [a for a in self.ds.annotations
+                    if wanted(a) and self.kinds.get(a.annotator or "") == "consensus"]
+        if not existing:
+            from .quality._consensus import build_consensus
+            from .quality._select import AgreementInputError
+
+            sub = Dataset(self.ds.manifest, self.ds.items,
+                          [a for a in self.ds.annotations if wanted(a) and self.usable(a)])
+            if not sub.annotations:
+                return {}
+            try:
+                res = build_consensus(sub, "majority", label_set=label_set,
+                                      annotation_type=ann_type)
+            except AgreementInputError as exc:
+                raise ConversionError(f"consensus: {exc.message}", hint=exc.hint) from None
+            existing = res.annotations
+            self.report.details["consensus"] = {"computed": True, "method": "majority",
+                                                "annotator": res.annotator.id}
+        out: dict[str, list[Any]] = defaultdict(list)
+        for a in existing:
+            if a.consensus is not None and a.consensus.needs_review:
+                self.reviewed.add(a.item_id)
+                self._drop(NEEDS_REVIEW, f"item {a.item_id}: consensus {a.id} needs review "
+                           f"({a.consensus.reason or 'flagged'})", a.item_id)
+                continue
+            out[a.item_id].append(a)
+        return out
+
+    def _anns(self, item: Item, cls: type[AnnotationBase]) -> list[Any]:
+        return [a for a in self.by_item.get(item.id, []) if isinstance(a, cls)
+                and self.usable(a)]
+
+    def rows(self, task: str, items: list[Item], skip_empty: bool) -> Iterator[dict[str, Any]]:
+        if task == "classification":
+            yield from self._classification(items)
+        elif task == "ner":
+            yield from self._ner(items, skip_empty)
+        elif task == "preference":
+            yield from self._preference(items)
+        else:
+            yield from self._sft(items)
+
+    def _drop(self, code: str, message: str, record_id: str) -> None:
+        self.report.issues.append(issue(code, message, record_id=record_id))
+
+    # -- classification --------------------------------------------------------------------
+    def _classification(self, items: list[Item]) -> Iterator[dict[str, Any]]:
+        sets = Counter(a.label_set for a in self.ds.annotations if isinstance(a, Classification))
+        lset = self.label_set or (sets.most_common(1)[0][0] if sets else None)
+        if self.label_set is None and len(sets) > 1:
+            self.report.details["label_sets_ignored"] = sorted(str(s) for s in sets if s != lset)
+        spec = self.ds.manifest.label_set(lset) if lset else None
+        self.multi = bool(spec and spec.multi_label)
+        agreed = (self.consensus_of(Classification, "classification", lset)
+                  if self.resolve == "consensus" else None)
+        for item in items:
+            if item.text is None:
+                self._drop(NO_CONTENT, f"item {item.id} has no text", item.id)
+                continue
+            if agreed is not None:
+                votes = _by_annotator(agreed.get(item.id, []))
+            else:
+                anns = [a for a in self._anns(item, Classification) if a.label_set == lset]
+                votes = _by_annotator(anns)
+            if not votes:
+                if item.id not in self.reviewed:  # else already reported as needs-review
+                    self._drop(NO_LABEL, f"item {item.id} has no usable {lset} label", item.id)
+                continue
+            if self.multi:
+                labels = self._multi(item.id, votes)
+                yield {"id": item.id, "text": item.text, "label": labels}
+                continue
+            label = self._single(item.id, votes)
+            yield {"id": item.id, "text": item.text, "label": label}
+
+    def _single(self, item_id: str, votes: dict[str, list[Any]]) -> str:
+        if self.resolve in ("first", "consensus"):
+            return str(next(iter(votes.values()))[0].label)
+        counts = Counter(anns[0].label for anns in votes.values())
+        top = max(counts.values())
+        best = sorted(lab for lab, n in counts.items() if n == top)
+        if len(best) > 1:
+            self._drop(TIE, f"item {item_id}: labels {best} tie with {top} vote(s) each; "
+                       f"took {best[0]!r} (first by name)", item_id)
+        return str(best[0])
+
+    def _multi(self, item_id: str, votes: dict[str, list[Any]]) -> list[str]:
+        if self.resolve in ("first", "consensus"):
+            return sorted({str(a.label) for a in next(iter(votes.values()))})
+        n = len(votes)
+        counts = Counter(lab for anns in votes.values() for lab in {a.label for a in anns})
+        tied = sorted(str(lab) for lab, c in counts.items() if 2 * c == n)
+        if tied:
+            self._drop(TIE, f"item {item_id}: labels {tied} chosen by exactly half of the "
+                       "annotators; left out", item_id)
+        return sorted(str(lab) for lab, c in counts.items() if 2 * c > n)
+
+    # -- ner ---------------------------------------------------------------------------------
+    def _ner(self, items: list[Item], skip_empty: bool) -> Iterator[dict[str, Any]]:
+        agreed = (self.consensus_of(Span, "span", self.label_set)
+                  if self.resolve == "consensus" else None)
+        for item in items:
+            if item.text is None:
+                self._drop(NO_CONTENT, f"item {item.id} has no text", item.id)
+                continue
+            all_spans = [a for a in self.by_item.get(item.id, []) if isinstance(a, Span)
+                         and self.kinds.get(a.annotator or "") != "consensus"]
+            spans = [a for a in all_spans if self.usable(a)]
+            if all_spans and not spans:
+                self._drop(NO_LABEL, f"item {item.id}: every span was rejected, ignored or "
+                           "cancelled", item.id)
+                continue
+            if agreed is not None:
+                chosen = sorted({(a.start, a.end, str(a.label)) for a in agreed.get(item.id, [])})
+            else:
+                chosen = self._resolve_spans(item.id, spans)
+            if not chosen and skip_empty:
+                self._drop(NO_LABEL, f"item {item.id} has no spans (skip_empty)", item.id)
+                continue
+            row: dict[str, Any] = {"id": item.id, "text": item.text, "spans": [
+                {"start": s, "end": e, "label": lab} for s, e, lab in chosen]}
+            if item.tokens:
+                row["tokens"] = [t.form if t.form is not None else item.text[t.start:t.end]
+                                 for t in item.tokens]
+                row["ner_tags"] = self._iob(item, chosen)
+            yield row
+
+    def _resolve_spans(self, item_id: str, spans: list[Span]) -> list[tuple[int, int, str]]:
+        votes = _by_annotator(spans)
+        if not votes:
+            return []
+        keyed = {who: {(a.start, a.end, str(a.label)) for a in anns}
+                 for who, anns in votes.items()}
+        if self.resolve == "first" or len(keyed) == 1:
+            return sorted(next(iter(keyed.values())))
+        n = len(keyed)
+        counts = Counter(k for s in keyed.values() for k in s)
+        tied = sorted(k for k, c in counts.items() if 2 * c == n)
+        if tied:
+            self._drop(TIE, f"item {item_id}: {len(tied)} span(s) marked by exactly half of "
+                       f"the {n} annotators; left out", item_id)
+        return sorted(k for k, c in counts.items() if 2 * c > n)
+
+    def _iob(self, item: Item, spans: list[tuple[int, int, str]]) -> list[str]:
+        tags = ["O"] * len(item.tokens)
+        starts = {t.start: i for i, t in enumerate(item.tokens)}
+        ends = {t.end: i for i, t in enumerate(item.tokens)}
+        for s, e, lab in spans:
+            i, j = starts.get(s), ends.get(e)
+            if i is None or j is None or j < i:
+                self._drop(NOT_ALIGNED, f"item {item.id}: span [{s}, {e}) {lab} is not on "
+                           "token boundaries", item.id)
+                continue
+            if any(tags[k] != "O" for k in range(i, j + 1)):
+                self._drop(OVERLAP, f"item {item.id}: span [{s}, {e}) {lab} overlaps another",
+                           item.id)
+                continue
+            tags[i] = f"B-{lab}"
+            for k in range(i + 1, j + 1):
+                tags[k] = f"I-{lab}"
+        return tags
+
+    # -- preference --------------------------------------------------------------------------
+    def _preference(self, items: list[Item]) -> Iterator[dict[str, Any]]:
+        conversational = any(it.kind == "conversation" or any(c.messages for c in it.candidates)
+                             for it in items)
+        for item in items:
+            cands = {c.id: c for c in item.candidates}
+            pairs = []
+            for r in self._anns(item, Ranking):
+                best, worst = r.ranking[0], r.ranking[-1]
+                if len(r.ranking) >= 2 and best[0] in cands and worst[0] in cands:
+                    pairs.append((r.annotator, (best[0], worst[0])))
+            if not pairs:
+                self._drop(NO_LABEL, f"item {item.id} has no usable ranking of two candidates",
+                           item.id)
+                continue
+            pair = self._pick_pair(item.id, pairs)
+            if pair is None:
+                continue
+            chosen, rejected = cands[pair[0]], cands[pair[1]]
+            yield {"id": item.id, "prompt": _prompt(item, conversational),
+                   "chosen": _response(chosen, conversational),
+                   "rejected": _response(rejected, conversational)}
+
+    def _pick_pair(self, item_id: str,
+                   pairs: list[tuple[str | None, tuple[str, str]]]) -> tuple[str, str] | None:
+        if self.resolve == "first":
+            return pairs[0][1]
+        per: dict[str | None, tuple[str, str]] = {}
+        for who, pair in pairs:
+            per.setdefault(who, pair)
+        counts = Counter(per.values())
+        top = max(counts.values())
+        best = [p for p, n in counts.items() if n == top]
+        if len(best) > 1:
+            self._drop(TIE, f"item {item_id}: annotators split evenly between preferences; "
+                       "left out", item_id)
+            return None
+        return best[0]
+
+    # -- sft -----------------------------------------------------------------------------------
+    def _sft(self, items: list[Item]) -> Iterator[dict[str, Any]]:
+        for item in items:
+            msgs = list(item.messages)
+            if item.candidates:
+                rankings = self._anns(item, Ranking)
+                cands = {c.id: c for c in item.candidates}
+                pair = self._pick_pair(item.id, [(r.annotator, (r.ranking[0][0], ""))
+                                                 for r in rankings if r.ranking[0][0] in cands]
+                                       ) if rankings else None
+                if pair is None:
+                    self._drop(NO_LABEL, f"item {item.id}: no preferred candidate to train on",
+                               item.id)
+                    continue
+                best = cands[pair[0]]
+                msgs += best.messages or [Message(role="assistant", content=best.text or "")]
+                if not item.messages and item.text:
+                    msgs.insert(0, Message(role="user", content=item.text))
+            elif not msgs and item.text is not None:
+                answers = self._anns(item, TextAnswer)
+                if answers:
+                    msgs = [Message(role="user", content=item.text),
+                            Message(role="assistant", content=answers[0].text)]
+            if not msgs:
+                self._drop(NO_CONTENT, f"item {item.id} has no conversation", item.id)
+                continue
+            yield {"id": item.id, "messages": [{"role": m.role, "content": m.content}
+                                               for m in msgs]}
+
+
+def _by_annotator(anns: Iterable[Any]) -> dict[str, list[Any]]:
+    """Annotations grouped by annotator (unknown annotators each count once), in order."""
+    out: dict[str, list[Any]] = defaultdict(list)
+    for a in anns:
+        out[a.annotator if a.annotator is not None else "(unknown)"].append(a)
+    return dict(out)
+
+
+def _prompt(item: Item, conversational: bool) -> Any:
+    if conversational:
+        msgs = [{"role": m.role, "content": m.content} for m in item.messages]
+        if not msgs and item.text:
+            msgs = [{"role": "user", "content": item.text}]
+        return msgs
+    return item.text or ""
+
+
+def _response(c: Candidate, conversational: bool) -> Any:
+    if conversational:
+        if c.messages:
+            return [{"role": m.role, "content": m.content} for m in c.messages]
+        return [{"role": "assistant", "content": c.text or ""}]
+    if c.messages:
+        return "\n\n".join(m.content for m in c.messages)
+    return c.text or ""
+
+
+def _arrow_schema(task: str, multi: bool, rows: list[dict[str, Any]]) -> Any:
+    import pyarrow as pa
+
+    msg = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+    if task == "classification":
+        return pa.schema([("id", pa.string()), ("text", pa.string()),
+                          ("label", pa.list_(pa.string()) if multi else pa.string())])
+    if task == "ner":
+        fields = [("id", pa.string()), ("text", pa.string()),
+                  ("spans", pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64()),
+                                                ("label", pa.string())])))]
+        if any("tokens" in r for r in rows):
+            fields += [("tokens", pa.list_(pa.string())), ("ner_tags", pa.list_(pa.string()))]
+        return pa.schema(fields)
+    if task == "preference":
+        conv = bool(rows) and isinstance(rows[0]["prompt"], list)
+        t = msg if conv else pa.string()
+        return pa.schema([("id", pa.string()), ("prompt", t), ("chosen", t), ("rejected", t)])
+    return pa.schema([("id", pa.string()), ("messages", msg)])
+
+
+def _write_parquet(rows: list[dict[str, Any]], task: str, path: str, fs: AbstractFileSystem,
+                   overwrite: bool, multi: bool) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .converters._jsonio import check_destination
+    from .io._fs import atomic_write
+
+    schema = _arrow_schema(task, multi, rows)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    check_destination(fs, path, overwrite)
+    with atomic_write(fs, path) as f:
+        pq.write_table(table, f)
