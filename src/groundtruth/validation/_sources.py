@@ -155,7 +155,9 @@ def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) 
         return False
     except (pa.ArrowException, OSError, ValueError) as exc:
         row = last_row + 1 if last_row is not None else 0
-        out.add(issue(PARQUET_UNREADABLE, f"cannot read further: {exc}", file=shown, row=row,
+        code = PARQUET_UNREADABLE if part.path.endswith(".parquet") else SOURCE_UNREADABLE
+        out.add(issue(code, f"cannot read further: {exc}", file=shown,
+                      row=row if code == PARQUET_UNREADABLE else None,
                       hint="the file is damaged: write the dataset again"))
         return False
     if part.records >= 0 and count != part.records:
