@@ -485,7 +485,7 @@ def native_to_coco(
                 yield rec
                 continue
             if d.get("polygon") is not None:
-                d["polygon"] = [ring.tolist() for ring in d["polygon"]]
+                d["polygon"] = [r if isinstance(r, list) else r.tolist() for r in d["polygon"]]
             ann = _construct(d)
             if run and ann.item_id != run[0].item_id:
                 yield from _emit(run, ctx, image_set, used, counter)
