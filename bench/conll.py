@@ -1,12 +1,15 @@
 """CoNLL benchmarks: CoNLL-U -> groundtruth vs `conllu.parse_incr`; BIO -> spans vs seqeval.
 
 Every measurement runs in its own Python process (`python -c ...`), so `seconds` is the whole
-process (start-up, imports, reading the file) and `peak_mb` its peak resident memory.
+process (start-up, imports, reading the file) and `peak_mb` its peak resident memory (VmHWM).
+The two tag benchmarks read the tags with the same code; their `decoding only` rows time
+`get_entities` against `decode_batch` on those same tags over the whole file.
 
     python bench/conll.py [scale]        # scale 1.0 = 2.5M-token files (a few minutes)
 
-`run(scale)` returns rows {name, seconds, peak_mb, ratio} where `ratio` is the anchor's
-seconds divided by this row's (>1: faster than the anchor). Anchors: `conllu.parse_incr`
+`bench(tokens)` (and `run(annotations, workdir)` for bench/run.py: 2.5 tokens per annotation)
+returns rows {benchmark, seconds, peak_mb, vs_anchor, ratio, target}: `vs_anchor` is this
+row's seconds over the anchor's, `ratio` the speed-up (anchor's seconds over this row's). Anchors: `conllu.parse_incr`
 (target: CoNLL-U -> native >= 2x) and seqeval `get_entities` (target: BIO -> spans >= 3x).
 Memory flat in file size: the `@half` rows run the same code on a file half as big.
 """
@@ -25,12 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS_AT_SCALE_1 = 2_500_000
 
-_WORDS = (
-    "the of and to in a is that for it as was with be by on not he I this are or his from at "
-    "which but have an they you were her she there one all we can their has been if more when "
-    "will would who so no out up into do than time could only new some about people may also "
-    "London Paris Google Smith Maria Berlin Apple Tokyo Obama Amazon Jones Nile Lee"
-).split()
+_WORDS = ["the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "he", "I", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you", "were", "her", "she", "there", "one", "all", "we", "can", "their", "has", "been", "if", "more", "when", "will", "would", "who", "so", "no", "out", "up", "into", "do", "than", "time", "could", "only", "new", "some", "about", "people", "may", "also", "London", "Paris", "Google", "Smith", "Maria", "Berlin", "Apple", "Tokyo", "Obama", "Amazon", "Jones", "Nile", "Lee"]
 _UPOS = ["DET", "ADP", "CCONJ", "PART", "VERB", "NOUN", "PRON", "ADJ", "PROPN", "PUNCT"]
 _FEATS = ["_", "Number=Sing", "Definite=Def|PronType=Art", "Mood=Ind|Tense=Past|VerbForm=Fin"]
 _TYPES = ["PER", "LOC", "ORG", "MISC"]
@@ -55,8 +53,7 @@ def generate_conllu(path: Path, tokens: int, seed: int = 0) -> int:
                     surface = words[i] + words[i + 1]
                     rows.append(f"{i + 1}-{i + 2}\t{surface}\t_\t_\t_\t_\t_\t_\t_\t_")
                     text_parts.append(surface + " ")
-                    for j in (i, i + 1):
-                        rows.append(_word(rng, j, words[j], "_"))
+                    rows.extend(_word(rng, j, words[j], "_") for j in (i, i + 1))
                     i += 2
                     continue
                 last = i + 2 == size
@@ -107,12 +104,38 @@ def generate_column(path: Path, tokens: int, seed: int = 0) -> int:
 
 
 _PRELUDE = """
-import resource, sys, time
+import sys, time
 t0 = time.perf_counter()
+decode = None
 """
+# VmHWM is this process's own peak (ru_maxrss would include the parent's, inherited at exec).
 _EPILOGUE = """
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(__import__('json').dumps({'seconds': time.perf_counter() - t0, 'peak_mb': peak, 'n': n}))
+peak = 0.0
+with open('/proc/self/status') as status:
+    for line in status:
+        if line.startswith('VmHWM:'):
+            peak = int(line.split()[1]) / 1024
+print(__import__('json').dumps(
+    {'seconds': time.perf_counter() - t0, 'peak_mb': peak, 'n': n, 'decode': decode}))
+"""
+
+# Both tag benchmarks read the tags with this same code, then decode them: `decode` times the
+# decoding alone (same tags, whole file), `seconds` the whole process.
+_READ_TAGS = """
+sentences = []
+sent = []
+with open(sys.argv[1], encoding='utf-8') as f:
+    for line in f:
+        if not line.strip():
+            if sent:
+                sentences.append(sent)
+            sent = []
+            continue
+        if line.startswith('-DOCSTART-'):
+            continue
+        sent.append(line.split()[-1])
+if sent:
+    sentences.append(sent)
 """
 
 SNIPPETS = {
@@ -139,46 +162,20 @@ for item, anns in iter_conllu(sys.argv[1], dependencies='relations'):
 import warnings
 from seqeval.metrics.sequence_labeling import get_entities
 warnings.simplefilter('ignore')
-n = 0
-sent = []
-with open(sys.argv[1], encoding='utf-8') as f:
-    for line in f:
-        if not line.strip():
-            if sent:
-                n += len(get_entities(sent))
-            sent = []
-            continue
-        if line.startswith('-DOCSTART-'):
-            continue
-        sent.append(line.split()[-1])
-if sent:
-    n += len(get_entities(sent))
+""" + _READ_TAGS + """
+t1 = time.perf_counter()
+n = sum(len(get_entities(s)) for s in sentences)
+decode = time.perf_counter() - t1
 """,
     "groundtruth BIO -> spans (tags)": """
 from groundtruth.converters._tagging import decode_batch
+""" + _READ_TAGS + """
+t1 = time.perf_counter()
 n = 0
-sent = []
-batch = []
-def flush():
-    global n
-    ents, problems = decode_batch(batch, 'iob2')
+for i in range(0, len(sentences), 2000):
+    ents, problems = decode_batch(sentences[i:i + 2000], 'iob2')
     n += sum(map(len, ents))
-with open(sys.argv[1], encoding='utf-8') as f:
-    for line in f:
-        if not line.strip():
-            if sent:
-                batch.append(sent)
-                if len(batch) >= 2000:
-                    flush()
-                    batch = []
-            sent = []
-            continue
-        if line.startswith('-DOCSTART-'):
-            continue
-        sent.append(line.split()[-1])
-if sent:
-    batch.append(sent)
-flush()
+decode = time.perf_counter() - t1
 """,
     "groundtruth conll -> items + spans": """
 from groundtruth.converters.conll import iter_conll
@@ -196,46 +193,88 @@ def _measure(name: str, path: Path) -> dict[str, Any]:
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
         check=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
-def run(scale: float = 1.0) -> list[dict[str, Any]]:
-    tokens = max(10_000, int(TOKENS_AT_SCALE_1 * scale))
+_TARGETS = {
+    "groundtruth conllu -> items": "<= 0.5 (2x faster)",
+    "groundtruth BIO -> spans (tags)": "<= 0.33 (3x faster)",
+}
+
+
+def bench(tokens: int, workdir: str | None = None) -> list[dict[str, Any]]:
+    """Rows {benchmark, seconds, peak_mb, vs_anchor, target} for files of `tokens` tokens.
+
+    `vs_anchor` is this row's seconds over the anchor's (< 1: faster than the anchor); `ratio`
+    is its inverse (the speed-up). Files are generated once into `workdir` (a temporary folder
+    when None).
+    """
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        conllu_full, conllu_half = Path(tmp) / "big.conllu", Path(tmp) / "half.conllu"
-        column_full, column_half = Path(tmp) / "big.conll", Path(tmp) / "half.conll"
-        generate_conllu(conllu_full, tokens)
-        generate_conllu(conllu_half, tokens // 2)
-        generate_column(column_full, tokens)
-        generate_column(column_half, tokens // 2)
+        folder = Path(workdir or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for kind, gen in (("conllu", generate_conllu), ("conll", generate_column)):
+            for label, n in (("full", tokens), ("half", tokens // 2)):
+                path = folder / f"bench-{n}.{kind}"
+                if not path.exists():
+                    gen(path, n)
+                files[kind, label] = path
         groups = [
-            ("conllu.parse_incr", conllu_full, conllu_half,
+            ("conllu.parse_incr", "conllu",
              ["groundtruth conllu -> items", "groundtruth conllu -> items + relations"]),
-            ("seqeval get_entities", column_full, column_half,
+            ("seqeval get_entities", "conll",
              ["groundtruth BIO -> spans (tags)", "groundtruth conll -> items + spans"]),
         ]
-        for anchor, full, half, ours in groups:
+        for anchor, kind, ours in groups:
+            full, half = files[kind, "full"], files[kind, "half"]
             base = _measure(anchor, full)
-            rows.append(_row(f"{anchor} [{tokens:,} tokens]", base, base))
+            rows.append(_row(f"{anchor} [{tokens:,} tokens]", base, base, ""))
+            if base.get("decode") is not None:
+                rows.append(
+                    _row(f"{anchor}, decoding only", _decoding(base), _decoding(base), "")
+                )
             for name in ours:
                 res = _measure(name, full)
-                rows.append(_row(f"{name} [{tokens:,} tokens]", res, base))
+                target = _TARGETS.get(name, "")
+                rows.append(_row(f"{name} [{tokens:,} tokens]", res, base, target))
+                if res.get("decode") is not None:
+                    rows.append(
+                        _row(f"{name}, decoding only", _decoding(res), _decoding(base), target)
+                    )
                 small = _measure(name, half)
-                rows.append(_row(f"{name} @half [{tokens // 2:,} tokens]", small, None))
+                rows.append(
+                    _row(f"{name} @half [{tokens // 2:,} tokens]", small, None, "peak_mb flat")
+                )
     return rows
 
 
-def _row(name: str, res: dict[str, Any], anchor: dict[str, Any] | None) -> dict[str, Any]:
-    ratio = anchor["seconds"] / res["seconds"] if anchor is not None else None
+def run(annotations: int = 1_000_000, workdir: str | None = None) -> list[dict[str, Any]]:
+    """Entry point of bench/run.py: 2.5 tokens per requested annotation (1M -> 2.5M tokens)."""
+    return bench(int(annotations * 2.5), workdir)
+
+
+def _decoding(res: dict[str, Any]) -> dict[str, Any]:
+    return {"seconds": res["decode"], "peak_mb": res["peak_mb"]}
+
+
+def _row(
+    name: str, res: dict[str, Any], anchor: dict[str, Any] | None, target: str
+) -> dict[str, Any]:
+    speedup = anchor["seconds"] / res["seconds"] if anchor is not None else None
     return {
+        "benchmark": name,
         "name": name,
         "seconds": round(res["seconds"], 3),
         "peak_mb": round(res["peak_mb"], 1),
-        "ratio": round(ratio, 2) if ratio is not None else None,
+        "vs_anchor": round(1 / speedup, 3) if speedup else None,
+        "ratio": round(speedup, 2) if speedup is not None else None,
+        "target": target,
     }
 
 
 if __name__ == "__main__":
-    for row in run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0):
+    scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    for row in bench(max(10_000, int(TOKENS_AT_SCALE_1 * scale))):
         print(json.dumps(row))

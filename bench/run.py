@@ -17,7 +17,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
-SUITES = ["core"]  # each module has run(annotations, workdir) -> rows
+SUITES = ["core", "validate", "coco", "conll", "jsonl", "diff", "agreement", "scale"]
+# each module has run(annotations, workdir) -> rows {benchmark, seconds, peak_mb, vs_anchor, target}
 
 
 def fmt(v: Any, spec: str) -> str:

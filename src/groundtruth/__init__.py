@@ -27,7 +27,9 @@ from .export import export
 from .io import iter_batches, read_table
 from .issues import Issue, Location
 from .quality import agreement, consensus
+from .scan import fingerprint, scan, stats
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
+from .validation import ValidationReport, validate
 
 __version__ = "0.1.0"
 
@@ -49,6 +51,7 @@ __all__ = [
     "Location",
     "UnknownFormatError",
     "UnsupportedVersionError",
+    "ValidationReport",
     "__version__",
     "agreement",
     "available_formats",
@@ -56,10 +59,14 @@ __all__ = [
     "convert",
     "diff",
     "export",
+    "fingerprint",
     "iter_batches",
     "iter_records",
     "load",
     "read_manifest",
     "read_table",
     "save",
+    "scan",
+    "stats",
+    "validate",
 ]

@@ -1,3 +1,4 @@
 from .cli import main
 
-main()
+if __name__ == "__main__":  # spawned engine workers re-import this module: do not run again
+    main()

@@ -22,6 +22,10 @@ class GroundtruthError(Exception):
         self.hint = hint
         self.location = location
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep hint and location when an error crosses a process boundary (engine workers).
+        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location is not None and str(self.location) else ""
         text = f"{where}{self.message}"
@@ -72,3 +76,10 @@ class DatasetValidationError(GroundtruthError, ValueError):
             f"[{first.code}] {first.message}{more}", hint=first.hint, location=first.location
         )
         self.issues = issues
+
+
+def _rebuild(cls: type[GroundtruthError], message: str, state: dict[str, object]) -> GroundtruthError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err

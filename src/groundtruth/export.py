@@ -16,6 +16,13 @@ made by human (or consensus / rule) annotators; predictions (model annotators) c
   exactly half of them marked is a tie: dropped and reported. For preferences, the pair most
   annotators preferred; a tie drops the item.
 - `first`: the answer of the annotator whose annotation comes first in the dataset.
+- `consensus` (classification and NER): the consensus annotations of `groundtruth.quality`
+  (annotator kind `consensus`): those already in the dataset, else computed here by majority
+  vote (`groundtruth.consensus`: spans are matched by overlap, not only exact offsets). A
+  consensus the engine flags `needs_review` (a tie, low agreement, a single annotator) is left
+  out and reported (`export.needs-review`).
+
+Consensus annotations already in a dataset never count as a vote under `majority` or `first`.
 
 Everything left out is in the returned report's `issues` (the loss report).
 """
@@ -47,9 +54,9 @@ if TYPE_CHECKING:
     from .io._fs import PathLike
 
 Task = Literal["classification", "ner", "preference", "sft"]
-Resolve = Literal["majority", "first"]
+Resolve = Literal["majority", "first", "consensus"]
 TASKS: tuple[str, ...] = ("classification", "ner", "preference", "sft")
-RESOLVE: tuple[str, ...] = ("majority", "first")
+RESOLVE: tuple[str, ...] = ("majority", "first", "consensus")
 
 NO_LABEL = define("export.no-label", "warning",
                   "An item has no usable annotation for the task; it was left out")
@@ -61,6 +68,8 @@ OVERLAP = define("export.span-overlap", "warning",
                  "Spans overlap; IOB tags can hold only the first of them")
 NO_CONTENT = define("export.no-content", "warning",
                     "An item lacks the text or messages the task needs; it was left out")
+NEEDS_REVIEW = define("export.needs-review", "warning",
+                      "A consensus annotation is flagged for review; it was left out")
 
 USABLE_STATUS = {None, "submitted", "accepted", "adjudicated"}
 
@@ -116,6 +125,9 @@ def export(
             present = sorted({it.split for it in ds.items if it.split}) or ["(none)"]
             raise ConversionError(f"no item is in split {split!r}",
                                   hint=f"splits in the data: {', '.join(present)}")
+    if resolve == "consensus" and task not in ("classification", "ner"):
+        raise ValueError("resolve='consensus' works for classification and ner; use majority "
+                         "or first for preference and sft")
     report = ConversionReport(format=f"{task}-{format}", outputs=[str(dst)])
     ex = _Exporter(ds, report, resolve, include_models, label_set)
     rows = list(ex.rows(task, items, skip_empty))
@@ -143,11 +155,48 @@ class _Exporter:
         self.include_models = include_models
         self.label_set = label_set
         self.multi = False
+        self.reviewed: set[str] = set()
 
     def usable(self, ann: AnnotationBase) -> bool:
-        """Counts as an answer: a usable status, and not a prediction unless asked."""
-        return ann.status in USABLE_STATUS and (
-            self.include_models or self.kinds.get(ann.annotator or "") != "model")
+        """Counts as an answer: a usable status, not a prediction unless asked, and not an
+        earlier consensus (which is an answer only for `resolve=consensus`)."""
+        kind = self.kinds.get(ann.annotator or "")
+        return ann.status in USABLE_STATUS and kind != "consensus" and (
+            self.include_models or kind != "model")
+
+    def consensus_of(self, cls: type[AnnotationBase], ann_type: str,
+                     label_set: str | None) -> dict[str, list[Any]]:
+        """Item id -> its consensus annotations (existing ones, else computed by majority)."""
+        def wanted(a: AnnotationBase) -> bool:
+            return isinstance(a, cls) and (label_set is None or a.label_set == label_set)
+
+        existing = [a for a in self.ds.annotations
+                    if wanted(a) and self.kinds.get(a.annotator or "") == "consensus"]
+        if not existing:
+            from .quality._consensus import build_consensus
+            from .quality._select import AgreementInputError
+
+            sub = Dataset(self.ds.manifest, self.ds.items,
+                          [a for a in self.ds.annotations if wanted(a) and self.usable(a)])
+            if not sub.annotations:
+                return {}
+            try:
+                res = build_consensus(sub, "majority", label_set=label_set,
+                                      annotation_type=ann_type)
+            except AgreementInputError as exc:
+                raise ConversionError(f"consensus: {exc.message}", hint=exc.hint) from None
+            existing = res.annotations
+            self.report.details["consensus"] = {"computed": True, "method": "majority",
+                                                "annotator": res.annotator.id}
+        out: dict[str, list[Any]] = defaultdict(list)
+        for a in existing:
+            if a.consensus is not None and a.consensus.needs_review:
+                self.reviewed.add(a.item_id)
+                self._drop(NEEDS_REVIEW, f"item {a.item_id}: consensus {a.id} needs review "
+                           f"({a.consensus.reason or 'flagged'})", a.item_id)
+                continue
+            out[a.item_id].append(a)
+        return out
 
     def _anns(self, item: Item, cls: type[AnnotationBase]) -> list[Any]:
         return [a for a in self.by_item.get(item.id, []) if isinstance(a, cls)
@@ -174,14 +223,20 @@ class _Exporter:
             self.report.details["label_sets_ignored"] = sorted(str(s) for s in sets if s != lset)
         spec = self.ds.manifest.label_set(lset) if lset else None
         self.multi = bool(spec and spec.multi_label)
+        agreed = (self.consensus_of(Classification, "classification", lset)
+                  if self.resolve == "consensus" else None)
         for item in items:
             if item.text is None:
                 self._drop(NO_CONTENT, f"item {item.id} has no text", item.id)
                 continue
-            anns = [a for a in self._anns(item, Classification) if a.label_set == lset]
-            votes = _by_annotator(anns)
+            if agreed is not None:
+                votes = _by_annotator(agreed.get(item.id, []))
+            else:
+                anns = [a for a in self._anns(item, Classification) if a.label_set == lset]
+                votes = _by_annotator(anns)
             if not votes:
-                self._drop(NO_LABEL, f"item {item.id} has no usable {lset} label", item.id)
+                if item.id not in self.reviewed:  # else already reported as needs-review
+                    self._drop(NO_LABEL, f"item {item.id} has no usable {lset} label", item.id)
                 continue
             if self.multi:
                 labels = self._multi(item.id, votes)
@@ -191,7 +246,7 @@ class _Exporter:
             yield {"id": item.id, "text": item.text, "label": label}
 
     def _single(self, item_id: str, votes: dict[str, list[Any]]) -> str:
-        if self.resolve == "first":
+        if self.resolve in ("first", "consensus"):
             return str(next(iter(votes.values()))[0].label)
         counts = Counter(anns[0].label for anns in votes.values())
         top = max(counts.values())
@@ -202,7 +257,7 @@ class _Exporter:
         return str(best[0])
 
     def _multi(self, item_id: str, votes: dict[str, list[Any]]) -> list[str]:
-        if self.resolve == "first":
+        if self.resolve in ("first", "consensus"):
             return sorted({str(a.label) for a in next(iter(votes.values()))})
         n = len(votes)
         counts = Counter(lab for anns in votes.values() for lab in {a.label for a in anns})
@@ -214,17 +269,23 @@ class _Exporter:
 
     # -- ner ---------------------------------------------------------------------------------
     def _ner(self, items: list[Item], skip_empty: bool) -> Iterator[dict[str, Any]]:
+        agreed = (self.consensus_of(Span, "span", self.label_set)
+                  if self.resolve == "consensus" else None)
         for item in items:
             if item.text is None:
                 self._drop(NO_CONTENT, f"item {item.id} has no text", item.id)
                 continue
-            all_spans = [a for a in self.by_item.get(item.id, []) if isinstance(a, Span)]
+            all_spans = [a for a in self.by_item.get(item.id, []) if isinstance(a, Span)
+                         and self.kinds.get(a.annotator or "") != "consensus"]
             spans = [a for a in all_spans if self.usable(a)]
             if all_spans and not spans:
                 self._drop(NO_LABEL, f"item {item.id}: every span was rejected, ignored or "
                            "cancelled", item.id)
                 continue
-            chosen = self._resolve_spans(item.id, spans)
+            if agreed is not None:
+                chosen = sorted({(a.start, a.end, str(a.label)) for a in agreed.get(item.id, [])})
+            else:
+                chosen = self._resolve_spans(item.id, spans)
             if not chosen and skip_empty:
                 self._drop(NO_LABEL, f"item {item.id} has no spans (skip_empty)", item.id)
                 continue

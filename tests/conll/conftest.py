@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-DATA = Path(os.environ.get("GROUNDTRUTH_SHARED_DATA", "/work/shared/data")) / "conll"
-
 
 @pytest.fixture
-def conll_data() -> Path:
-    """The folder of real CoNLL files; skips the test when it is absent."""
-    if not DATA.is_dir():
-        pytest.skip(f"real CoNLL files not found at {DATA}")
-    return DATA
+def conll_data(shared_data: Path) -> Path:
+    """The folder of real CoNLL files (../shared/data/conll); skips the test when absent."""
+    folder = shared_data / "conll"
+    if not folder.is_dir():
+        pytest.skip(f"real data not available: {folder} (see SOURCES.md)")
+    return folder
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def test_document_grouping_round_trips(conll_data, tmp_path, conv, group):
 
 @pytest.mark.parametrize("scheme", ["iob2", "bioes", "bilou", "iob1", "ioe2"])
 def test_write_any_scheme_and_read_back(conll_data, tmp_path, conv, scheme):
-    src = conll_data / "wnut17_emerging.dev.conll"
+    src = conll_data / "btc_section_e.conll"
     ds = conv.read(str(src))
     out = tmp_path / f"o.{scheme}"
     report = conv.write(ds, str(out), scheme=scheme)

@@ -11,7 +11,7 @@ import groundtruth as gt
     ("name", "fmt", "encoding"),
     [
         ("sec_filings_FIN3.conll", "conll", "jsonl"),
-        ("wnut17_emerging.dev.conll", "conll", "parquet"),
+        ("btc_section_e.conll", "conll", "parquet"),
         ("en_ewt-ud-test.first564.conllu", "conllu", "jsonl"),
         ("fr_gsd-ud-test.first200.conllu", "conllu", "parquet"),
     ],

@@ -155,3 +155,16 @@ def test_bad_options_raise_groundtruth_errors():
         gt.diff(ds, ds, iou=1.5)
     with pytest.raises(gt.DatasetNotFoundError):
         gt.diff("/nonexistent/v1", ds)
+
+
+def test_any_fsspec_url_and_zip(memfs, tmp_path):
+    old = grid_dataset(5)
+    new, _ = reexport(grid_dataset(30), renumber=False)
+    new = Dataset(new.manifest, new.items[:5],
+                  [a for a in new.annotations if a.item_id in {it.id for it in old.items}])
+    gt.save(old, "memory://deliveries/v1")
+    gt.save(new, str(tmp_path / "v2.zip"), encoding="parquet")
+    result = gt.diff("memory://deliveries/v1", str(tmp_path / "v2.zip"))
+    assert result.match_by["streamed"] is True
+    assert result.new["source"].endswith("v2.zip")
+    assert result.summary == gt.diff(old, new).summary

@@ -226,3 +226,28 @@ def test_float_noise_is_not_a_change():
     b = a.model_copy(update={"bbox": [10.0 + 1e-9, 10.0, 5.0, 5.0]})
     assert gt.diff(_img([a]), _img([b])).identical
     assert not gt.diff(_img([a]), _img([b]), tolerance=0).identical
+
+
+def test_converter_bookkeeping_in_extensions_is_not_a_change():
+    a = BBox(id="1", item_id="i", bbox=[1.0, 1.0, 5.0, 5.0],
+             extensions={"coco": {"@index": 0, "area": 25}})
+    moved_in_file = a.model_copy(update={"extensions": {"coco": {"@index": 7, "area": 25}}})
+    assert gt.diff(_img([a]), _img([moved_in_file])).identical
+    renumbered = moved_in_file.model_copy(update={"id": "9"})
+    assert gt.diff(_img([a]), _img([renumbered]), match_by="content").identical
+    recomputed = a.model_copy(update={"extensions": {"coco": {"@index": 0, "area": 24}}})
+    (c,) = gt.diff(_img([a]), _img([recomputed])).annotation_changes
+    assert c["kinds"] == ["other"]
+    assert c["details"]["other"] == {"fields": ["extensions"]}
+
+
+def test_extension_bookkeeping_keys_are_not_changes():
+    from groundtruth.diff._compare import compare_annotations
+    from groundtruth.diff._options import DiffOptions
+    from groundtruth.models import BBox
+
+    a = BBox(id="1", item_id="i", bbox=[0, 0, 1, 1], extensions={"coco": {"@index": 3, "area": 1}})
+    b = a.model_copy(update={"extensions": {"coco": {"@index": 2, "area": 1}}})
+    assert compare_annotations(a, b, DiffOptions(), set()) == ([], {})
+    c = a.model_copy(update={"extensions": {"coco": {"@index": 3, "area": 2}}})
+    assert compare_annotations(a, c, DiffOptions(), set())[0] == ["other"]

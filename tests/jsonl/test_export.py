@@ -169,9 +169,49 @@ def test_parquet_loads_in_hf_datasets(jsonl_data, tmp_path, name, task, fmt, n):
 def test_cli_export(jsonl_data, tmp_path):
     out = tmp_path / "c.jsonl"
     r = CliRunner().invoke(cli, ["export", str(jsonl_data / "doccano_multileg_en_216087.jsonl"),
-                                 str(out), "--task", "ner", "--skip-empty", "--format", "json"])
+                                 str(out), "--task", "ner", "--skip-empty", "--report", "json"])
     assert r.exit_code == 0, r.output
     report = orjson.loads(r.output)
     assert report["details"]["rows"] == len(rows(out))
     assert report["loss"]["export.no-label"]["count"] == 174 - len(rows(out))
     assert sum(len(x["spans"]) for x in rows(out)) == 130
+
+
+def test_consensus_resolve(tmp_path):
+    out = tmp_path / "c.jsonl"
+    report = gt.export(votes_dataset(), out, task="classification", resolve="consensus")
+    assert rows(out) == [{"id": "0", "text": "t0", "label": "pos"}]
+    got = sorted((i.code, i.location.record_id) for i in report.issues)
+    # the tie (item 1) and the single-annotator item (4) need review; 2 and 3 have no label
+    assert got == [("export.needs-review", "1"), ("export.needs-review", "4"),
+                   ("export.no-label", "2"), ("export.no-label", "3")]
+    ner_out = tmp_path / "n.jsonl"
+    gt.export(ner_dataset(), ner_out, task="ner", resolve="consensus")
+    (row,) = rows(ner_out)
+    assert row["spans"] == [{"start": 0, "end": 3, "label": "PER"},
+                            {"start": 15, "end": 19, "label": "LOC"}]
+
+
+def test_existing_consensus_is_used_and_never_votes(tmp_path):
+    ds = gt.consensus(votes_dataset())
+    out = tmp_path / "c.jsonl"
+    gt.export(ds, out, task="classification", resolve="majority")
+    assert [(r["id"], r["label"]) for r in rows(out)] == [("0", "pos"), ("1", "neg"),
+                                                          ("4", "neg")]
+    gt.export(ds, tmp_path / "k.jsonl", task="classification", resolve="consensus")
+    assert [(r["id"], r["label"]) for r in rows(tmp_path / "k.jsonl")] == [("0", "pos")]
+    with pytest.raises(ValueError):
+        gt.export(ds, tmp_path / "p.jsonl", task="preference", resolve="consensus")
+
+
+def test_cli_export_parquet_format_flag(jsonl_data, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "train.data"
+    r = CliRunner().invoke(cli, ["export", str(jsonl_data / "doccano_text_classification_example"
+                                                ".jsonl"), str(out), "--task", "classification",
+                                 "--format", "parquet", "--from", "doccano"])
+    assert r.exit_code == 0, r.output
+    table = pq.read_table(out)
+    assert table.column_names == ["id", "text", "label"]
+    assert table.column("label").to_pylist() == ["negative", "positive", "positive"]

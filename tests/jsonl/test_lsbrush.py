@@ -107,3 +107,12 @@ def test_size_mismatch_is_an_error():
     stream = encode_mask(np.ones((2, 2), bool))
     with pytest.raises(BrushRleError):
         decode_mask(stream, 3, 3)
+
+
+def test_label_studio_sdk_reference_vector():
+    # The encoder test vector of the Label Studio SDK (HumanSignal/label-studio-sdk @ 2a40410,
+    # tests/custom/converter/test_brush.py::test_rle_encoding, Apache-2.0): bytes its
+    # `encode_rle` produced for these values (18 values, 8-bit words, sizes 3/4/8/16).
+    values = [1, 1, 1, 1, 2, 3, 5, 6, 7, 8, 4, 4, 4, 4, 4, 4, 4, 4]
+    stream = [0, 0, 0, 18, 57, 27, 252, 96, 32, 1, 0, 6, 0, 40, 0, 192, 3, 128, 17, 56, 32]
+    assert decode(stream).tolist() == values

@@ -142,13 +142,17 @@ def agreement_cmd(
     PATH is a native dataset or a file in any format `gt formats` lists. Every figure states its
     unit of analysis and level. Exits 1 when no two annotators labelled the same item.
     """
-    from ..quality import agreement
+    from ..quality import AgreementDataError, agreement
 
     ds = load_for_command(path, from_format, read_options)
-    report = agreement(
-        ds, label_set, level, annotation_type=annotation_type, iou_threshold=iou_threshold,
-        max_disputed=max_disputed,
-    )  # fmt: skip
+    try:
+        report = agreement(
+            ds, label_set, level, annotation_type=annotation_type, iou_threshold=iou_threshold,
+            max_disputed=max_disputed,
+        )  # fmt: skip
+    except AgreementDataError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_INVALID
     if output_format == "json":
         echo_json(report.to_dict())
     else:
@@ -239,14 +243,18 @@ def consensus_cmd(
     `needs_review` for adjudication.
     """
     from ..api import save
-    from ..quality import build_consensus, with_consensus
+    from ..quality import AgreementDataError, build_consensus, with_consensus
 
     ds = load_for_command(path, from_format, read_options)
-    res = build_consensus(
-        ds, method, label_set=label_set, annotation_type=annotation_type,
-        weights=_parse_weights(weights), iou_threshold=iou_threshold,
-        min_agreement=min_agreement,
-    )  # fmt: skip
+    try:
+        res = build_consensus(
+            ds, method, label_set=label_set, annotation_type=annotation_type,
+            weights=_parse_weights(weights), iou_threshold=iou_threshold,
+            min_agreement=min_agreement,
+        )  # fmt: skip
+    except AgreementDataError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_INVALID
     out = with_consensus(ds, res)
     save(out, dst, encoding=encoding, overwrite=overwrite)
     summary = {

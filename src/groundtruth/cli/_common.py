@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -65,14 +66,21 @@ def progress(iterable: Iterable[T], *, label: str, total: int | None = None) -> 
             bar.advance(task)
 
 
+@contextlib.contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner with `message` on stderr while a long step runs; nothing unless a terminal."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
+
+
 def load_for_command(path: str, from_format: str | None, read_options: Iterable[str]) -> Any:
     """Load a dataset for a command, with a spinner on a terminal for slow reads."""
     from ..api import load
 
-    options = parse_options(read_options)
-    if not sys.stderr.isatty():
-        return load(path, format=from_format, **options)
-    from rich.console import Console
-
-    with Console(stderr=True).status(f"reading {path}"):
-        return load(path, format=from_format, **options)
+    with working(f"reading {path}"):
+        return load(path, format=from_format, **parse_options(read_options))

@@ -6,7 +6,7 @@ import click
 
 from .. import converters
 from ..api import convert
-from ._common import EXIT_OK, echo_json, format_option, from_option, parse_options
+from ._common import EXIT_OK, echo_json, format_option, from_option, parse_options, working
 
 
 @click.command("convert")
@@ -43,10 +43,11 @@ def convert_cmd(
         w_opts["embed"] = True
     if to_format == "groundtruth":
         w_opts.setdefault("encoding", encoding)
-    ds, report = convert(
-        src, dst, from_format=from_format, to_format=to_format,
-        read_options=parse_options(read_options), write_options=w_opts, overwrite=overwrite,
-    )
+    with working(f"converting {src} -> {dst}"):
+        ds, report = convert(
+            src, dst, from_format=from_format, to_format=to_format,
+            read_options=parse_options(read_options), write_options=w_opts, overwrite=overwrite,
+        )
     if output_format == "json":
         echo_json({
             "source": src, "from": ds.source_format, "items": len(ds.items),

@@ -122,10 +122,9 @@ def diff_cmd(
     if output_format == "html" and image_root:
         render_opts["image_root"] = image_root
     if output_format == "json":
-        data = result.to_dict()
-        if gates:
-            data["gates"] = [o.to_dict() for o in outcomes]
-        text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
+        from ..diff._render_json import render_json
+
+        text = render_json(result, {"gates": [o.to_dict() for o in outcomes]} if gates else None)
     else:
         text = result.render(output_format, **render_opts)
     if output:

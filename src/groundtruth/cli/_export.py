@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..export import RESOLVE, TASKS, export
-from ._common import EXIT_OK, echo_json, format_option, from_option, parse_options
+from ._common import EXIT_OK, echo_json, from_option, parse_options
 
 
 @click.command("export")
@@ -16,8 +16,9 @@ from ._common import EXIT_OK, echo_json, format_option, from_option, parse_optio
 @click.option("--split", default=None, metavar="NAME", help="Only items of this split.")
 @click.option("--resolve", "resolve_rule", type=click.Choice(RESOLVE), default="majority",
               show_default=True,
-              help="How one answer is chosen when annotators disagree.")
-@click.option("--to", "file_format", type=click.Choice(["jsonl", "parquet"]), default=None,
+              help="How one answer is chosen when annotators disagree (consensus: "
+                   "classification and ner only).")
+@click.option("--format", "file_format", type=click.Choice(["jsonl", "parquet"]), default=None,
               help="File format to write (default: from DST's extension, else jsonl).")
 @click.option("--label-set", default=None, metavar="NAME",
               help="Classification: the label set to export (default: the one used most).")
@@ -25,7 +26,8 @@ from ._common import EXIT_OK, echo_json, format_option, from_option, parse_optio
 @click.option("--skip-empty", is_flag=True, help="NER: leave out items with no spans.")
 @from_option
 @click.option("--overwrite", is_flag=True, help="Replace DST if it exists.")
-@format_option("text", "json")
+@click.option("--report", "output_format", type=click.Choice(["text", "json"]),
+              default="text", show_default=True, help="How to print the loss report.")
 def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: str,
                file_format: str | None, label_set: str | None, include_models: bool,
                skip_empty: bool, from_format: str | None, read_options: tuple[str, ...],

@@ -28,16 +28,13 @@ def builder(cls: type[M]) -> Callable[..., M]:
     as the instance's `__dict__` as it is); otherwise fields are put in order and defaults
     filled in.
     """
-    order: list[tuple[str, bool, Any]] = []  # (name, is factory, default or factory)
+    proto: dict[str, Any] = {}  # every field, in order; defaults (or placeholders)
+    factories: list[tuple[str, Callable[[], Any]]] = []
     for name, info in cls.model_fields.items():
+        proto[name] = None if info.is_required() else info.default
         if info.default_factory is not None:
-            order.append((name, True, info.default_factory))
-        elif not info.is_required():
-            order.append((name, False, info.default))
-        else:
-            order.append((name, False, None))
-
-    count = len(order)
+            factories.append((name, info.default_factory))  # type: ignore[arg-type]
+    count = len(proto)
 
     def make(**fields: Any) -> M:
         # Keys must be in field order (serialisation follows the dict's order). A caller that
@@ -45,10 +42,11 @@ def builder(cls: type[M]) -> Callable[..., M]:
         if len(fields) == count:
             data = fields
         else:
-            data = {
-                name: fields[name] if name in fields else (default() if factory else default)
-                for name, factory, default in order
-            }
+            data = proto.copy()
+            for name, factory in factories:
+                if name not in fields:
+                    data[name] = factory()
+            data.update(fields)
         obj = _new(cls)
         _set(obj, "__dict__", data)
         _set(obj, "__pydantic_fields_set__", set(fields))

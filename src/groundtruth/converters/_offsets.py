@@ -11,6 +11,7 @@ no fix explains is reported as an error.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -36,6 +37,8 @@ BAD_OFFSETS = define(
 Fix = Literal["utf16", "crlf", "relocated"]
 OffsetUnit = Literal["auto", "codepoints", "utf16"]
 
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
 NEARBY = 256
 """How far (code points) from the stated offsets the span text is looked for."""
 
@@ -52,7 +55,7 @@ class OffsetMap:
     def __init__(self, text: str) -> None:
         self.text = text
         # Any code point above U+FFFF takes two UTF-16 units.
-        self._has_astral = not text.isascii() and any(ord(c) > 0xFFFF for c in text)
+        self._has_astral = not text.isascii() and _ASTRAL.search(text) is not None
         self._has_crlf = "\r\n" in text
         self._astral: list[int] | None = None
         self._crlf: list[int] | None = None

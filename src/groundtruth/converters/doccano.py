@@ -34,10 +34,12 @@ from ._jsonio import (
     Where,
     display_name,
     first_byte,
+    gc_paused,
     head_objects,
     iter_json_records,
     natural_order,
     source_order,
+    unique_id,
     write_jsonl,
 )
 from ._offsets import OffsetMap, OffsetUnit, check_span
@@ -83,6 +85,11 @@ class DoccanoConverter:
         return score
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
+        with gc_paused():
+            return self._read(path, fs=fs, **options)
+
+    def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
+              **options: Any) -> Dataset:
         options.pop("storage_options", None)
         offsets: OffsetUnit = options.pop("offsets", "auto")
         annotator_opt = options.pop("annotator", None)
@@ -95,9 +102,11 @@ class DoccanoConverter:
         annotator = col.annotator(str(annotator_opt)) if annotator_opt else None
         items: list[Item] = []
         anns: list[AnnotationBase] = []
+        seen: set[str] = set()
         for where, rec in iter_json_records(path, fs=fs, issues=issues):
             raw_id = rec.get("id")
             item_id = str(raw_id) if raw_id not in (None, "") else str(where.line or where.index)
+            item_id = unique_id(seen, item_id, where, issues)
             w = where.with_id(item_id)
             text = rec.get(text_field)
             if not isinstance(text, str):
@@ -162,8 +171,10 @@ class DoccanoConverter:
                         yield TextAnswer(id=f"{item_id}-{n}", text=v, **base)
                         n += 1
             else:
-                col.multi.add("categories")
-                for name in label_names_of(label, None, where, f".{key}", issues):
+                names = label_names_of(label, None, where, f".{key}", issues)
+                if len(names) > 1:  # doccano always writes a list; several names = multi-label
+                    col.multi.add("categories")
+                for name in names:
                     col.label("categories", name, "classification")
                     yield Classification(id=f"{item_id}-{n}", label=name,
                                          label_set="categories", **base)
@@ -180,18 +191,22 @@ class DoccanoConverter:
         for k, e in enumerate(entities if isinstance(entities, list) else []):
             if not isinstance(e, dict):
                 continue
-            ann_id = f"{item_id}-e{e.get('id', k)}"
+            eid = e.get("id", k)
+            ann_id = f"{item_id}-e{eid if isinstance(eid, int | str) else k}"
+            if ann_id in ids.values():
+                ann_id = f"{ann_id}~{k}"
             s = span(e.get("start_offset"), e.get("end_offset"), e.get("label"),
                      f".entities[{k}]", ann_id)
             if s is not None:
                 s.extensions = {"doccano": {"entity_id": e.get("id")}}
-                ids[e.get("id")] = ann_id
+                ids[_key(e.get("id"))] = ann_id
                 yield s
         relations = rec.get("relations")
+        rel_ids: set[str] = set()
         for k, r in enumerate(relations if isinstance(relations, list) else []):
             if not isinstance(r, dict):
                 continue
-            src, dst = ids.get(r.get("from_id")), ids.get(r.get("to_id"))
+            src, dst = ids.get(_key(r.get("from_id"))), ids.get(_key(r.get("to_id")))
             if src is None or dst is None:
                 issues.append(issue(BAD_RELATION,
                                     f"relation {r.get('from_id')!r} -> {r.get('to_id')!r} "
@@ -201,7 +216,12 @@ class DoccanoConverter:
             rtype = r.get("type")
             col.label("relations", rtype if isinstance(rtype, str) else None, "relation")
             ext = {"relation_id": r["id"]} if "id" in r else {}
-            yield Relation(id=f"{item_id}-r{r.get('id', k)}", source=src, target=dst,
+            rid = r.get("id", k)
+            rel_id = f"{item_id}-r{rid if isinstance(rid, int | str) else k}"
+            if rel_id in rel_ids:
+                rel_id = f"{rel_id}~{k}"
+            rel_ids.add(rel_id)
+            yield Relation(id=rel_id, source=src, target=dst,
                            label=rtype if isinstance(rtype, str) else None,
                            label_set="relations", extensions={"doccano": ext} if ext else {},
                            **base)
@@ -285,6 +305,11 @@ class DoccanoConverter:
         for name, v in item.metadata.items():
             rec.setdefault(name, v)
         return rec
+
+
+def _key(value: Any) -> str:
+    """A dict key for an entity id of any JSON type (ids should be ints or strings)."""
+    return repr(value)
 
 
 def _id_value(item_id: str) -> Any:

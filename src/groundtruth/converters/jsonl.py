@@ -25,6 +25,7 @@ from ._jsonio import (
     Where,
     display_name,
     first_byte,
+    gc_paused,
     head_objects,
     iter_json_records,
     source_order,
@@ -67,7 +68,7 @@ def label_names_of(value: Any, names: list[str] | None, where: Where, path: str,
     out: list[str] = []
     for k, v in enumerate(values):
         sub = f"{path}[{k}]" if isinstance(value, list) else path
-        if isinstance(v, str):
+        if isinstance(v, str) and v:
             out.append(v)
         elif isinstance(v, int | float) and not isinstance(v, bool):
             if names is not None and isinstance(v, int) and 0 <= v < len(names):
@@ -82,7 +83,8 @@ def label_names_of(value: Any, names: list[str] | None, where: Where, path: str,
             continue
         else:
             issues.append(issue(
-                LABEL_INVALID, f"label of type {type(v).__name__} ignored",
+                LABEL_INVALID, "empty label ignored" if v == "" else
+                f"label of type {type(v).__name__} ignored",
                 hint="labels are strings (or lists of strings)", **where.at(sub)))
     return out
 
@@ -103,6 +105,11 @@ class JsonlConverter:
         return 0.3 if all("text" in o for o in objs) else 0.1
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
+        with gc_paused():
+            return self._read(path, fs=fs, **options)
+
+    def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
+              **options: Any) -> Dataset:
         o = _opts(options)
         issues: list[Issue] = []
         col = Collector(tool="jsonl")

@@ -46,8 +46,10 @@ from ._jsonio import (
     Where,
     display_name,
     first_byte,
+    gc_paused,
     iter_json_records,
     parse_time,
+    unique_id,
 )
 from ._offsets import OffsetMap, OffsetUnit, check_span
 
@@ -150,6 +152,11 @@ class LabelStudioConverter:
 
     # -- reading --------------------------------------------------------------------------
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
+        with gc_paused():
+            return self._read(path, fs=fs, **options)
+
+    def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
+              **options: Any) -> Dataset:
         options.pop("storage_options", None)
         from ..io._fs import resolve
 
@@ -169,9 +176,11 @@ class LabelStudioConverter:
             ctx.folder = ""
         items: list[Item] = []
         anns: list[AnnotationBase] = []
+        seen: set[str] = set()
         for where, task in iter_json_records(fpath, fs=filesystem, issues=ctx.issues):
             tid = task.get("id")
-            item_id = str(tid) if tid is not None else str(where.index)
+            item_id = unique_id(seen, str(tid) if tid is not None else str(where.index), where,
+                                ctx.issues)
             got = self._task(task, item_id, where.with_id(item_id), ctx)
             if got is None:
                 continue
@@ -368,7 +377,8 @@ class LabelStudioConverter:
                     **where.at(rpath)))
                 return []
             labels = res.get("labels") or []
-            label = labels[0] if labels and isinstance(labels[0], str) else None
+            label = labels[0] if isinstance(labels, list) and labels and isinstance(
+                labels[0], str) and labels[0] else None
             direction = res.get("direction", "right")
             if direction == "left":
                 src, dst = dst, src
@@ -413,7 +423,8 @@ class LabelStudioConverter:
                 ctx.issues.append(issue(BAD_RESULT, f"{rtype} value is not a list",
                                         **where.at(rpath + f".value.{rtype}")))
                 return []
-            names = ["/".join(map(str, c)) if isinstance(c, list) else str(c) for c in raw]
+            names = [n for n in ("/".join(map(str, c)) if isinstance(c, list) else str(c)
+                                 for c in raw) if n]
             if len(names) > 1:
                 ctx.col.multi.add(from_name)
             out: list[AnnotationBase] = []
@@ -452,7 +463,7 @@ class LabelStudioConverter:
         lkey = LABEL_KEY.get(str(rtype))
         labels = value.get(lkey) if lkey else None
         label = labels[0] if isinstance(labels, list) and labels else None
-        label = label if isinstance(label, str) else None
+        label = label if isinstance(label, str) and label else None
         from_name = str(res.get("from_name", rtype))
         rest = {k: v for k, v in res.items() if k != "value"}
         mapped = {lkey} if lkey and isinstance(labels, list) and len(labels) == 1 else set()

@@ -33,10 +33,12 @@ from ._jsonio import (
     Where,
     display_name,
     first_byte,
+    gc_paused,
     head_objects,
     iter_json_records,
     natural_order,
     source_order,
+    unique_id,
     write_jsonl,
 )
 
@@ -122,6 +124,11 @@ class PreferenceConverter:
         return 0.0
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
+        with gc_paused():
+            return self._read(path, fs=fs, **options)
+
+    def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
+              **options: Any) -> Dataset:
         options.pop("storage_options", None)
         annotator_opt = options.pop("annotator", None)
         id_field = options.pop("id_field", "id")
@@ -132,9 +139,11 @@ class PreferenceConverter:
         annotator = col.annotator(str(annotator_opt)) if annotator_opt else None
         items: list[Item] = []
         anns: list[AnnotationBase] = []
+        seen: set[str] = set()
         for where, rec in iter_json_records(path, fs=fs, issues=issues):
             raw_id = rec.get(id_field)
             item_id = str(raw_id) if raw_id not in (None, "") else str(where.line or where.index)
+            item_id = unique_id(seen, item_id, where, issues, f".{id_field}")
             w = where.with_id(item_id)
             try:
                 got = self._record(rec, item_id, w, issues, id_field)

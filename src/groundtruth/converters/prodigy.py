@@ -27,6 +27,7 @@ from ._jsonio import (
     Where,
     display_name,
     first_byte,
+    gc_paused,
     head_objects,
     iter_json_records,
     natural_order,
@@ -52,6 +53,25 @@ BAD_ANSWER = define(
 NOT_WRITTEN = define(
     "prodigy.write.annotation-dropped", "warning",
     "An annotation Prodigy's span/textcat JSONL cannot hold was left out")
+
+_TOKEN_KEYS = frozenset(("text", "start", "end", "id", "ws"))
+
+
+def _token(start: int, end: int, form: str | None) -> Token:
+    """A Token from offsets already checked (ints, 0 <= start <= end <= len(text)).
+
+    Skips pydantic validation, which costs more than parsing the line on long token lists;
+    the values are exactly what validation would accept.
+    """
+    tok = Token.__new__(Token)
+    object.__setattr__(tok, "__dict__", {"start": start, "end": end, "form": form,
+                                         "attributes": {}})
+    fields = {"start", "end", "form"} if form is not None else {"start", "end"}
+    object.__setattr__(tok, "__pydantic_fields_set__", fields)
+    object.__setattr__(tok, "__pydantic_extra__", None)
+    object.__setattr__(tok, "__pydantic_private__", None)
+    return tok
+
 
 ANSWER_STATUS: dict[str, Status] = {"accept": "accepted", "reject": "rejected",
                                     "ignore": "ignored"}
@@ -80,6 +100,11 @@ class ProdigyConverter:
         return 0.0
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
+        with gc_paused():
+            return self._read(path, fs=fs, **options)
+
+    def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
+              **options: Any) -> Dataset:
         options.pop("storage_options", None)
         offsets: OffsetUnit = options.pop("offsets", "codepoints")
         label_set = options.pop("label_set", None)
@@ -122,26 +147,26 @@ class ProdigyConverter:
                     ext["token_ws"] = [t.get("ws") for t in raw]
                 if any(t.get("id") != i for i, t in enumerate(raw)):
                     ext["token_ids"] = [t.get("id") for t in raw]
-                extra = [{k: v for k, v in t.items() if k not in ("text", "start", "end", "id",
-                                                                   "ws")} for t in raw]
-                if any(extra):
-                    ext["token_extra"] = extra
+                if not all(_TOKEN_KEYS.issuperset(t) for t in raw):
+                    ext["token_extra"] = [{k: v for k, v in t.items() if k not in _TOKEN_KEYS}
+                                          for t in raw]
         return Item(id=item_id, kind="text", text=text, tokens=tokens,
                     extensions={"prodigy": ext})
 
     def _tokens(self, text: str, raw: list[Any], where: Where,
                 issues: list[Issue]) -> list[Token]:
         out: list[Token] = []
+        n = len(text)
         for i, t in enumerate(raw):
             s, e = (t.get("start"), t.get("end")) if isinstance(t, dict) else (None, None)
-            if not (isinstance(s, int) and isinstance(e, int) and 0 <= s <= e <= len(text)):
+            if not (type(s) is int and type(e) is int and 0 <= s <= e <= n):
                 issues.append(issue(BAD_TOKENS, f"token {i} has offsets {s!r}..{e!r} outside "
-                                    f"the text ({len(text)} characters)",
+                                    f"the text ({n} characters)",
                                     hint="re-tokenise the text", **where.at(f".tokens[{i}]")))
                 return []
             form = t.get("text")
-            out.append(Token(start=s, end=e,
-                             form=form if isinstance(form, str) and form != text[s:e] else None))
+            out.append(_token(s, e, form if isinstance(form, str) and form != text[s:e]
+                              else None))
         return out
 
     def _task(self, item: Item, rec: dict[str, Any], where: Where, col: Collector,
@@ -162,7 +187,8 @@ class ProdigyConverter:
         who = rec.get("_annotator_id") or rec.get("_session_id")
         annotator = col.annotator(str(who)) if who is not None else None
         created = parse_time(rec.get("_timestamp"))
-        base = {"item_id": item.id, "annotator": annotator, "created": created, "status": status}
+        base: dict[str, Any] = {"item_id": item.id, "annotator": annotator, "created": created,
+                                "status": status}
         prefix = f"{item.id}-{t}"
         text = item.text or ""
         omap = OffsetMap(text)
@@ -178,7 +204,7 @@ class ProdigyConverter:
             if not c.keep:
                 continue
             self._check_tokens(item, sp, c.start, c.end, loc, issues)
-            label = sp.get("label")
+            label = sp.get("label") or None
             lset = label_set or "ner"
             col.label(lset, label if isinstance(label, str) else None, "span")
             extra = {key: v for key, v in sp.items() if key not in ("start", "end", "label")}

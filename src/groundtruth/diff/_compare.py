@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..models import AnnotationBase, Item
 from ._options import ANNOTATION_FIELD_GROUPS, ITEM_FIELD_GROUPS, DiffOptions
 from ._similarity import SIMILARITY, annotation_type
@@ -42,14 +44,48 @@ def _json(value: Any) -> Any:
     return value
 
 
+def without_bookkeeping(extensions: dict[str, Any]) -> dict[str, Any]:
+    """Extensions without keys starting with `@`: a converter's bookkeeping (the record's
+    position in its file, keys it lacked), which says nothing about the label itself."""
+    out: dict[str, Any] = {}
+    for ns, payload in extensions.items():
+        if isinstance(payload, dict):
+            kept = {k: v for k, v in payload.items() if not k.startswith("@")}
+            if kept:
+                out[ns] = kept
+        else:
+            out[ns] = payload
+    return out
+
+
 def _empty(value: Any) -> bool:
     return value is None or value == [] or value == {}
 
 
-def _fields(a: Any, b: Any) -> list[str]:
-    names = list(type(a).model_fields)
-    names += [n for n in type(b).model_fields if n not in type(a).model_fields]
+_FIELDS: dict[tuple[type[BaseModel], type[BaseModel]], tuple[str, ...]] = {}
+
+
+def _fields(a: BaseModel, b: BaseModel) -> tuple[str, ...]:
+    """Field names of both records' classes (cached: pydantic's lookup is slow)."""
+    key = (type(a), type(b))
+    names = _FIELDS.get(key)
+    if names is None:
+        first = list(type(a).model_fields)
+        names = _FIELDS[key] = (*first, *(n for n in type(b).model_fields if n not in first))
     return names
+
+
+def _same_content(old: Any, new: Any) -> bool:
+    """Equal in every field but `id`/`item_id`, with extension bookkeeping left out: the common
+    case, decided without the field-by-field walk."""
+    da, db = old.__dict__, new.__dict__
+    if type(old) is not type(new):
+        return False
+    skip = ("id", "item_id", "extensions")
+    if any(da[k] != db[k] for k in da if k not in skip):
+        return False
+    ea, eb = da.get("extensions"), db.get("extensions")
+    return ea == eb or without_bookkeeping(ea or {}) == without_bookkeeping(eb or {})
 
 
 def _round(x: float) -> float:
@@ -99,7 +135,7 @@ def compare_annotations(
     when both belong to one matched item (whose id may differ when items match by media).
     """
     moved = check_item and old.item_id != new.item_id
-    if old == new and not moved:
+    if not moved and _same_content(old, new):
         return [], {}
     kinds: set[str] = set()
     details: dict[str, Any] = {}
@@ -112,6 +148,10 @@ def compare_annotations(
             continue
         if id_map is not None and name in ("source", "target") and a is not None:
             a = id_map.get(a, a)
+        if id_map is not None and name == "sources" and a:
+            a = [id_map.get(x, x) for x in a]  # consensus/review links, renumbered
+        if name == "extensions":
+            a, b = without_bookkeeping(a or {}), without_bookkeeping(b or {})
         if name in _GEOMETRY:
             if close(a, b, options.tolerance):
                 continue
@@ -155,6 +195,8 @@ def compare_items(old: Item, new: Item, options: DiffOptions,
         if name in ignored:
             continue
         a, b = getattr(old, name, None), getattr(new, name, None)
+        if name == "extensions":
+            a, b = without_bookkeeping(a or {}), without_bookkeeping(b or {})
         if (_empty(a) and _empty(b)) or a == b:
             continue
         kind = _ITEM_KIND_OF_FIELD.get(name, "extensions")

@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import orjson
 
 from ..dataset import Dataset, natural_key
 from ..fingerprint import Fingerprinter
 from ..issues import Issue, define, issue
-from ..models import AnnotationBase, Item
+from ..models import AnnotationBase, Item, annotation_adapter
+from ._changes import ChangeList
 from ._compare import compare_annotations, compare_items
 from ._match import GroupMatch, match_by_content, match_by_id
 from ._options import DiffOptions
@@ -40,6 +42,7 @@ STABLE_SHARE = 0.5
 """`auto` matches by id when at least this share of annotations keep id, type and item."""
 
 _COUNTS = ("added", "removed", "changed", "unchanged")
+_ORDER = {"removed": 0, "changed": 1, "added": 2}
 
 
 def _counter() -> dict[str, int]:
@@ -72,23 +75,31 @@ class _Accumulator:
         self.n_old = {"items": 0, "annotations": 0}
         self.n_new = {"items": 0, "annotations": 0}
         self.geo_scores: list[float] = []
-        self.item_changes: list[dict[str, Any]] = []
-        self.ann_changes: list[dict[str, Any]] = []
+        self.item_changes = ChangeList()
+        # annotation changes wait with their sort key (item, kind of change, id) for the end
+        self.ann_changes: list[tuple[Any, bytes]] = []
         self.issues: list[Issue] = []
         self.truncated = False
         # id matching: additions/removals wait for the end, where a shared id means a move
-        self.pending_removed: list[AnnotationBase] = []
-        self.pending_added: list[AnnotationBase] = []
+        # (as compact JSON: they wait for the end, and are few unless the ids are not stable)
+        self.pending_removed: list[bytes] = []
+        self.pending_added: list[bytes] = []
         self.fp_old: Fingerprinter | None = None
         self.fp_new: Fingerprinter | None = None
 
     # -- helpers --------------------------------------------------------------------------
-    def _keep(self, target: list[dict[str, Any]], record: dict[str, Any]) -> None:
+    def _keep(self, target: ChangeList | list[tuple[Any, bytes]],
+              record: dict[str, Any]) -> None:
         limit = self.options.max_changes
         if limit is not None and len(target) >= limit:
             self.truncated = True
             return
-        target.append(record)
+        if isinstance(target, ChangeList):
+            target.append(record)
+            return
+        key = (natural_key(str(record["item_id"])), _ORDER[record["change"]],
+               natural_key(str(record["id"])))
+        target.append((key, orjson.dumps(record)))
 
     def _relabel(self, anns: list[AnnotationBase]) -> list[AnnotationBase]:
         if not self.label_map:
@@ -171,8 +182,8 @@ class _Accumulator:
         per_item["removed"] = len(m.removed)
         per_item["added"] = len(m.added)
         if self.mode == "id":
-            self.pending_removed.extend(m.removed)
-            self.pending_added.extend(m.added)
+            self.pending_removed.extend(orjson.dumps(_json(a)) for a in m.removed)
+            self.pending_added.extend(orjson.dumps(_json(b)) for b in m.added)
         else:
             for a in m.removed:
                 self._removed(a)
@@ -225,22 +236,24 @@ class _Accumulator:
     # -- the end ------------------------------------------------------------------------------
     def finish(self) -> None:
         """Settle id-matched additions/removals (a shared id across items is a move)."""
-        removed: dict[str, list[AnnotationBase]] = defaultdict(list)
-        for a in self.pending_removed:
-            removed[a.id].append(a)
-        for b in self.pending_added:
+        def model(raw: bytes) -> AnnotationBase:
+            return annotation_adapter.validate_json(raw)
+
+        removed: dict[str, list[bytes]] = defaultdict(list)
+        for raw in self.pending_removed:
+            removed[orjson.loads(raw)["id"]].append(raw)
+        for raw in self.pending_added:
+            b = model(raw)
             bucket = removed.get(b.id)
             if bucket:
-                self._pair(bucket.pop(0), b, None, None, moved=True)
+                self._pair(model(bucket.pop(0)), b, None, None, moved=True)
             else:
                 self._added(b)
         for bucket in removed.values():
-            for a in bucket:
-                self._removed(a)
+            for raw in bucket:
+                self._removed(model(raw))
         self.pending_added, self.pending_removed = [], []
-        order = {"removed": 0, "changed": 1, "added": 2}
-        self.ann_changes.sort(key=lambda r: (natural_key(str(r["item_id"])), order[r["change"]],
-                                             natural_key(str(r["id"]))))
+        self.ann_changes.sort(key=lambda kr: kr[0])
 
 
 def _side_info(side: Side, ds: Dataset | None, counts: dict[str, int],
@@ -324,7 +337,8 @@ def run(old_obj: Any, new_obj: Any, options: DiffOptions, *, old_format: str | N
         old=_side_info(old, old.dataset, acc.n_old, acc.fp_old),
         new=_side_info(new, new.dataset, acc.n_new, acc.fp_new),
         options=options, match_by=decision, summary=summary, taxonomy=taxonomy, issues=issues,
-        item_changes=acc.item_changes, annotation_changes=acc.ann_changes,
+        item_changes=acc.item_changes,
+        annotation_changes=ChangeList.from_raw([raw for _, raw in acc.ann_changes]),
         truncated=acc.truncated)
 
 

@@ -338,22 +338,27 @@ def render_html(result: DatasetDiff, *, limit: int = 500, image_root: str | None
                 max_image_bytes: int = 8_000_000) -> str:
     """The page as a string. `limit`: items shown; `image_root`: folder relative media URIs are
     resolved against (default: the datasets' own folders)."""
-    r = result.to_dict()
+    r = result.head()
     s = r["summary"]
+    shown_items = result.item_changes[:limit]
+    wanted = {str(ic["item_id"]) for ic in shown_items}
     by_item: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for c in r["changes"]["annotations"]:
-        by_item[str(c["item_id"])].append(c)
+    label_set: set[str] = set()
+    for c in result.annotation_changes:  # decoded one at a time; kept for shown items only
+        label_set.update(x for x in _labels_of(c) if x)
+        if str(c["item_id"]) in wanted:
+            by_item[str(c["item_id"])].append(c)
     roots = _roots(result, image_root)
     cards = [_card(ic, by_item.get(str(ic["item_id"]), []), roots, max_image_bytes)
-             for ic in r["changes"]["items"][:limit]]
-    labels = sorted({x for c in r["changes"]["annotations"] for x in _labels_of(c) if x})
+             for ic in shown_items]
+    labels = sorted(label_set)
     kinds = ["added", "removed", "changed", *sorted(s["annotations"]["by_change"]),
              *(f for f in sorted(s["items"]["by_change"]) if f != "annotations")]
     summary = "".join(
         f"<tr><th>{name}</th>" + "".join(f"<td>{s[name][c]}</td>" for c in _COLS) + "</tr>"
         for name in ("items", "annotations"))
-    more = (f"<p>Showing the first {limit} of {len(r['changes']['items'])} changed items.</p>"
-            if len(r["changes"]["items"]) > limit else "")
+    more = (f"<p>Showing the first {limit} of {len(result.item_changes)} changed items.</p>"
+            if len(result.item_changes) > limit else "")
     title = f"diff {r['old']['source']} → {r['new']['source']}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>

@@ -44,7 +44,7 @@ def _confusion(confusion: list[dict[str, Any]]) -> list[str]:
 
 
 def render_markdown(result: DatasetDiff, *, limit: int = 30) -> str:
-    r = result.to_dict()
+    r = result.head()
     s = r["summary"]
     old, new = r["old"], r["new"]
     lines = [
@@ -91,10 +91,10 @@ def render_markdown(result: DatasetDiff, *, limit: int = 30) -> str:
                              + ", ".join(f"`{x}`" for x in tax["label_sets"][key]))
         lines += [f"- probably renamed: `{x['old']}` → `{x['new']}` ({x['annotations']})"
                   for x in lab["renamed"]]
-    changes = r["changes"]["annotations"]
-    if changes:
-        shown = changes[:limit]
-        lines += ["", (f"<details><summary>First {len(shown)} of {len(changes)} annotation "
+    total = len(result.annotation_changes)
+    if total:
+        shown = result.annotation_changes[:limit]
+        lines += ["", (f"<details><summary>First {len(shown)} of {total} annotation "
                       "changes</summary>"), "",
                   _row(["", "item", "type", "id", "label", "what changed"]),
                   _row(["---"] * 6)]

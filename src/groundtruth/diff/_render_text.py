@@ -61,7 +61,7 @@ def _table(rows: list[tuple[str, dict[str, Any]]], first: str) -> list[str]:
 
 def render_text(result: DatasetDiff, *, limit: int = 20) -> str:
     """Plain text; `limit` caps the lists (changes, labels, annotators) shown."""
-    r = result.to_dict()
+    r = result.head()
     s = r["summary"]
     lines = [
         f"old  {r['old']['source']}  ({r['old']['format']}, {short_fingerprint(r['old']['fingerprint'])})",
@@ -108,12 +108,16 @@ def render_text(result: DatasetDiff, *, limit: int = 20) -> str:
         if rows and (key == "by_label" or len(s[key]) > 1 or "(none)" not in s[key]):
             rows.sort(key=lambda kv: -(kv[1]["added"] + kv[1]["removed"] + kv[1]["changed"]))
             lines += ["", f"{title}:", *_table(rows[:limit], "")]
-    changes = r["changes"]["annotations"]
-    if changes:
-        lines += ["", f"first {min(limit, len(changes))} of {len(changes)} annotation changes:"]
-        lines += ["  " + describe_change(c) for c in changes[:limit]]
-    items = [c for c in r["changes"]["items"] if c["change"] != "changed"
-             or set(c["kinds"]) != {"annotations"}]
+    total = len(result.annotation_changes)
+    if total:
+        lines += ["", f"first {min(limit, total)} of {total} annotation changes:"]
+        lines += ["  " + describe_change(c) for c in result.annotation_changes[:limit]]
+    items = []
+    for c in result.item_changes:
+        if c["change"] != "changed" or set(c["kinds"]) != {"annotations"}:
+            items.append(c)
+            if len(items) >= limit:
+                break
     if items:
         lines += ["", "item changes:"]
         for c in items[:limit]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..issues import Issue
+from ._changes import ChangeList
 from ._options import DiffOptions
 
 DIFF_FORMAT_VERSION = "1.0"
@@ -36,8 +37,8 @@ class DatasetDiff:
     summary: dict[str, Any]
     taxonomy: dict[str, Any]
     issues: list[Issue] = field(default_factory=list)
-    item_changes: list[dict[str, Any]] = field(default_factory=list)
-    annotation_changes: list[dict[str, Any]] = field(default_factory=list)
+    item_changes: ChangeList = field(default_factory=ChangeList)
+    annotation_changes: ChangeList = field(default_factory=ChangeList)
     truncated: bool = False
 
     @property
@@ -50,6 +51,17 @@ class DatasetDiff:
     def to_dict(self) -> dict[str, Any]:
         """The diff as JSON values: the document `gt diff --format json` prints."""
         return {
+            **self.head(),
+            "changes": {
+                "items": list(self.item_changes),
+                "annotations": list(self.annotation_changes),
+                "truncated": self.truncated,
+            },
+        }
+
+    def head(self) -> dict[str, Any]:
+        """Everything but the change lists (cheap: no change record is decoded)."""
+        return {
             "groundtruth_diff": DIFF_FORMAT_VERSION,
             "old": self.old,
             "new": self.new,
@@ -58,11 +70,6 @@ class DatasetDiff:
             "summary": self.summary,
             "taxonomy": self.taxonomy,
             "issues": [i.to_dict() for i in self.issues],
-            "changes": {
-                "items": self.item_changes,
-                "annotations": self.annotation_changes,
-                "truncated": self.truncated,
-            },
         }
 
     def render(self, format: str = "text", **options: Any) -> str:

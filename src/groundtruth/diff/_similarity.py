@@ -47,23 +47,21 @@ def _empty(n: int, m: int) -> Matrix:
     return np.zeros((n, m), dtype=np.float64)
 
 
-def _bounds_overlap(a: tuple[float, float, float, float] | None,
-                    b: tuple[float, float, float, float] | None) -> bool:
-    if a is None or b is None:
-        return False
-    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
-
-
 def _pairwise(old: Sequence[Any], new: Sequence[Any], bounds: Callable[[Any], Any],
               score: Callable[[Any, Any], float]) -> Matrix:
-    """Exact scores only where the bounding boxes overlap (the expensive part is rare)."""
+    """Exact scores only where the bounding boxes overlap (found with numpy; the expensive
+    score runs for those pairs alone)."""
     out = _empty(len(old), len(new))
-    ob = [bounds(a) for a in old]
-    nb = [bounds(b) for b in new]
-    for i, a in enumerate(old):
-        for j, b in enumerate(new):
-            if _bounds_overlap(ob[i], nb[j]):
-                out[i, j] = score(a, b)
+    if not old or not new:
+        return out
+    nan = (np.nan,) * 4
+    ob = np.array([bounds(a) or nan for a in old], dtype=np.float64)
+    nb = np.array([bounds(b) or nan for b in new], dtype=np.float64)
+    # comparisons with NaN are False: shapes without bounds overlap nothing
+    overlap = ((ob[:, None, 0] < nb[None, :, 2]) & (nb[None, :, 0] < ob[:, None, 2])
+               & (ob[:, None, 1] < nb[None, :, 3]) & (nb[None, :, 1] < ob[:, None, 3]))
+    for i, j in zip(*np.nonzero(overlap), strict=True):
+        out[i, j] = score(old[i], new[j])
     return out
 
 
@@ -81,20 +79,20 @@ def bbox_similarity(old: Sequence[Any], new: Sequence[Any]) -> Matrix:
     if not any(a.rotation for a in old) and not any(b.rotation for b in new):
         return geometry.box_iou([a.bbox for a in old], [b.bbox for b in new])
     return _pairwise(old, new, lambda a: geometry.rings_bounds(_box_shape(a)[0]),
-                     lambda a, b: geometry.polygon_iou(_box_shape(a), _box_shape(b)))
+                     lambda a, b: geometry.polygon_iou(_box_shape(a), _box_shape(b),
+                                                       POLYGON_RESOLUTION))
+
+
+POLYGON_RESOLUTION = 256
+"""Grid cells along the longer side when rasterising two polygons for their IoU: the IoU is
+within about 1% for shapes a few cells wide, at a quarter of the cost of the default 512."""
 
 
 def polygon_similarity(old: Sequence[Any], new: Sequence[Any]) -> Matrix:
     """IoU of the filled shapes (parts unioned, holes subtracted)."""
     return _pairwise(old, new, lambda a: geometry.rings_bounds(a.polygon),
-                     lambda a, b: geometry.polygon_iou((a.polygon, a.holes), (b.polygon, b.holes)))
-
-
-def _mask_bounds(ann: Any) -> tuple[float, float, float, float] | None:
-    if ann.rle is None:
-        return None
-    h, w = ann.rle.size
-    return (0.0, 0.0, float(w), float(h))
+                     lambda a, b: geometry.polygon_iou((a.polygon, a.holes), (b.polygon, b.holes),
+                                                       POLYGON_RESOLUTION))
 
 
 def mask_iou_of(a: Any, b: Any) -> float:

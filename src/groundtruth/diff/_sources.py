@@ -74,25 +74,32 @@ def open_side(obj: Dataset | str | Any, format: str | None,
 
 
 def annotation_keys(side: Side, with_item: bool) -> np.ndarray:
-    """A hash per annotation of (id, type[, item_id]): cheap to intersect across sides."""
-    out: list[int] = []
+    """A hash per annotation of (id, type[, item_id]): cheap to intersect across sides.
+
+    8 bytes per annotation, filled chunk by chunk (no list of Python ints for the whole side).
+    """
+    chunks: list[np.ndarray] = []
+
+    def add(keys: Iterator[int]) -> None:
+        chunks.append(np.fromiter(keys, dtype=np.int64))
+
     if side.dataset is not None or side.native is None:
-        out.extend(hash((a.id, annotation_type(a), a.item_id if with_item else ""))
-                   for a in side.materialise().annotations)
-        return np.asarray(out, dtype=np.int64)
+        add(hash((a.id, annotation_type(a), a.item_id if with_item else ""))
+            for a in side.materialise().annotations)
+        return np.concatenate(chunks)
     src = side.native
     cols = ["id", "item_id", "type"]
     for part in src.parts_of("annotations"):
         if part.path.endswith(".parquet"):
             for batch in iter_part_batches(src, part, columns=cols):
                 ids, items, types = (batch.column(c).to_pylist() for c in cols)
-                out.extend(hash((i, t, it if with_item else ""))
-                           for i, it, t in zip(ids, items, types, strict=True))
+                add(hash((i, t, it if with_item else ""))
+                    for i, it, t in zip(ids, items, types, strict=True))
         else:
-            for data, _line, _row, _issues in iter_part_dicts(src, part):
-                out.append(hash((str(data.get("id")), data.get("type"),
-                                 str(data.get("item_id")) if with_item else "")))
-    return np.asarray(out, dtype=np.int64)
+            add(hash((str(data.get("id")), data.get("type"),
+                      str(data.get("item_id")) if with_item else ""))
+                for data, _line, _row, _issues in iter_part_dicts(src, part))
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
 
 
 # -- grouping -----------------------------------------------------------------------------------

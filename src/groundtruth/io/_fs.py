@@ -47,8 +47,10 @@ def resolve(
             )
         return fs, os.fspath(url)
     text = os.fspath(url)
+    options = dict(storage_options or {})
+    retries = options.pop("retries", None)
     try:
-        filesystem, path = fsspec.core.url_to_fs(text, **(storage_options or {}))
+        filesystem, path = fsspec.core.url_to_fs(text, **options)
     except ImportError as exc:
         protocol = text.split("://", 1)[0] if "://" in text else "file"
         extra = _BACKEND_EXTRAS.get(protocol)
@@ -62,7 +64,19 @@ def resolve(
         ) from None
     except ValueError as exc:
         raise GroundtruthError(f"cannot open {text}: {exc}") from None
-    return filesystem, path
+    return apply_retries(filesystem, retries), path
+
+
+def apply_retries(fs: AbstractFileSystem, retries: int | None) -> AbstractFileSystem:
+    """Set the retry budget of filesystems that retry transient errors themselves.
+
+    s3fs and gcsfs keep it in a `retries` attribute their constructors do not take, so
+    `storage_options={"retries": N}` is taken off the options and applied here (and again on an
+    engine's worker, where the filesystem is rebuilt from its options).
+    """
+    if retries is not None and hasattr(fs, "retries"):
+        fs.retries = retries
+    return fs
 
 
 def is_local(fs: AbstractFileSystem) -> bool:

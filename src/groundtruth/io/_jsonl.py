@@ -30,36 +30,45 @@ def iter_lines(
     `line` is None for a line over `max_line` bytes; `ended` is False for a last line with no
     newline after it.
 
-    Reads in chunks, so a huge single-line file costs `max_line` bytes of memory at most.
+    Reads in chunks and keeps the pieces of an unfinished line in a list (joined once, when
+    its newline comes), so a huge single-line file costs `max_line` bytes of memory at most and
+    linear time: once a line is over the cap, its bytes are dropped as they are read.
     """
-    buf = b""
+    pending: list[bytes] = []
+    pending_len = 0
     lineno = 0
     skipping = False
     while True:
         chunk = f.read(_CHUNK)
         if not chunk:
             break
-        buf += chunk
         start = 0
         while True:
-            nl = buf.find(b"\n", start)
+            nl = chunk.find(b"\n", start)
             if nl < 0:
                 break
             lineno += 1
-            if skipping:
-                skipping = False
+            piece = chunk[start:nl]
+            if skipping or pending_len + len(piece) > max_line:
                 yield lineno, None, True
+            elif pending:
+                pending.append(piece)
+                yield lineno, b"".join(pending), True
             else:
-                yield lineno, buf[start:nl], True
+                yield lineno, piece, True
+            skipping = False
+            pending, pending_len = [], 0
             start = nl + 1
-        buf = buf[start:]
-        if len(buf) > max_line:
-            skipping = True
-            buf = b""
+        if start < len(chunk) and not skipping:
+            pending.append(chunk[start:])
+            pending_len += len(chunk) - start
+            if pending_len > max_line:
+                skipping = True
+                pending, pending_len = [], 0
     if skipping:
         yield lineno + 1, None, False
-    elif buf:
-        yield lineno + 1, buf, False
+    elif pending:
+        yield lineno + 1, b"".join(pending), False
 
 
 def read_objects(

@@ -7,12 +7,13 @@ kappa, Krippendorff's alpha, matched F1 for spans and regions) and lists the dis
 
 from ._agreement import AgreementReport, agreement
 from ._consensus import METHODS, ConsensusResult, build_consensus, consensus, with_consensus
-from ._select import AgreementInputError
+from ._select import AgreementDataError, AgreementInputError
 from ._stats import LEVELS, Estimate
 
 __all__ = [
     "LEVELS",
     "METHODS",
+    "AgreementDataError",
     "AgreementInputError",
     "AgreementReport",
     "ConsensusResult",

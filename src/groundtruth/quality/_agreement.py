@@ -25,6 +25,7 @@ from ._consensus import (
     label_consensus,
     region_consensus,
 )
+from ._gc import paused_gc
 from ._matching import assign, label_mask, similarity_matrix
 from ._select import (
     NO_OVERLAP,
@@ -123,8 +124,11 @@ def _coded_figures(
         "mean": round(float(np.mean(defined)), 6) if defined else None,
         "pairs": pair_rows,
     }
+    cohen["pairs_without_shared_units"] = n_coders * (n_coders - 1) // 2 - len(pairs)
     if n_coders < 2:
         cohen["reason"] = st.UNDEFINED_ONE_CODER
+    elif not pairs:
+        cohen["reason"] = "no two annotators labelled a unit in common"
     return {
         "percent_agreement": _fig(pa, unit, "nominal"),
         "cohen_kappa": cohen,
@@ -146,7 +150,7 @@ def _participation_issues(sel: Selection, coded_units: int | None = None) -> lis
             )
         )
         return issues
-    shared = [i for i, p in sel.participants.items() if len(p) >= 2]
+    shared = sel.participation.shared()
     if not shared:
         issues.append(
             issue(
@@ -155,7 +159,7 @@ def _participation_issues(sel: Selection, coded_units: int | None = None) -> lis
                 hint="agreement needs overlap: have some items labelled by several annotators",
             )
         )
-    lonely = sum(1 for p in sel.participants.values() if len(p) == 1)
+    lonely = sel.participation.lonely()
     if lonely and shared:
         issues.append(
             issue(
@@ -190,18 +194,28 @@ def _label_report(
             per_label[name] = {
                 "n_labels": int(sub_c.sum()),
                 "specific_agreement": _specific_agreement(sub_u, sub_c, n_units, 2, 1),
+                "unit": unit,
+                "level": "nominal",
                 "krippendorff_alpha": _fig(alpha, unit, "nominal"),
             }
     else:
+        counts, specific, alphas = st.per_value(coded.unit, coded.code, n_units, k)
+        stat = st.krippendorff_alpha(coded.unit, coded.code, n_units, coded.values, "nominal")
         for c, name in enumerate(coded.names):
-            binary = (coded.code == c).astype(np.int64)
-            alpha = st.krippendorff_alpha(
-                coded.unit, binary, n_units, np.array([0.0, 1.0]), "nominal"
-            )
+            est = (
+                st.Estimate(float(alphas[c]), None, stat.n_units, stat.n_labels)
+                if not np.isnan(alphas[c])
+                else st.Estimate.undefined(st.UNDEFINED_NO_VARIATION if stat.n_units else
+                                           st.UNDEFINED_NO_PAIRS, stat.n_units, stat.n_labels)
+            )  # fmt: skip
             per_label[name] = {
-                "n_labels": int(binary.sum()),
-                "specific_agreement": _specific_agreement(coded.unit, coded.code, n_units, k, c),
-                "krippendorff_alpha": _fig(alpha, unit, "nominal", note="this label vs the rest"),
+                "n_labels": int(counts[c]),
+                "unit": unit,
+                "level": "nominal",
+                "specific_agreement": None
+                if np.isnan(specific[c])
+                else round(float(specific[c]), 6),
+                "krippendorff_alpha": _fig(est, unit, "nominal", note="this label vs the rest"),
             }
     out["per_label"] = per_label
     # per annotator
@@ -227,6 +241,7 @@ def _label_report(
             "agreement_with_consensus": _ratio(cons_hits[j], cons_n[j]),
             "mean_cohen_kappa": round(float(np.mean(kappas[who])), 6) if kappas[who] else None,
             "unit": unit,
+            "level": "nominal",
         }
     out["per_annotator"] = per_annotator
     out["disputed_items"] = _disputed_labels(coded, eff_level, vote, max_disputed)
@@ -359,6 +374,7 @@ def _geometry_report(
         total.matches += t.matches
     f1_block: dict[str, Any] = {
         "unit": unit_pairs,
+        "level": "nominal",
         "matching": f"one-to-one, same label, {sim_name}, optimal assignment",
         "f1": total.f1(),
         "mean_iou": round(total.iou_sum / total.matches, 6) if total.matches else None,
@@ -369,6 +385,8 @@ def _geometry_report(
                 **({"exact_f1": t.f1(exact=True)} if spans else {}),
                 "mean_iou": round(t.iou_sum / t.matches, 6) if t.matches else None,
                 "matches": t.matches,
+                "unit": unit_pairs,
+                "level": "nominal",
             }
             for (a, b), t in sorted(pair_tally.items())
         ],
@@ -382,7 +400,7 @@ def _geometry_report(
     out["span_f1" if spans else "region_f1"] = f1_block
     per_label = {}
     for lab, t in sorted(label_tally.items()):
-        row: dict[str, Any] = {"f1": t.f1(), "unit": unit_pairs}
+        row: dict[str, Any] = {"f1": t.f1(), "unit": unit_pairs, "level": "nominal"}
         if spans:
             row["exact_f1"] = t.f1(exact=True)
         row["mean_iou"] = round(t.iou_sum / t.matches, 6) if t.matches else None
@@ -448,6 +466,7 @@ def _geometry_per_annotator(
             "f1_with_others": round(2 * tp / n, 6) if n else None,
             "f1_with_consensus": round(2 * hit[who] / denom, 6) if denom else None,
             "unit": unit_pairs,
+            "level": "nominal",
         }
     return out
 
@@ -560,6 +579,18 @@ def agreement(
     label sets, mixed kinds) or names an unknown label set; data problems (one annotator,
     no overlap, unknown labels) are reported as issues and undefined figures instead.
     """
+    with paused_gc():
+        return _agreement(ds, label_set, level, annotation_type, iou_threshold, max_disputed)
+
+
+def _agreement(
+    ds: Dataset,
+    label_set: str | None,
+    level: st.Level | None,
+    annotation_type: str | None,
+    iou_threshold: float,
+    max_disputed: int,
+) -> AgreementReport:
     sel = select(ds, label_set, annotation_type)
     ls = sel.label_set
     if level is None and ls is not None:
@@ -577,7 +608,7 @@ def agreement(
         "annotation_types": sel.types,
         "level": level,
         "n_items": len({a.item_id for a in sel.annotations}),
-        "n_items_shared": sum(1 for p in sel.participants.values() if len(p) >= 2),
+        "n_items_shared": sel.participation.shared(),
         "n_annotators": len(sel.annotators),
         "annotators": sel.annotators,
         "n_annotations": len(sel.annotations),

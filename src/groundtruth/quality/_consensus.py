@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from ..models import BBox, Classification, ConsensusInfo, Keypoints, Mask, Polygon, Rating, Span
 from ..models.annotations import AnnotationBase
 from ..models.manifest import Annotator
 from . import _stats as st
+from ._gc import paused_gc
 from ._matching import Cluster, Shape, UnsupportedShapeError, cluster, shape_of
 from ._select import (
     UNCOMPARABLE_SHAPE,
@@ -173,47 +175,49 @@ def _labels_to_annotations(
     for r, c, v in zip(rows.tolist(), cols.tolist(), res.votes[rows, cols].tolist(), strict=True):
         votes_by_unit[r][coded.names[c]] = round(v, 6)
     top = res.votes.max(axis=1) if len(coded.names) else np.zeros(n_units)
-    out: list[AnnotationBase] = []
+    winners = res.winner.tolist()
+    tied = res.tied.tolist()
+    agreements = res.agreement.tolist()
+    n_votes = res.n_votes.tolist()
+    values = coded.values.tolist()
+    # Records are collected as dicts and validated in one call: pydantic-core validates a list
+    # much faster than it constructs models one by one (and model_construct is slower still).
+    records: list[dict[str, Any]] = []
     for u, (item_id, unit_label) in enumerate(coded.unit_keys):
-        w = int(res.winner[u])
+        w = winners[u]
         if w < 0:
             continue
-        if multi and w == 0 and not res.tied[u]:
+        if multi and w == 0 and not tied[u]:
             continue  # the label is (by consensus) absent: nothing to record
         tied_names = [
             coded.names[c] for c in np.flatnonzero(np.isclose(res.votes[u], top[u])).tolist()
-        ] if res.tied[u] else []  # fmt: skip
-        agreement = float(res.agreement[u])
-        needs, reason = _flag(
-            bool(res.tied[u]), agreement, int(res.n_votes[u]), min_agreement, min_votes,
-            tied_names,
-        )  # fmt: skip
-        info = ConsensusInfo(
-            method=method,
-            votes=votes_by_unit[u],
-            agreement=round(agreement, 6),
-            needs_review=needs,
-            reason=reason,
-        )
+        ] if tied[u] else []  # fmt: skip
+        agreement = agreements[u]
+        needs, reason = _flag(tied[u], agreement, n_votes[u], min_agreement, min_votes, tied_names)
+        rec: dict[str, Any] = {
+            "item_id": item_id, "label_set": ls_name, "annotator": annotator_id,
+            "sources": sources[u],
+            "consensus": {
+                "method": method, "votes": votes_by_unit[u], "agreement": round(agreement, 6),
+                "needs_review": needs, "reason": reason,
+            },
+        }  # fmt: skip
         if multi:
-            ann: AnnotationBase = Classification(
-                id=f"{annotator_id}:{item_id}:{unit_label}", item_id=item_id,
-                label=str(unit_label), label_set=ls_name, annotator=annotator_id,
-                sources=sources[u], consensus=info,
-            )  # fmt: skip
+            rec["id"] = f"{annotator_id}:{item_id}:{unit_label}"
+            rec["label"] = str(unit_label)
         elif rating:
-            ann = Rating(
-                id=f"{annotator_id}:{item_id}", item_id=item_id, label_set=ls_name,
-                value=float(coded.values[w]), annotator=annotator_id, sources=sources[u],
-                consensus=info,
-            )  # fmt: skip
+            rec["id"] = f"{annotator_id}:{item_id}"
+            rec["value"] = float(values[w])
         else:
-            ann = Classification(
-                id=f"{annotator_id}:{item_id}", item_id=item_id, label=coded.names[w],
-                label_set=ls_name, annotator=annotator_id, sources=sources[u], consensus=info,
-            )  # fmt: skip
-        out.append(ann)
-    return out
+            rec["id"] = f"{annotator_id}:{item_id}"
+            rec["label"] = coded.names[w]
+        records.append(rec)
+    adapter = _RATINGS if rating else _CLASSIFICATIONS
+    return list(adapter.validate_python(records))
+
+
+_CLASSIFICATIONS: TypeAdapter[list[Classification]] = TypeAdapter(list[Classification])
+_RATINGS: TypeAdapter[list[Rating]] = TypeAdapter(list[Rating])
 
 
 # -- regions and spans ------------------------------------------------------------------------
@@ -428,6 +432,23 @@ def build_consensus(
     min_votes: int = 2,
 ) -> ConsensusResult:
     """Compute consensus annotations for `ds` (see `consensus` for the arguments)."""
+    with paused_gc():
+        return _build_consensus(
+            ds, method, label_set, annotation_type, weights, iou_threshold, min_agreement,
+            min_votes,
+        )  # fmt: skip
+
+
+def _build_consensus(
+    ds: Dataset,
+    method: Method,
+    label_set: str | None,
+    annotation_type: str | None,
+    weights: Mapping[str, float] | None,
+    iou_threshold: float,
+    min_agreement: float,
+    min_votes: int,
+) -> ConsensusResult:
     if method not in METHODS:
         raise AgreementInputError(
             f"unknown consensus method {method!r}", hint=f"use one of {', '.join(METHODS)}"
@@ -506,7 +527,8 @@ def consensus(
         ds, method, label_set=label_set, annotation_type=annotation_type, weights=weights,
         iou_threshold=iou_threshold, min_agreement=min_agreement, min_votes=min_votes,
     )  # fmt: skip
-    return with_consensus(ds, res)
+    with paused_gc():
+        return with_consensus(ds, res)
 
 
 def with_consensus(ds: Dataset, res: ConsensusResult) -> Dataset:

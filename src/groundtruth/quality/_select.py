@@ -9,7 +9,8 @@ Rules (stated in the spec, section "Agreement and consensus"):
   when its type is one of the set's `annotation_types`, or (for a set that lists no types) when
   the set is the taxonomy's only one or its label is one of the set's labels.
 - An annotator *took part* in an item when they made at least one annotation of any type on it
-  (outside the excluded ones above). An annotator who took part but drew no span or box has
+  (outside the excluded ones above) and made annotations of the analysed kind somewhere in the
+  dataset. An annotator who took part but drew no span or box has
   thereby said "nothing here", which counts as a label for unitised agreement.
 """
 
@@ -80,10 +81,61 @@ FAMILIES: dict[str, Family] = {
 
 
 class AgreementInputError(GroundtruthError, ValueError):
-    """The dataset (or the request) gives agreement nothing sensible to compute on."""
+    """The request cannot be answered as asked (unknown label set, ambiguous choice...)."""
 
 
-@dataclass(slots=True)
+class AgreementDataError(AgreementInputError):
+    """The data holds nothing agreement can compare (no annotators, no supported types)."""
+
+
+@dataclass
+class Participation:
+    """Who took part in which item, as unique (item, annotator) code pairs (numpy)."""
+
+    items: list[str]  # item ids, by code
+    people: list[str]  # annotator ids, by code
+    item: IntArray  # item code of each unique pair
+    who: IntArray  # annotator code of each unique pair
+    _sets: dict[str, set[str]] | None = None
+
+    @classmethod
+    def of(cls, item_ids: Sequence[str], annotators: Sequence[str]) -> Participation:
+        item_index: dict[str, int] = {}
+        who_index: dict[str, int] = {}
+        n = len(item_ids)
+        ic = np.fromiter(
+            (item_index.setdefault(i, len(item_index)) for i in item_ids), np.int64, count=n
+        )
+        wc = np.fromiter(
+            (who_index.setdefault(w, len(who_index)) for w in annotators), np.int64, count=n
+        )
+        width = max(len(who_index), 1)
+        pairs = np.unique(ic * width + wc)
+        return cls(list(item_index), list(who_index), pairs // width, pairs % width)
+
+    def counts(self) -> IntArray:
+        """Number of annotators who took part, per item code."""
+        return np.bincount(self.item, minlength=len(self.items)).astype(np.int64)
+
+    def shared(self) -> int:
+        """Items two or more annotators took part in."""
+        return int((self.counts() >= 2).sum())
+
+    def lonely(self) -> int:
+        """Items exactly one annotator took part in."""
+        return int((self.counts() == 1).sum())
+
+    def sets(self) -> dict[str, set[str]]:
+        """item id -> annotators who took part (built on first use)."""
+        if self._sets is None:
+            out: dict[str, set[str]] = defaultdict(set)
+            for i, w in zip(self.item.tolist(), self.who.tolist(), strict=True):
+                out[self.items[i]].add(self.people[w])
+            self._sets = dict(out)
+        return self._sets
+
+
+@dataclass
 class Selection:
     """The annotations one agreement/consensus run works on."""
 
@@ -91,12 +143,14 @@ class Selection:
     family: Family
     types: list[str]
     annotations: list[AnnotationBase]
-    participants: dict[str, set[str]]  # item id -> annotators who took part
+    participation: Participation
+    annotators: list[str]  # sorted ids of the annotators of `annotations`
     issues: list[Issue] = field(default_factory=list)
 
     @property
-    def annotators(self) -> list[str]:
-        return sorted({a.annotator for a in self.annotations if a.annotator is not None})
+    def participants(self) -> dict[str, set[str]]:
+        """item id -> annotators who took part in it."""
+        return self.participation.sets()
 
 
 def _type(ann: AnnotationBase) -> str:
@@ -120,30 +174,27 @@ def select(
     """Pick the annotations to compare; raise AgreementInputError when the choice is ambiguous."""
     consensus_ids = {a.id for a in ds.manifest.annotators if a.kind == "consensus"}
     issues: list[Issue] = []
-    usable: list[AnnotationBase] = []
-    participants: dict[str, set[str]] = defaultdict(set)
-    no_annotator = 0
-    for ann in ds.annotations:
-        if ann.consensus is not None or ann.annotator in consensus_ids:
-            continue
-        if ann.status in EXCLUDED_STATUSES:
-            continue
-        if ann.annotator is None:
-            no_annotator += 1
-            if no_annotator == 1:
-                issues.append(
-                    issue(
-                        NO_ANNOTATOR,
-                        "annotation has no annotator, so it cannot be compared "
-                        "(further ones are counted in the summary)",
-                        record_id=ann.id,
-                        path="$.annotator",
-                        hint="set `annotator` to the id of who made it",
-                    )
-                )
-            continue
-        participants[ann.item_id].add(ann.annotator)
-        usable.append(ann)
+    # Comprehensions, not one loop with branches: this pass touches every annotation.
+    live = [
+        a
+        for a in ds.annotations
+        if a.consensus is None and a.status not in EXCLUDED_STATUSES
+        and a.annotator not in consensus_ids
+    ]  # fmt: skip
+    usable = [a for a in live if a.annotator is not None]
+    no_annotator = len(live) - len(usable)
+    if no_annotator:
+        first = next(a for a in live if a.annotator is None)
+        issues.append(
+            issue(
+                NO_ANNOTATOR,
+                "annotation has no annotator, so it cannot be compared "
+                "(further ones are counted in the summary)",
+                record_id=first.id,
+                path="$.annotator",
+                hint="set `annotator` to the id of who made it",
+            )
+        )
     sets = ds.manifest.taxonomy.label_sets
     chosen: LabelSet | None = None
     if label_set is not None:
@@ -176,17 +227,30 @@ def select(
     if chosen is not None:
         names = frozenset(lab.name for lab in chosen.labels)
         candidates = [a for a in candidates if _belongs(a, chosen, names, len(sets) == 1)]
-    supported = [a for a in candidates if _type(a) in FAMILIES]
+    supported: list[AnnotationBase] = []
+    found: set[str] = set()
+    for a in candidates:
+        t = _type(a)
+        if t in FAMILIES:
+            supported.append(a)
+            found.add(t)
     if not supported:
+        if no_annotator and not usable:
+            raise AgreementDataError(
+                f"none of the {no_annotator} annotations names an annotator, so there is "
+                "nobody to compare",
+                hint="agreement needs annotations by several named annotators (`annotator`); "
+                "single-source exports such as COCO carry none",
+            )
         types = sorted({_type(a) for a in candidates})
         what = f" (found: {', '.join(types)})" if types else ""
-        raise AgreementInputError(
+        raise AgreementDataError(
             f"no annotations agreement can compare{what}",
             hint="agreement covers classification, rating, span, bbox, polygon, mask and "
             "keypoints annotations made by named annotators",
         )
-    families = sorted({FAMILIES[_type(a)] for a in supported})
-    types = sorted({_type(a) for a in supported})
+    families = sorted({FAMILIES[t] for t in found})
+    types = sorted(found)
     if len(families) > 1 or set(types) == {"classification", "rating"}:
         raise AgreementInputError(
             "annotations of different kinds (" + ", ".join(types) + ") cannot be compared "
@@ -201,7 +265,19 @@ def select(
                 hint="set `annotator` on every annotation",
             )
         )
-    return Selection(chosen, families[0], types, supported, dict(participants), issues)
+    people = sorted({a.annotator for a in supported if a.annotator is not None})
+    # Participation counts every annotation (any type) of the annotators being compared, so
+    # "looked at the item and drew nothing" counts, but a captioner who never drew a box does
+    # not turn into a silent box annotator.
+    if len(usable) == len(supported):
+        involved = supported
+    else:
+        who = set(people)
+        involved = [a for a in usable if a.annotator in who]
+    participation = Participation.of(
+        [a.item_id for a in involved], [str(a.annotator) for a in involved]
+    )
+    return Selection(chosen, families[0], types, supported, participation, people, issues)
 
 
 # -- coding labels ----------------------------------------------------------------------------
@@ -295,45 +371,73 @@ def code_labels(sel: Selection, level: Level) -> tuple[Coded, list[Issue]]:
     index = {n: i for i, n in enumerate(names)}
     annotators = sel.annotators
     who = {a: i for i, a in enumerate(annotators)}
-    items = sorted({a.item_id for a in kept})
+    item_ids = [a.item_id for a in kept]
+    items = sorted(set(item_ids))
     item_index = {it: i for i, it in enumerate(items)}
-    # One label per (item, annotator): the latest by `created`, else the last seen.
-    chosen: dict[tuple[int, int], Classification] = {}
-    dupes = 0
-    for ann in kept:
-        key = (item_index[ann.item_id], who[ann.annotator])  # type: ignore[index]
-        prev = chosen.get(key)
-        if prev is not None:
-            dupes += 1
-            if dupes <= 20:
-                issues.append(
-                    issue(
-                        DUPLICATE_LABEL,
-                        f"annotator {ann.annotator!r} labelled item {ann.item_id!r} more than "
-                        "once in a single-label set; the latest label is used",
-                        record_id=ann.id,
-                        hint="remove the stale label, or mark the label set multi_label",
-                    )
-                )
-            if prev.created is not None and ann.created is not None and ann.created < prev.created:
-                continue
-        chosen[key] = ann
-    keys = list(chosen)
-    unit = np.fromiter((k[0] for k in keys), dtype=np.int64, count=len(keys))
-    coder = np.fromiter((k[1] for k in keys), dtype=np.int64, count=len(keys))
-    code = np.fromiter((index[chosen[k].label] for k in keys), dtype=np.int64, count=len(keys))
+    n = len(kept)
+    unit = np.fromiter((item_index[i] for i in item_ids), dtype=np.int64, count=n)
+    coder = np.fromiter((who[a.annotator] for a in kept), dtype=np.int64, count=n)  # type: ignore[index]
+    code = np.fromiter((index[a.label] for a in kept), dtype=np.int64, count=n)
+    # One label per (item, annotator): the latest by `created`, else the last in the dataset.
+    key = unit * max(len(annotators), 1) + coder
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = sorted_key[1:] != sorted_key[:-1]
+    keep = order[last]
+    dupes = n - len(keep)
+    if dupes:
+        keep = _resolve_duplicates(kept, order, sorted_key, keep, issues)
+    keep.sort()
     coded = Coded(
         [(it, None) for it in items],
         annotators,
         names,
         values,
-        unit,
-        coder,
-        code,
-        [chosen[k].id for k in keys],
+        unit[keep],
+        coder[keep],
+        code[keep],
+        [kept[i].id for i in keep.tolist()],
         level_ok,
     )
     return coded, issues
+
+
+def _resolve_duplicates(
+    kept: Sequence[Classification],
+    order: IntArray,
+    sorted_key: IntArray,
+    keep: IntArray,
+    issues: list[Issue],
+) -> IntArray:
+    """Among an annotator's several labels of one item, keep the latest by `created`."""
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    ends = np.r_[starts[1:], len(sorted_key)]
+    out = keep.copy()
+    reported = 0
+    for g, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        if hi - lo < 2:
+            continue
+        group = [kept[i] for i in order[lo:hi].tolist()]
+        best = hi - 1  # the last in dataset order, unless an earlier one is newer
+        for pos in range(lo, hi):
+            cand, cur = kept[int(order[pos])], kept[int(order[best])]
+            if cand.created is not None and (cur.created is None or cand.created > cur.created):
+                best = pos
+        out[g] = order[best]
+        reported += 1
+        if reported <= 20:
+            first = group[-1]
+            issues.append(
+                issue(
+                    DUPLICATE_LABEL,
+                    f"annotator {first.annotator!r} labelled item {first.item_id!r} "
+                    f"{hi - lo} times in a single-label set; the latest label is used",
+                    record_id=first.id,
+                    hint="remove the stale label, or mark the label set multi_label",
+                )
+            )
+    return out
 
 
 def _code_ratings(sel: Selection) -> tuple[Coded, list[Issue]]:

@@ -182,6 +182,30 @@ def coder_matrix(
     return out
 
 
+def within_unit_pairs(unit: IntArray) -> tuple[IntArray, IntArray]:
+    """Indices `(i, j)`, i != j, of every unordered pair of entries that share a unit.
+
+    Vectorised: sorts by unit once and expands each group of m entries into its m(m-1)/2
+    pairs, so the cost follows the data (sum of m^2 over units), not the number of coders.
+    """
+    n = len(unit)
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.argsort(unit, kind="stable")
+    su = unit[order]
+    new_group = np.r_[True, su[1:] != su[:-1]]
+    group_start = np.flatnonzero(new_group)
+    group_id = np.cumsum(new_group) - 1
+    size = np.diff(np.r_[group_start, n])
+    rank = np.arange(n) - group_start[group_id]
+    partners = size[group_id] - rank - 1  # entries after this one in its group
+    total = int(partners.sum())
+    left = np.repeat(np.arange(n), partners)
+    offset = np.arange(total) - np.repeat(np.cumsum(partners) - partners, partners)
+    right = left + 1 + offset
+    return order[left].astype(np.int64), order[right].astype(np.int64)
+
+
 def pairwise_cohen_kappa(
     unit: IntArray,
     coder: IntArray,
@@ -191,19 +215,35 @@ def pairwise_cohen_kappa(
     n_values: int,
     weights: Literal["linear", "quadratic"] | None = None,
 ) -> dict[tuple[int, int], Estimate]:
-    """Cohen's kappa for every pair of coders `(a, b)`, `a < b`, on the units both labelled."""
-    mat = coder_matrix(unit, coder, code, n_units, n_coders)
+    """Cohen's kappa for every pair of coders `(a, b)`, `a < b`, that share at least one unit.
+
+    Built from the label pairs within units (`within_unit_pairs`), so a crowd of hundreds of
+    coders who each saw a few items costs what the data costs. Expects one label per (unit,
+    coder); pairs of a coder with themselves are ignored.
+    """
+    i, j = within_unit_pairs(unit)
+    a, b = coder[i], coder[j]
+    ca, cb = code[i], code[j]
+    swap = a > b
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    ca, cb = np.where(swap, cb, ca), np.where(swap, ca, cb)
+    keep = a != b
+    k2 = n_values * n_values
+    key = ((a[keep] * n_coders + b[keep]) * n_values + ca[keep]) * n_values + cb[keep]
+    uniq, counts = np.unique(key, return_counts=True)
+    if len(uniq) == 0:
+        return {}
+    pair = uniq // k2
+    cell = uniq % k2
+    bounds = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1], True])
     out: dict[tuple[int, int], Estimate] = {}
-    for a in range(n_coders):
-        ca = mat[:, a]
-        has_a = ca >= 0
-        for b in range(a + 1, n_coders):
-            cb = mat[:, b]
-            both = has_a & (cb >= 0)
-            table = np.bincount(
-                ca[both] * n_values + cb[both], minlength=n_values * n_values
-            ).astype(np.float64)
-            out[(a, b)] = cohen_kappa_from_table(table.reshape(n_values, n_values), weights)
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        table = np.zeros(k2)
+        table[cell[lo:hi]] = counts[lo:hi]
+        p = int(pair[lo])
+        out[(p // n_coders, p % n_coders)] = cohen_kappa_from_table(
+            table.reshape(n_values, n_values), weights
+        )
     return out
 
 
@@ -353,16 +393,16 @@ def dawid_skene(
     n_coders: int,
     n_values: int,
     *,
-    max_iter: int = 100,
-    tol: float = 1e-6,
+    max_iter: int = 500,
+    tol: float = 1e-4,
     smoothing: float = 0.01,
 ) -> DawidSkene:
     """Dawid & Skene (1979) maximum-likelihood class estimates by EM.
 
     Initialised from the majority-vote shares per unit (soft labels, so ties start undecided).
     Each M-step adds `smoothing` pseudo-counts to every confusion cell and prior so no probability
-    is exactly 0 (an unseen response would otherwise veto a class). Stops when the relative change
-    of the log-likelihood falls below `tol`, or after `max_iter` iterations.
+    is exactly 0 (an unseen response would otherwise veto a class). Stops when no posterior
+    probability moves by more than `tol` in an iteration, or after `max_iter` iterations.
     """
     k = n_values
     counts = np.bincount(unit * k + code, minlength=n_units * k).astype(np.float64)
@@ -394,10 +434,12 @@ def dawid_skene(
         top = log_post.max(axis=1, keepdims=True)
         unnorm = np.exp(log_post - top)
         norm = unnorm.sum(axis=1, keepdims=True)
-        post = unnorm / norm
+        new_post = unnorm / norm
+        change = float(np.abs(new_post - post).max()) if post.size else 0.0
+        post = new_post
         ll = float((np.log(norm) + top).sum())
         history.append(ll)
-        if len(history) > 1 and abs(history[-1] - history[-2]) <= tol * max(abs(history[-2]), 1.0):
+        if change <= tol:
             converged = True
             break
     return DawidSkene(
@@ -473,3 +515,36 @@ def agreement_with_others(
     sums = np.bincount(coder, weights=share, minlength=n_coders)
     n = np.bincount(coder, weights=ok.astype(np.float64), minlength=n_coders)
     return sums.astype(np.float64), n.astype(np.float64)
+
+
+def per_value(
+    unit: IntArray, code: IntArray, n_units: int, n_values: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per code c, all at once: label count, specific agreement, and nominal alpha of c vs rest.
+
+    Specific agreement is sum_u n_uc (n_uc - 1) / sum_u n_uc (m_u - 1). Alpha of the binary
+    recoding (c or not c) follows from the coincidence matrix:
+    1 - (n - 1) (n_c - o_cc) / (n_c (n - n_c)). Undefined entries are NaN.
+    """
+    m = _counts(unit, code, n_units, n_values)
+    m_u = _row_sum(m)
+    counts = _col_sum(m)
+    if isinstance(m, np.ndarray):
+        num = (m * (m - 1)).sum(axis=0)
+        den = m.T @ np.maximum(m_u - 1, 0)
+    else:
+        csr = m.tocsr()
+        num = _col_sum(csr.multiply(csr - csr.sign()))
+        den = np.asarray(csr.T @ np.maximum(m_u - 1, 0)).reshape(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        specific = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    o, _ = coincidence_matrix(unit, code, n_units, n_values)
+    n_c = o.sum(axis=1)
+    n = float(n_c.sum())
+    o_cc = np.diag(o)
+    ok = (n_c > 0) & (n - n_c > 0) & (n >= 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = np.where(
+            ok, 1.0 - (n - 1.0) * (n_c - o_cc) / np.where(ok, n_c * (n - n_c), 1.0), np.nan
+        )
+    return counts, np.asarray(specific, dtype=np.float64), np.asarray(alpha, dtype=np.float64)

@@ -49,6 +49,8 @@ _HINTS = {
     UNKNOWN_FIELD: "remove it, or move tool-specific data into `extensions` under a namespace",
     WRONG_TYPE: "store the value with the JSON type the spec gives for this field",
     UNKNOWN_TYPE: "use one of the annotation types of the spec (see spec/v1.0/spec.md)",
+    INVALID_VALUE: "the message names the rule; spec/v1.0/spec.md gives each field's rules",
+    NOT_OBJECT: "each record is a JSON object",
 }
 
 
@@ -65,9 +67,13 @@ def issues_from_pydantic(
         if tagged_union and loc and err["type"] not in ("union_tag_invalid", "union_tag_not_found"):
             loc = loc[1:] if loc[0] in _TAGS else loc
         code = _BY_PYDANTIC_TYPE.get(err["type"], INVALID_VALUE)
+        msg = err["msg"]
         if err["type"] == "union_tag_not_found":
             loc = (*loc, "type")
-        msg = err["msg"]
+        elif err["type"] == "union_tag_invalid":
+            loc = (*loc, "type")
+            tag = (err.get("ctx") or {}).get("tag")
+            msg = f"unknown annotation type {tag!r}"
         if code in (WRONG_TYPE, INVALID_VALUE):
             msg = f"{msg} (got {_short(err.get('input'))})"
         out.append(
@@ -98,15 +104,18 @@ def _short(value: Any, limit: int = 60) -> str:
 
 def parse_record(
     data: Any, kind: str, *, file: str | None = None, line: int | None = None,
-    row: int | None = None,
+    row: int | None = None, prefix: tuple[str | int, ...] = (),
 ) -> Item | AnnotationBase | list[Issue]:
-    """Validate one record dict into its model, or return the issues that stop it."""
+    """Validate one record dict into its model, or return the issues that stop it.
+
+    `prefix` is the record's own path in a larger document (e.g. `("annotations", 3)`).
+    """
     if not isinstance(data, dict):
         return [
             issue(
                 NOT_OBJECT,
                 f"expected a JSON object, got {type(data).__name__}",
-                file=file, line=line, row=row, path="$",
+                file=file, line=line, row=row, path=json_path(prefix), hint=_HINTS[NOT_OBJECT],
             )
         ]
     rid = data.get("id")
@@ -118,17 +127,19 @@ def parse_record(
     except ValidationError as exc:
         return issues_from_pydantic(
             exc, file=file, line=line, row=row, record_id=record_id,
-            tagged_union=kind == "annotations",
+            tagged_union=kind == "annotations", prefix=prefix,
         )
 
 
-def parse_manifest(data: Any, *, file: str | None = None) -> Manifest | list[Issue]:
+def parse_manifest(
+    data: Any, *, file: str | None = None, prefix: tuple[str | int, ...] = ()
+) -> Manifest | list[Issue]:
     if not isinstance(data, dict):
         return [
             issue(NOT_OBJECT, f"the manifest must be a JSON object, got {type(data).__name__}",
-                  file=file, path="$")
+                  file=file, path=json_path(prefix))
         ]
     try:
         return Manifest.model_validate(data)
     except ValidationError as exc:
-        return issues_from_pydantic(exc, file=file)
+        return issues_from_pydantic(exc, file=file, prefix=prefix)

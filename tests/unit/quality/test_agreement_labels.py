@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import krippendorff
 import numpy as np
 import pytest
@@ -149,7 +151,9 @@ def test_no_item_shared():
     rep = agreement(ds)
     assert [i.code for i in rep.issues] == ["agreement.no-overlap"]
     assert rep["percent_agreement"]["value"] is None
-    assert rep["cohen_kappa"]["pairs"][0]["value"] is None
+    assert rep["cohen_kappa"]["pairs"] == []
+    assert rep["cohen_kappa"]["pairs_without_shared_units"] == 1
+    assert rep["cohen_kappa"]["reason"]
 
 
 def test_perfect_agreement_single_category_is_documented():
@@ -162,6 +166,7 @@ def test_perfect_agreement_single_category_is_documented():
         assert rep[key]["value"] is None
         assert "chance disagreement is zero" in rep[key]["reason"]
     assert rep["cohen_kappa"]["pairs"][0]["value"] is None
+    assert "chance disagreement is zero" in rep["cohen_kappa"]["pairs"][0]["reason"]
     assert rep["disputed_items"] == []
 
 
@@ -258,3 +263,16 @@ def test_mixed_kinds_need_a_choice():
     with pytest.raises(AgreementInputError, match="different kinds"):
         agreement(ds)
     assert agreement(ds, annotation_type="classification")["percent_agreement"]["value"] == 1.0
+
+
+def test_duplicate_label_prefers_the_newest_created():
+    ds = classification_dataset({"1": {"a": "x", "b": "x"}}, [label_set("s", ["x", "y"])])
+    ds.annotations.append(
+        Classification(
+            id="old", item_id="1", label="y", annotator="b", created="2020-01-01T00:00:00Z"
+        )
+    )
+    ds.annotations[1].created = datetime(2021, 1, 1, tzinfo=UTC)
+    rep = agreement(ds)
+    assert rep["percent_agreement"]["value"] == 1.0  # b's newer "x" wins over the later-listed "y"
+    assert [i.location.record_id for i in rep.issues] == ["old"]

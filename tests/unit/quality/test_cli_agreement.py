@@ -116,3 +116,15 @@ def test_consensus_writes_a_dataset(tmp_path, labels_dir, run):
     assert "a=1.000" in res.stdout
     res = run("consensus", str(labels_dir), str(dst), "--overwrite", "--weight", "nope")
     assert res.returncode == 2
+
+
+def test_single_source_export_is_invalid_data(run, tmp_path):
+    from tests.conftest import shared_path
+
+    coco = shared_path("coco", "tinycoco_instances_val2017.json")
+    res = run("agreement", str(coco), "--from", "coco")
+    assert res.returncode == 1
+    assert "names an annotator" in res.stderr
+    res = run("consensus", str(coco), str(tmp_path / "out"), "--from", "coco")
+    assert res.returncode == 1
+    assert not (tmp_path / "out").exists()

@@ -137,3 +137,14 @@ def test_rerun_replaces_and_agreement_ignores_consensus(tmp_path):
     assert c["2"].consensus.needs_review
     assert c["1"].sources == ["1-a", "1-b"]
     assert back.manifest.annotator("consensus-majority").kind == "consensus"
+
+
+@pytest.mark.parametrize("method", ["majority", "weighted", "dawid-skene"])
+def test_consensus_of_the_example_is_a_valid_dataset(method):
+    from tests.conftest import ROOT
+
+    ds = gt.load(ROOT / "examples" / "reviews")
+    out = consensus(ds, method)
+    report = gt.validate(out)
+    assert report.ok, [str(i) for i in report.issues if i.severity == "error"]
+    assert len(out.annotations) == len(ds.annotations) + len(ds.items)

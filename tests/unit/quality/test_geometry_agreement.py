@@ -10,11 +10,12 @@ import pytest
 from pycocotools import mask as cocomask
 from scipy.optimize import linear_sum_assignment
 
+import groundtruth as gt
 from groundtruth import Dataset
-from groundtruth.models import BBox, Item, Keypoints, Mask, Polygon, Rle, Span
+from groundtruth.models import BBox, Classification, Item, Keypoints, Mask, Polygon, Rle, Span
 from groundtruth.quality import agreement, consensus
 from tests.conftest import shared_path
-from tests.unit.quality.helpers import manifest
+from tests.unit.quality.helpers import classification_dataset, label_set, manifest
 
 TEXT = "Alice met Bob in Paris"
 
@@ -210,3 +211,68 @@ def test_real_labelstudio_boxes_match_pycocotools_assignment():
     assert rep["region_f1"]["f1"] == pytest.approx(2 * len(hits) / (len(a) + len(b)), abs=1e-6)
     assert rep["region_f1"]["mean_iou"] == pytest.approx(np.mean(hits), abs=1e-6)
     assert rep["disputed_items"][0]["item_id"] == "1"
+
+
+def test_real_labelstudio_export_through_the_converter():
+    path = shared_path("jsonl", "labelstudio_image_bbox_export.json")
+    via_converter = agreement(gt.load(path, format="labelstudio")).to_dict()
+    by_hand = agreement(labelstudio_boxes()).to_dict()
+    for key in ("region_f1", "krippendorff_alpha", "percent_agreement"):
+        ours, theirs = via_converter[key], by_hand[key]
+        for field in ("f1", "mean_iou", "value"):
+            if field in ours:
+                assert ours[field] == pytest.approx(theirs[field], abs=1e-6)
+    out = consensus(gt.load(path, format="labelstudio"))
+    cons = [a for a in out.annotations if a.consensus is not None]
+    # task 1: the two `parasites` boxes match (resolved); the two `white` boxes do not (one
+    # annotator each: flagged); task 2 was boxed by one annotator only (flagged).
+    assert len(cons) == 5
+    assert [a.label for a in cons if not a.consensus.needs_review] == ["parasites"]
+
+
+def test_participation_needs_the_analysed_kind():
+    ds = box_dataset()
+    # d wrote a caption-like classification on the image but never drew a box: not a box
+    # annotator, so no "(none)" votes from d.
+    ds.annotations.append(Classification(id="d0", item_id="img", label="street", annotator="d"))
+    rep = agreement(ds, annotation_type="bbox").to_dict()
+    assert rep["annotators"] == ["a", "b", "c"]
+    assert rep["percent_agreement"]["n_labels"] == 9
+    # but a box annotator who only classified an item did look at it and drew nothing.
+    ds.items.append(Item(id="img2", kind="image", uri="img2.jpg"))
+    ds.annotations += [
+        Classification(id="a9", item_id="img2", label="empty", annotator="a"),
+        BBox(id="b9", item_id="img2", bbox=[0, 0, 5, 5], label="cat", annotator="b"),
+    ]
+    rep = agreement(ds, annotation_type="bbox").to_dict()
+    assert rep["n_items_shared"] == 2
+    assert rep["disputed_items"][0]["item_id"] == "img2"
+
+
+def _figures(node, path="$"):
+    """Every dict in the report that carries a number (value / f1 / agreement)."""
+    if isinstance(node, dict):
+        if any(k in node for k in ("value", "f1", "agreement_with_others", "f1_with_others",
+                                   "specific_agreement")):  # fmt: skip
+            yield path, node
+        for k, v in node.items():
+            if k not in ("issues", "disputed_items"):
+                yield from _figures(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _figures(v, f"{path}[{i}]")
+
+
+def label_dataset():
+    table = {"1": {"a": "x", "b": "x", "c": "y"}, "2": {"a": "y", "b": "y"}, "3": {"a": "x"}}
+    return classification_dataset(table, [label_set("s", ["x", "y"], scale="ordinal")])
+
+
+@pytest.mark.parametrize("make", [span_dataset, box_dataset, label_dataset])
+def test_every_figure_states_unit_and_level(make):
+    rep = agreement(make()).to_dict()
+    found = list(_figures(rep))
+    assert len(found) > 10
+    for path, fig in found:
+        assert fig.get("unit"), path
+        assert fig.get("level") in ("nominal", "ordinal", "interval", "ratio"), path

@@ -5,6 +5,9 @@ from __future__ import annotations
 import krippendorff
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_h
+from hypothesis.extra import numpy as hnp
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
@@ -271,3 +274,62 @@ def test_agreement_with_others():
     sums, n = st.agreement_with_others(unit, coder, code, 3, 3, 2)
     assert n.tolist() == [2, 2, 1]
     np.testing.assert_allclose(sums / n, [(0.5 + 1) / 2, (0.5 + 1) / 2, 0.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=6),
+        elements=st_h.sampled_from([np.nan, 1.0, 2.0, 3.0, 5.0]),
+    ),
+    level=st_h.sampled_from(["nominal", "ordinal", "interval", "ratio"]),
+)
+def test_alpha_agrees_with_krippendorff_on_any_matrix(data, level):
+    """Any small matrix, missing data included: same value, or undefined with a reason."""
+    ours = alpha(data, level)
+    try:
+        with np.errstate(all="ignore"):
+            ref = krippendorff.alpha(reliability_data=data, level_of_measurement=level)
+    except (ValueError, ZeroDivisionError):
+        ref = np.nan
+    if ours.value is None:
+        assert ours.reason
+        assert np.isnan(ref) or np.isinf(ref)
+    else:
+        assert ours.value == pytest.approx(ref, rel=1e-9, abs=1e-12)
+
+
+def test_within_unit_pairs():
+    unit = np.array([3, 1, 3, 1, 3, 2])
+    i, j = st.within_unit_pairs(unit)
+    pairs = sorted(tuple(sorted(p)) for p in zip(i.tolist(), j.tolist(), strict=True))
+    assert pairs == [(0, 2), (0, 4), (1, 3), (2, 4)]
+    assert len(st.within_unit_pairs(np.array([0]))[0]) == 0
+
+
+def test_pairwise_cohen_skips_pairs_without_shared_units():
+    # coders 0 and 2 never label the same unit.
+    unit = np.array([0, 0, 1, 1])
+    coder = np.array([0, 1, 1, 2])
+    code = np.array([0, 1, 1, 1])
+    res = st.pairwise_cohen_kappa(unit, coder, code, 2, 3, 2)
+    assert set(res) == {(0, 1), (1, 2)}
+    assert res[(0, 1)].n_units == 1
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_per_value_matches_recoded_alpha(dense, monkeypatch):
+    if not dense:
+        monkeypatch.setattr(st, "_DENSE_CELLS", 0)
+    unit, _, code, domain = triples(KRIPP_EXAMPLE)
+    counts, specific, alphas = st.per_value(unit, code, 12, len(domain))
+    for c in range(len(domain)):
+        binary = (code == c).astype(np.int64)
+        ref = st.krippendorff_alpha(unit, binary, 12, np.array([0.0, 1.0]), "nominal")
+        assert alphas[c] == pytest.approx(ref.value, rel=1e-12)
+        assert counts[c] == (code == c).sum()
+        n_uc = np.bincount(unit[code == c], minlength=12)
+        m_u = np.bincount(unit, minlength=12)
+        expected = (n_uc * (n_uc - 1)).sum() / (n_uc * (m_u - 1)).sum()
+        assert specific[c] == pytest.approx(expected, rel=1e-12)

@@ -1,0 +1,23 @@
+"""`--engine local|dask` and `--workers N`, shared by the commands that can run on an engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ..engine import ENGINES
+
+
+def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--workers", type=click.IntRange(min=1), default=None, metavar="N",
+        help="Workers of the engine's local cluster (default 2; ignored with "
+             "GROUNDTRUTH_DASK_ADDRESS, which names a running cluster).",
+    )(f)
+    return click.option(
+        "--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+        help="Run per-part work in this process (local) or on a Dask cluster (dask; "
+             "pip install 'groundtruth-labels[dask]').",
+    )(f)

@@ -1,0 +1,121 @@
+"""Dataset-level checks: warnings about the whole, not about one record.
+
+Labels never used, items with no annotation, annotators working without a guideline, the same
+media twice, media leaking across splits, splits nobody declared. Each keeps one small fact per
+id (a media key's first item and split), so memory grows with the number of ids only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..issues import define
+from ..models import Item
+from ._references import TaxonomyIndex
+from ._report import At, Collector
+
+LABEL_UNUSED = define("dataset.label-unused", "warning", "A label no annotation uses")
+ITEM_UNANNOTATED = define("dataset.item-unannotated", "warning", "An item with no annotation")
+NO_GUIDELINE = define(
+    "dataset.annotator-without-guideline", "warning",
+    "A human annotator's annotations name no guideline",
+)
+DUPLICATE_MEDIA = define(
+    "dataset.duplicate-media", "warning", "Two items hold the same media (sha256 or uri)"
+)
+SPLIT_LEAK = define(
+    "dataset.split-leak", "warning", "The same item or media sits in two splits"
+)
+SPLIT_UNDECLARED = define(
+    "dataset.split-undeclared", "warning", "An item's split is not declared in the manifest"
+)
+
+HINTS = {
+    LABEL_UNUSED: "drop the label from the taxonomy, or check why nothing was labelled with it",
+    ITEM_UNANNOTATED: "label the item, or mark it deliberately empty (e.g. status `ignored`)",
+    NO_GUIDELINE: "record which guideline (id and version) the annotations were made under",
+    DUPLICATE_MEDIA: "drop the duplicate item, or merge their annotations",
+    SPLIT_LEAK: "keep each item and media in one split, or evaluation scores are inflated",
+    SPLIT_UNDECLARED: "declare the split in the manifest's `splits`",
+}
+
+
+@dataclass
+class DatasetChecks:
+    """Gathers the facts the dataset-level warnings need, then reports them at the end."""
+
+    out: Collector
+    index: TaxonomyIndex | None
+    manifest_at: At
+    media: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    undeclared: set[str] = field(default_factory=set)
+    used_labels: set[tuple[str, str]] = field(default_factory=set)
+    no_guideline: Counter[str] = field(default_factory=Counter)
+    no_guideline_first: dict[str, str] = field(default_factory=dict)
+
+    def item(self, item: Item, at: At) -> None:
+        self.media_and_split(item.id, item.uri, item.sha256, item.split, at)
+
+    def media_and_split(self, rid: str, uri: str | None, sha256: str | None,
+                        split: str | None, at: At) -> None:
+        key = f"sha256:{sha256}" if sha256 else (f"uri:{uri}" if uri else None)
+        if key is not None:
+            first = self.media.get(key)
+            if first is None:
+                self.media[key] = (rid, split)
+            else:
+                self.out.emit(DUPLICATE_MEDIA,
+                              f"same media as item {first[0]!r} ({key[:20]}...)"
+                              if len(key) > 23 else f"same media as item {first[0]!r} ({key})",
+                              at, rid, "sha256" if sha256 else "uri",
+                              hint=HINTS[DUPLICATE_MEDIA])
+                if first[1] != split:
+                    self.split_leak(rid, first[1], split, at,
+                                    what=f"media of item {first[0]!r}")
+        if (split is not None and self.index is not None
+                and split not in self.index.splits and split not in self.undeclared):
+            self.undeclared.add(split)
+            self.out.emit(SPLIT_UNDECLARED, f"split {split!r} is not in the manifest's "
+                          "`splits`", at, rid, "split", hint=HINTS[SPLIT_UNDECLARED])
+
+    def split_leak(self, rid: str, a: str | None, b: str | None, at: At, *, what: str) -> None:
+        self.out.emit(SPLIT_LEAK, f"{what} is in split {a!r}, this one in {b!r}", at, rid,
+                      "split", hint=HINTS[SPLIT_LEAK])
+
+    def annotation(self, ann_id: str, annotator: str | None, has_guideline: bool) -> None:
+        if annotator is None or has_guideline or self.index is None:
+            return
+        who = self.index.annotators.get(annotator)
+        if who is not None and who.kind != "human":
+            return  # models, rules and consensus follow no written guideline
+        if annotator not in self.no_guideline:
+            self.no_guideline_first[annotator] = ann_id
+        self.no_guideline[annotator] += 1
+
+    def finish(self, unannotated: list[tuple[str, At]]) -> None:
+        for rid, at in unannotated:
+            self.out.emit(ITEM_UNANNOTATED, "no annotation refers to this item", at, rid,
+                          "id", hint=HINTS[ITEM_UNANNOTATED])
+        if self.index is not None:
+            for annotator, n in self.no_guideline.items():
+                pos = next((i for i, a in enumerate(self.index.manifest.annotators)
+                            if a.id == annotator), None)
+                path: tuple[str | int, ...] = ("annotators", pos) if pos is not None else ()
+                self.out.emit(NO_GUIDELINE,
+                              f"{n} annotation(s) by {annotator!r} name no guideline (first: "
+                              f"{self.no_guideline_first[annotator]!r})",
+                              self.manifest_at, annotator, *path, hint=HINTS[NO_GUIDELINE])
+            parents = {(s, lab.parent) for s, ls in self.index.sets.items()
+                       for lab in ls.labels if lab.parent}
+            for si, ls in enumerate(self.index.manifest.taxonomy.label_sets):
+                if self.index.sets.get(ls.name) is not ls:
+                    continue  # a duplicate definition, reported by the references layer
+                sname = ls.name
+                for li, lab in enumerate(ls.labels):
+                    key = (sname, lab.name)
+                    if key not in self.used_labels and key not in parents:
+                        self.out.emit(LABEL_UNUSED,
+                                      f"label {lab.name!r} of set {sname!r} is never used",
+                                      self.manifest_at, lab.name, "taxonomy", "label_sets", si,
+                                      "labels", li, hint=HINTS[LABEL_UNUSED])

@@ -1,0 +1,419 @@
+"""Feeding the engine: a native dataset (streamed part by part), a one-file JSON document, an
+in-memory `Dataset`, or a foreign file read by its converter.
+
+Nothing here raises for bad data. A file that cannot be parsed further is reported where it
+stopped, and the other files are still read.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec import AbstractFileSystem
+
+from ..dataset import Dataset
+from ..errors import DataFormatError, GroundtruthError
+from ..io._fs import PathLike, read_head, resolve
+from ..io._jsonl import MAX_LINE_BYTES
+from ..io._native import (
+    KINDS,
+    PARQUET_COLUMNS,
+    PARQUET_UNREADABLE,
+    NativeSource,
+    _discover_parts,
+    _locate,
+    check_parts,
+    iter_part_batches,
+    iter_part_dicts,
+    read_manifest_issues,
+)
+from ..issues import define, issue
+from ..migrate import migrate_manifest
+from ..models import AnnotationBase, Item, Manifest, Part
+from ._engine import Engine
+from ._report import At, Collector
+from ._structure import MISSING_FIELD, NOT_OBJECT, UNKNOWN_FIELD, WRONG_TYPE, parse_record
+
+SOURCE_UNREADABLE = define(
+    "source.unreadable", "error", "The file cannot be read as the format it is said to be"
+)
+READER_CRASHED = define(
+    "source.reader-failed", "error", "A format reader failed unexpectedly on the file"
+)
+DOCUMENT_SYNTAX = define("source.syntax", "error", "A JSON document is not valid JSON")
+DOCUMENT_TOO_LARGE = define(
+    "source.too-large", "error", "A one-document dataset is larger than the reader accepts"
+)
+DOCUMENT_MAX_BYTES = MAX_LINE_BYTES
+"""A document is parsed whole, so it gets the cap of one JSONL line."""
+PART_RECORDS = define(
+    "part.records-mismatch", "error", "A data part holds another number of records than listed"
+)
+
+VECTORISE = True
+"""Check Parquet parts on Arrow batches (rows proven clean skip the per-record path)."""
+
+_DOCUMENT_HEAD = re.compile(rb'^\s*\{\s*"manifest"\s*:')
+
+
+def looks_like_document(head: bytes) -> bool:
+    """A dataset as one JSON document starts with its `manifest` key."""
+    return bool(_DOCUMENT_HEAD.match(head.removeprefix(b"\xef\xbb\xbf")))
+
+
+# ---------------------------------------------------------------------------------------------
+# native datasets
+
+
+def run_native(
+    url: PathLike, out: Collector, *, tolerance: float, verify_hashes: bool,
+    fs: AbstractFileSystem | None, storage_options: dict[str, Any] | None,
+) -> Engine | None:
+    """Validate a native dataset, streaming its parts; None when nothing could be opened."""
+    try:
+        filesystem, root, display = _locate(url, fs, storage_options)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        if isinstance(exc, GroundtruthError):
+            raise
+        out.add(issue(SOURCE_UNREADABLE, f"cannot open the dataset: {exc}", file=str(url),
+                      hint="a dataset is a folder or a .zip with groundtruth.json"))
+        return None
+    manifest, problems = read_manifest_issues(filesystem, root, display)
+    out.extend(problems)
+    manifest_file = display if display.endswith("groundtruth.json") else posixpath.join(
+        display, "groundtruth.json")
+    src = NativeSource(filesystem, root, display, manifest or Manifest())
+    src.parts = list(manifest.parts) if manifest is not None and manifest.parts else (
+        _discover_parts(filesystem, root))
+    absent = set()
+    for problem in check_parts(src, hashes=verify_hashes):
+        out.add(problem)
+        if problem.code == "part.missing":
+            absent.add(problem.location.file)
+    engine = Engine(manifest, out, manifest_at=At(file=manifest_file), tolerance=tolerance)
+    for kind in KINDS:
+        for part in src.parts_of(kind):
+            whole = src.display(part.path) not in absent and _stream_part(src, part, engine, out)
+            if not whole:
+                if kind == "items":
+                    engine.items_complete = False
+                else:
+                    engine.annotations_complete = False
+
+    def texts(wanted: set[str]) -> Iterator[tuple[str, str | None]]:
+        for part in src.parts_of("items"):
+            if src.display(part.path) not in absent:
+                yield from _item_texts(src, part, wanted)
+
+    engine.finish(texts)
+    return engine
+
+
+def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) -> bool:
+    """Check every record of one part; False when the part could not be read to its end."""
+    shown = src.display(part.path)
+    kind = part.kind
+    count = 0
+    last_row: int | None = None
+    try:
+        if part.path.endswith(".parquet"):
+            if not _parquet_opens(src, part, out):
+                return False
+            if engine.index is not None and VECTORISE:
+                return _stream_parquet(src, part, engine, out)
+        for data, line, row, problems in iter_part_dicts(src, part):
+            if problems:
+                out.extend(problems)
+                if data == {} and any(p.severity == "error" for p in problems):
+                    engine.lost_record(kind)  # the line did not parse: its id is unknown
+                    continue
+            count += 1
+            last_row = row
+            parsed = parse_record(data, kind, file=shown, line=line, row=row)
+            at = At(file=shown, line=line, row=row)
+            if isinstance(parsed, list):
+                out.extend(parsed)
+                (engine.broken_item if kind == "items" else engine.broken_annotation)(data)
+            elif kind == "items":
+                engine.item(parsed, at)  # type: ignore[arg-type]
+            else:
+                engine.annotation(parsed, at)  # type: ignore[arg-type]
+    except DataFormatError as exc:
+        where = exc.location
+        out.add(issue(PARQUET_COLUMNS, exc.message, hint=exc.hint, file=shown,
+                      path=where.path if where is not None else None))
+        return False
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        row = last_row + 1 if last_row is not None else 0
+        out.add(issue(PARQUET_UNREADABLE, f"cannot read further: {exc}", file=shown, row=row,
+                      hint="the file is damaged: write the dataset again"))
+        return False
+    if part.records >= 0 and count != part.records:
+        out.add(issue(PART_RECORDS, f"{count} records, the manifest lists {part.records}",
+                      file=shown, hint="the part was changed after it was written: copy the "
+                                       "dataset again"))
+    return True
+
+
+def _exact(engine: Engine, out: Collector, data: dict[str, Any], kind: str, at: At) -> None:
+    """The per-record path: the models, then the engine's checks."""
+    parsed = parse_record(data, kind, file=at.file, line=at.line, row=at.row)
+    if isinstance(parsed, list):
+        out.extend(parsed)
+        (engine.broken_item if kind == "items" else engine.broken_annotation)(data)
+    elif kind == "items":
+        engine.item(parsed, at)  # type: ignore[arg-type]
+    else:
+        engine.annotation(parsed, at)  # type: ignore[arg-type]
+
+
+def _stream_parquet(src: NativeSource, part: Part, engine: Engine, out: Collector) -> bool:
+    """A Parquet part batch by batch: rows proven clean on columns, the rest one by one."""
+    from ..io._arrow import batch_to_dicts
+    from ._fast import FastAnnotations, FastItems
+
+    shown = src.display(part.path)
+    kind = part.kind
+    row0 = 0
+    if kind == "items":
+        fi = FastItems(engine)
+    else:
+        fa = engine.fast or FastAnnotations(engine, engine.content.tol)
+        engine.fast = fa
+    try:
+        for batch in iter_part_batches(src, part):
+            bad = fi.flag(batch) if kind == "items" else fa.flag(batch)
+            flagged = np.flatnonzero(bad)
+            dicts = iter(batch_to_dicts(batch.take(pa.array(flagged, pa.int64())), kind))
+            if kind == "items":
+                cols, text_len = fi.columns(batch)
+                for i in range(batch.num_rows):  # in row order: media duplicates depend on it
+                    at = At(file=shown, row=row0 + i)
+                    if bad[i]:
+                        _exact(engine, out, next(dicts), kind, at)
+                    else:
+                        fi.register_row(cols, text_len, i, at)
+            else:
+                for k in flagged:
+                    _exact(engine, out, next(dicts), kind, At(file=shown, row=row0 + int(k)))
+                fa.register(batch, ~bad, shown, row0)
+            row0 += batch.num_rows
+    except DataFormatError as exc:
+        where = exc.location
+        out.add(issue(PARQUET_COLUMNS, exc.message, hint=exc.hint, file=shown,
+                      path=where.path if where is not None else None))
+        return False
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        out.add(issue(PARQUET_UNREADABLE, f"cannot read further: {exc}", file=shown, row=row0,
+                      hint="the file is damaged: write the dataset again"))
+        return False
+    if part.records >= 0 and row0 != part.records:
+        out.add(issue(PART_RECORDS, f"{row0} records, the manifest lists {part.records}",
+                      file=shown, hint="the part was changed after it was written: copy the "
+                                       "dataset again"))
+    return True
+
+
+def _parquet_opens(src: NativeSource, part: Part, out: Collector) -> bool:
+    full = posixpath.join(src.root, part.path) if src.root else part.path
+    try:
+        with src.fs.open(full, "rb") as f:
+            pq.ParquetFile(f)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        out.add(issue(PARQUET_UNREADABLE, f"not a readable Parquet file: {exc}",
+                      file=src.display(part.path),
+                      hint="the file is not Parquet or is damaged: write the dataset again"))
+        return False
+    return True
+
+
+def _item_texts(src: NativeSource, part: Part,
+                wanted: set[str]) -> Iterator[tuple[str, str | None]]:
+    """The second pass: texts of the wanted items only (a column projection for Parquet)."""
+    try:
+        if part.path.endswith(".parquet"):
+            # Straight from pyarrow: `iter_part_batches` cannot project away required columns.
+            full = posixpath.join(src.root, part.path) if src.root else part.path
+            with src.fs.open(full, "rb") as f:
+                pf = pq.ParquetFile(f)
+                if "text" not in pf.schema_arrow.names:
+                    return
+                for batch in pf.iter_batches(columns=["id", "text"]):
+                    ids = batch.column(0).to_pylist()
+                    texts = batch.column(1)
+                    for i, rid in enumerate(ids):
+                        if rid in wanted:
+                            yield rid, texts[i].as_py()
+            return
+        for data, _line, _row, _p in iter_part_dicts(src, part):
+            if isinstance(data, dict):
+                rid, text = data.get("id"), data.get("text")
+                if rid in wanted and isinstance(text, str):
+                    yield rid, text
+    except (GroundtruthError, pa.ArrowException, OSError, ValueError):
+        return  # already reported by the first pass
+
+
+# ---------------------------------------------------------------------------------------------
+# one JSON document {"manifest": ..., "items": [...], "annotations": [...]}
+
+
+def run_document(data: Any, out: Collector, *, file: str | None, tolerance: float) -> Engine:
+    """Validate a dataset held as one JSON value (the form of the spec's examples)."""
+    if not isinstance(data, dict):
+        out.add(issue(NOT_OBJECT, f"a dataset document is a JSON object, got "
+                      f"{type(data).__name__}", file=file, path="$"))
+        data = {}
+    for key in data:
+        if key not in ("manifest", "items", "annotations"):
+            out.add(issue(UNKNOWN_FIELD, f"unknown top-level key {key!r}", file=file,
+                          path=f"$.{key}", hint="a document holds manifest, items, annotations"))
+    manifest = _document_manifest(data, out, file)
+    engine = Engine(manifest, out, manifest_at=At(file=file, prefix=("manifest",)),
+                    tolerance=tolerance)
+    texts: dict[str, str] = {}
+    for kind in KINDS:
+        records = data.get(kind, [])
+        if not isinstance(records, list):
+            out.add(issue(WRONG_TYPE, f"`{kind}` must be a list, got {type(records).__name__}",
+                          file=file, path=f"$.{kind}"))
+            continue
+        for i, rec in enumerate(records):
+            prefix = (kind, i)
+            parsed = parse_record(rec, kind, file=file, prefix=prefix)
+            if isinstance(parsed, list):
+                out.extend(parsed)
+                (engine.broken_item if kind == "items" else engine.broken_annotation)(rec)
+            elif isinstance(parsed, Item):
+                if parsed.text is not None:
+                    texts.setdefault(parsed.id, parsed.text)
+                engine.item(parsed, At(file=file, prefix=prefix))
+            else:
+                engine.annotation(parsed, At(file=file, prefix=prefix))
+    engine.finish(lambda wanted: ((k, texts.get(k)) for k in wanted))
+    return engine
+
+
+def _document_manifest(data: dict[str, Any], out: Collector, file: str | None) -> Manifest | None:
+    from ..io._native import MANIFEST_VERSION
+    from ._structure import parse_manifest
+
+    raw = data.get("manifest")
+    if raw is None:
+        out.add(issue(MISSING_FIELD, "the document has no `manifest`", file=file,
+                      path="$.manifest", hint="add the manifest object"))
+        return None
+    if isinstance(raw, dict):
+        if "groundtruth" not in raw:
+            out.add(issue(MANIFEST_VERSION, "the manifest has no `groundtruth` spec version",
+                          file=file, path="$.manifest.groundtruth",
+                          hint='add "groundtruth": "1.0" to the manifest'))
+            return None
+        try:
+            raw = migrate_manifest(raw)
+        except GroundtruthError as exc:
+            out.add(issue(MANIFEST_VERSION, exc.message, file=file,
+                          path="$.manifest.groundtruth", hint=exc.hint))
+            return None
+    parsed = parse_manifest(raw, file=file, prefix=("manifest",))
+    if isinstance(parsed, list):
+        out.extend(parsed)
+        return None
+    return parsed
+
+
+def read_document(url: PathLike, out: Collector, *, fs: AbstractFileSystem | None,
+                  storage_options: dict[str, Any] | None) -> tuple[Any, bool]:
+    """The parsed JSON of a document file, or (None, False) with a syntax issue."""
+    filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
+    size = filesystem.size(path)
+    if size is not None and size > DOCUMENT_MAX_BYTES:
+        out.add(issue(DOCUMENT_TOO_LARGE, f"{size} bytes is more than a one-document dataset "
+                      f"may hold ({DOCUMENT_MAX_BYTES})", file=str(url),
+                      hint="store large datasets natively (`gt convert`): JSONL or Parquet "
+                           "parts stream in bounded memory"))
+        return None, False
+    raw = filesystem.cat_file(path)
+    try:
+        return orjson.loads(raw), True
+    except orjson.JSONDecodeError as exc:
+        out.add(issue(DOCUMENT_SYNTAX, f"not valid JSON: {exc}", file=str(url),
+                      hint="fix the JSON syntax (the position is in the message)"))
+        return None, False
+
+
+def head_of(url: PathLike, *, fs: AbstractFileSystem | None,
+            storage_options: dict[str, Any] | None) -> bytes:
+    filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
+    return read_head(path, fs=filesystem, size=4096)
+
+
+# ---------------------------------------------------------------------------------------------
+# in-memory datasets and foreign files
+
+
+def run_dataset(ds: Dataset, out: Collector, *, tolerance: float,
+                file: str | None = None, positional: bool = True) -> Engine:
+    """Validate a `Dataset` in memory (its records already passed the models).
+
+    `positional`: locate records by their place in the dataset (`$.annotations[3]`); foreign
+    files are located by record id instead (their order means nothing to the user).
+    """
+    out.extend(ds.issues)
+    engine = Engine(ds.manifest, out, manifest_at=At(file=file, prefix=("manifest",)),
+                    tolerance=tolerance)
+    records: Iterable[tuple[int, Item | AnnotationBase]]
+    for kind, records in (("items", enumerate(ds.items)),
+                          ("annotations", enumerate(ds.annotations))):
+        for i, rec in records:
+            at = At(file=file, prefix=(kind, i) if positional else ())
+            if kind == "items":
+                engine.item(rec, at)  # type: ignore[arg-type]
+            else:
+                engine.annotation(rec, at)  # type: ignore[arg-type]
+    texts = {it.id: it.text for it in ds.items if it.text is not None}
+    engine.finish(lambda wanted: ((k, texts.get(k)) for k in wanted))
+    return engine
+
+
+def read_foreign(name: str, url: PathLike, out: Collector, *, fs: AbstractFileSystem | None,
+                 storage_options: dict[str, Any] | None, options: dict[str, Any]) -> Dataset | None:
+    """Read a foreign file with its converter; every failure becomes an issue."""
+    from .. import converters
+
+    filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
+    try:
+        return converters.get(name).read(path, fs=filesystem, **options)
+    except TypeError as exc:
+        if "option" in str(exc):
+            raise  # a usage error (an unknown reading option), not bad data
+        out.add(_crash(name, url, exc))
+    except GroundtruthError as exc:
+        if exc.__class__.__name__ in ("UnknownFormatError", "BackendNotInstalledError",
+                                      "DatasetNotFoundError"):
+            raise
+        loc = exc.location
+        out.add(issue(SOURCE_UNREADABLE, exc.message, hint=exc.hint,
+                      file=(loc.file if loc is not None and loc.file else str(url)),
+                      line=loc.line if loc is not None else None,
+                      row=loc.row if loc is not None else None,
+                      path=loc.path if loc is not None else None))
+    except (MemoryError, RecursionError, Exception) as exc:  # noqa: BLE001 (see below)
+        # A reader must report bad data as issues; one that does not is a bug, but validate
+        # still answers, naming the failure, instead of crashing the caller.
+        out.add(_crash(name, url, exc))
+    return None
+
+
+def _crash(name: str, url: PathLike, exc: BaseException) -> Any:
+    return issue(READER_CRASHED, f"the {name} reader failed: {type(exc).__name__}: {exc}",
+                 file=str(url), hint=f"check that the file is {name}; if it is, report this "
+                                     "reader failure as a bug with the file")
