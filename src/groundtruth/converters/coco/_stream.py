@@ -57,6 +57,7 @@ from ._write import (
     _label_set,
     _manifest_loss,
     _Out,
+    _source_order,
     _write_array,
     category_map,
 )
@@ -451,7 +452,7 @@ def native_to_coco(
         for part in source.parts_of("items")
         for d, *_ in iter_part_dicts(source, part)
     ]
-    images = [it for it in items if it.kind == "image"]
+    images = _source_order([it for it in items if it.kind == "image"])
     image_ids = _assign_ids([(it.id, it.extensions.get(NS, {})) for it in images], "images", out)
     sizes = {
         it.id: (it.height, it.width)
