@@ -40,7 +40,6 @@ def _generate(folder: Path, n_annotations: int, *, renumber: bool, encoding: str
               seed: int = 0) -> None:
     """v1 and v2 (5% changed) of an image dataset with `PER_ITEM` boxes per image."""
     sys.path.insert(0, str(ROOT / "src"))
-    from groundtruth import Dataset
     from groundtruth.io import DatasetWriter
     from groundtruth.models import BBox, Item, Label, LabelSet, Manifest, Taxonomy
 
@@ -97,7 +96,6 @@ def _generate(folder: Path, n_annotations: int, *, renumber: bool, encoding: str
         w2.write(b)
     w1.close(manifest)
     w2.close(manifest)
-    _ = Dataset
 
 
 def _measure(code: str) -> dict[str, Any]:

@@ -131,11 +131,19 @@ def render_agreement(data: dict[str, Any], top: int = 10) -> list[str]:
     show_default=True,
     help="How many disputed items to list.",
 )
+@click.option(
+    "--fail-under",
+    type=float,
+    default=None,
+    metavar="ALPHA",
+    help="Exit 1 when Krippendorff's alpha is below ALPHA or undefined (a CI gate; "
+    "Krippendorff suggests 0.8, and 0.667 for tentative conclusions).",
+)
 @format_option("text", "json")
 def agreement_cmd(
     path: str, from_format: str | None, read_options: tuple[str, ...], label_set: str | None,
     annotation_type: str | None, level: Any, iou_threshold: float, max_disputed: int,
-    output_format: str,
+    fail_under: float | None, output_format: str,
 ) -> int:  # fmt: skip
     """Inter-annotator agreement: kappas, alpha, matched F1, disputed items.
 
@@ -160,7 +168,15 @@ def agreement_cmd(
             click.echo(line)
         for i in report.issues:
             click.echo(str(i), err=True)
-    return EXIT_OK if report.ok else EXIT_INVALID
+    if not report.ok:
+        return EXIT_INVALID
+    if fail_under is not None:
+        alpha = report["krippendorff_alpha"]["value"]
+        if alpha is None or alpha < fail_under:
+            shown = "undefined" if alpha is None else f"{alpha:.3f}"
+            click.echo(f"gate failed: Krippendorff's alpha {shown} < {fail_under}", err=True)
+            return EXIT_INVALID
+    return EXIT_OK
 
 
 def _parse_weights(values: tuple[str, ...]) -> dict[str, float] | None:

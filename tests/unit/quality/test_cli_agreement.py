@@ -128,3 +128,11 @@ def test_single_source_export_is_invalid_data(run, tmp_path):
     res = run("consensus", str(coco), str(tmp_path / "out"), "--from", "coco")
     assert res.returncode == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_fail_under_gate(run, labels_dir):
+    alpha = gt.agreement(gt.load(labels_dir))["krippendorff_alpha"]["value"]
+    assert run("agreement", str(labels_dir), "--fail-under", str(alpha - 0.01)).returncode == 0
+    res = run("agreement", str(labels_dir), "--fail-under", str(alpha + 0.01))
+    assert res.returncode == 1
+    assert "gate failed" in res.stderr
