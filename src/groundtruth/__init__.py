@@ -6,6 +6,8 @@
     gt.save(ds, "out/", encoding="parquet")
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .api import convert, iter_records, load, read_manifest, save
 from .converters import ConversionReport
 from .converters import available as available_formats
@@ -26,12 +28,28 @@ from .errors import (
 from .export import export
 from .io import iter_batches, read_table
 from .issues import Issue, Location
-from .quality import agreement, consensus
 from .scan import fingerprint, scan, stats
 from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 from .validation import ValidationReport, validate
 
+if TYPE_CHECKING:
+    from .quality import agreement, consensus
+
 __version__ = "0.1.0"
+
+_LAZY = {"agreement": "quality", "consensus": "quality"}
+
+
+def __getattr__(name: str) -> Any:
+    # Agreement and consensus pull in scipy (about a second): load them on first use, so every
+    # `gt` command that does not need them starts fast.
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "SPEC_VERSION",

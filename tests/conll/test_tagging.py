@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import warnings
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from seqeval.metrics.sequence_labeling import get_entities
 
 from groundtruth.converters._tagging import (
@@ -206,3 +209,42 @@ def test_decode_batch_on_real_file(column_sentences):
     batch, problems = decode_batch(sentences, "iob2")
     assert batch == [seqeval_spans(s) for s in sentences]
     assert problems == []
+
+
+@st.composite
+def entity_sets(draw):
+    """Non-overlapping entities over n tokens, with types that hold hyphens."""
+    n = draw(st.integers(0, 25))
+    cuts = sorted(draw(st.sets(st.integers(0, n), max_size=12)))
+    ents = []
+    for a, b in itertools.pairwise(cuts):
+        if draw(st.booleans()):
+            ents.append((draw(st.sampled_from(["PER", "LOC", "creative-work"])), a, b))
+    return n, ents
+
+
+@given(entity_sets(), st.sampled_from(["iob1", "iob2", "ioe1", "ioe2", "bioes", "bilou"]))
+@settings(max_examples=300, deadline=None)
+def test_encode_then_decode_is_identity(data, scheme):
+    n, ents = data
+    tags = encode(ents, n, scheme)
+    problems: list[TagProblem] = []
+    assert decode(tags, scheme, problems) == ents
+    assert problems == []  # our own encoding is valid in its scheme
+    batch, found = decode_batch([tags], scheme)
+    assert batch == [ents]
+    assert found == []
+
+
+@given(
+    st.lists(entity_sets(), min_size=2, max_size=2),
+    st.sampled_from(["iob1", "iob2", "bioes", "bilou"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_overlapping_types_round_trip_through_multi_tag_cells(layers, scheme):
+    """Two layers of entities (types made distinct per layer) survive encode_multi/decode_multi."""
+    n = max(layers[0][0], layers[1][0])
+    ents = [(f"{t}-{k}", s, e) for k, (_, layer) in enumerate(layers) for t, s, e in layer]
+    cells, rejected = encode_multi(ents, n, scheme)
+    assert rejected == []
+    assert decode_multi(cells) == sorted(ents, key=lambda x: (x[1], x[2], x[0]))
