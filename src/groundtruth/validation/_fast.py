@@ -84,7 +84,8 @@ def _valid(arr: pa.Array) -> Mask:
 def _duplicates(ids: list[Any], seen: dict[str, Any]) -> Mask:
     """Rows whose id was seen in an earlier batch or occurs twice in this one."""
     unique = set(ids)
-    if len(unique) == len(ids) and unique.isdisjoint(seen):
+    # (dict_keys.isdisjoint walks the smaller side; set.isdisjoint(dict) would walk every id)
+    if len(unique) == len(ids) and seen.keys().isdisjoint(unique):
         return np.zeros(len(ids), dtype=bool)  # the common case, in C
     counts: dict[Any, int] = {}
     for rid in ids:
