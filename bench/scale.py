@@ -215,10 +215,8 @@ def bench(n_annotations: int, workers: int = 2, rows_per_part: int | None = None
 
     proc, endpoint = start_moto()
     opts = options(endpoint)
-    rows: list[dict[str, Any]] = []
-
-    class _Rows(list):  # type: ignore[type-arg]
-        def append(self, row: Any) -> None:
+    class _Rows(list[dict[str, Any]]):  # prints each row as it is measured
+        def append(self, row: dict[str, Any]) -> None:
             super().append(row)
             if emit is not None:
                 emit(row)
@@ -236,28 +234,44 @@ def bench(n_annotations: int, workers: int = 2, rows_per_part: int | None = None
             gen_s = time.perf_counter() - t
             rows.append(_row(f"generate + upload ({n_annotations:,} annotations)", gen_s,
                              max(eng.peak_memory_mb().values()), n_annotations, None, "dask"))
-            for op in ops:
-                single = _single(op, url, opts)
-                rows.append(_row(f"{op} single-process", single["seconds"], single["peak_mb"],
-                                 n_annotations, None, "local"))
-                eng.client.restart()  # fresh worker processes: peak memory per op
+        for op in ops:
+            single = _single(op, url, opts)
+            rows.append(_row(f"{op} single-process", single["seconds"], single["peak_mb"],
+                             n_annotations, None, "local", single["cpu"]))
+            # a fresh cluster per operation: its workers' peak memory is this operation's
+            with gte.get_engine("dask", workers=workers) as eng:
+                eng.client.run(_warm_up)  # imports happen before the clock starts
+                cpu0 = sum(eng.client.run(_cpu_seconds).values())
                 t = time.perf_counter()
                 result = run_op(op, url, opts, eng)
                 seconds = time.perf_counter() - t
+                cpu = sum(eng.client.run(_cpu_seconds).values()) - cpu0
                 assert str(result) == single["result"], (op, result, single["result"])
                 rows.append(_row(f"{op} dask ({workers} workers)", seconds,
                                  max(eng.peak_memory_mb().values()), n_annotations,
-                                 single["seconds"] / seconds, "dask"))
+                                 single["seconds"] / seconds, "dask", cpu))
     finally:
         proc.terminate()
         proc.wait(10)
     return rows
 
 
+def _warm_up() -> None:
+    import groundtruth.engine.tasks  # noqa: F401
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process so far (user + system): throughput per CPU-second does not
+    depend on how busy the machine is, wall time does."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _row(name: str, seconds: float, peak_mb: float, n: int, speedup: float | None,
-         engine: str) -> dict[str, Any]:
+         engine: str, cpu: float | None = None) -> dict[str, Any]:
     return {"benchmark": name, "seconds": seconds, "peak_mb": peak_mb,
             "throughput": n / seconds, "vs_anchor": speedup, "engine": engine,
+            "per_cpu_second": n / cpu if cpu else None,
             "target": "same result as single-process" if speedup is not None else ""}
 
 
@@ -270,10 +284,13 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--single":
         op, url, opts = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
         t = time.perf_counter()
+        cpu0 = _cpu_seconds()
         result = run_op(op, url, opts, "local")
         seconds = time.perf_counter() - t
+        cpu = _cpu_seconds() - cpu0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({"seconds": seconds, "peak_mb": peak, "result": str(result)}))
+        print(json.dumps({"seconds": seconds, "peak_mb": peak, "result": str(result),
+                          "cpu": cpu}))
         return
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -283,12 +300,14 @@ def main() -> None:
     p.add_argument("--ops", nargs="*", default=list(OPS), choices=OPS)
     args = p.parse_args()
     n = parse_scale(args.scale)
-    print("| benchmark | seconds | annotations/s | peak MB (per worker) | speed-up |")
-    print("|---|---:|---:|---:|---:|", flush=True)
+    print("| benchmark | seconds | annotations/s | annotations per CPU-s | "
+          "peak MB (per worker) | speed-up |")
+    print("|---|---:|---:|---:|---:|---:|", flush=True)
 
     def emit(r: dict[str, Any]) -> None:
         speedup = f"{r['vs_anchor']:.2f}x" if r["vs_anchor"] else ""
-        print(f"| {r['benchmark']} | {r['seconds']:.1f} | {r['throughput']:,.0f} | "
+        per_cpu = f"{r['per_cpu_second']:,.0f}" if r.get("per_cpu_second") else ""
+        print(f"| {r['benchmark']} | {r['seconds']:.1f} | {r['throughput']:,.0f} | {per_cpu} | "
               f"{r['peak_mb']:.0f} | {speedup} |", flush=True)
 
     bench(n, args.workers, args.rows_per_part, tuple(args.ops), emit)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.s3
 # A small retry budget so the persistent-failure tests end in a second, not minutes:
 # botocore's own attempts (config_kwargs) and s3fs's retry loop on top (retries).
 FAST_FAIL = {"config_kwargs": {"retries": {"max_attempts": 2, "mode": "standard"}},
-             "retries": 2}
+             "retries": 1}
 
 
 @pytest.fixture(scope="module")

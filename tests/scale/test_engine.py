@@ -161,3 +161,18 @@ def test_training_export(dataset: gt.Dataset, stores: dict[str, str], dask_engin
     assert (tmp_path / "local" / "_SUCCESS").exists()
     with pytest.raises(gt.DatasetExistsError):
         gte.export_training(stores["parquet"], tmp_path / "local")
+
+
+def test_zipped_dataset_runs_locally_on_one_thread(dataset: gt.Dataset, tmp_path: Path) -> None:
+    url = str(tmp_path / "ds.zip")
+    gt.save(dataset, url, encoding="parquet", rows_per_part=250)
+    assert gte.fingerprint(url) == dataset.fingerprint()
+    assert gte.stats(url) == dataset.stats()
+    with pytest.raises(gte.EngineError):
+        gte.stats(url, engine="dask")
+
+
+def test_cli_engine_needs_native_parquet(stores: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["info", stores["jsonl"], "--engine", "dask"])
+    assert result.exit_code == 2
+    assert "--engine dask" in result.output

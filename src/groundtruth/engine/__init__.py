@@ -60,9 +60,20 @@ __all__ = [
 
 
 @contextlib.contextmanager
-def _engine(engine: Any, workers: int | None, **options: Any) -> Iterator[Any]:
-    """A named engine lives for one call; an engine object is the caller's to close."""
-    eng = get_engine(engine, workers=workers, **options)
+def _engine(engine: Any, workers: int | None, *sources: NativeSource) -> Iterator[Any]:
+    """A named engine lives for one call; an engine object is the caller's to close.
+
+    A zipped dataset is read through one open file: its parts can be read neither from other
+    processes nor from several threads at once, so it runs on one thread, locally.
+    """
+    from fsspec.implementations.zip import ZipFileSystem
+
+    if any(isinstance(s.fs, ZipFileSystem) for s in sources):
+        if engine != "local":
+            raise EngineError("a zipped dataset cannot be spread over workers",
+                              hint="unzip it to a folder or a bucket first")
+        engine = LocalEngine(threads=1)
+    eng = get_engine(engine, workers=workers)
     try:
         if getattr(eng, "client", None) is not None:
             with eng.client.as_current():
@@ -70,7 +81,7 @@ def _engine(engine: Any, workers: int | None, **options: Any) -> Iterator[Any]:
         else:
             yield eng
     finally:
-        if isinstance(engine, str):
+        if isinstance(engine, str) or isinstance(eng, LocalEngine):
             eng.close()
 
 
@@ -117,7 +128,7 @@ def stats(url: Source, *, engine: Any = "local", workers: int | None = None,
     """Counts per item kind, split, annotation type, label, annotator and status (as
     `Dataset.stats()`), reading only those columns of a Parquet dataset."""
     src = _open(url, storage_options)
-    with _engine(engine, workers) as eng:
+    with _engine(engine, workers, src) as eng:
         partials = eng.map(part_stats, tasks_for(src))
     return reduce(B.merge_stats, partials, B.empty_stats())
 
@@ -131,7 +142,7 @@ def fingerprint(url: Source, *, engine: Any = "local", workers: int | None = Non
     """
     src = _open(url, storage_options)
     tasks = tasks_for(src)
-    with _engine(engine, workers) as eng:
+    with _engine(engine, workers, src) as eng:
         results = eng.map(part_fingerprint, tasks)
     total = Fingerprinter()
     for task, (fp, count) in zip(tasks, results, strict=True):
@@ -179,12 +190,11 @@ def validate(url: Source, *, engine: Any = "local", workers: int | None = None,
     ids and annotations whose item is missing (shuffles of the id columns)."""
     src = _open(url, storage_options)
     item_tasks, ann_tasks = tasks_for(src, ("items",)), tasks_for(src, ("annotations",))
-    with _engine(engine, workers) as eng:
+    with _engine(engine, workers, src) as eng:
         per_part = eng.map(part_validate, item_tasks + ann_tasks)
         if eng.name == "dask":
-            dup_items = steps.duplicate_ids_dask(part_ids, item_tasks)
-            dup_anns = steps.duplicate_ids_dask(part_ids, ann_tasks)
-            dangling = steps.unknown_items_dask(part_ids, item_tasks, ann_tasks)
+            dup_items, dup_anns, dangling = steps.references_dask(part_ids, item_tasks,
+                                                                  ann_tasks)
         else:
             item_ids = eng.map(part_ids, item_tasks)
             ann_ids = eng.map(part_ids, ann_tasks)
@@ -205,7 +215,7 @@ def votes(url: Source, *, engine: Any = "local", workers: int | None = None,
     """The agreement table: item_id -> {label: number of annotations giving it}."""
     src = _open(url, storage_options)
     tasks = tasks_for(src, ("annotations",))
-    with _engine(engine, workers) as eng:
+    with _engine(engine, workers, src) as eng:
         if eng.name == "dask":
             return steps.votes_dask(part_labels, tasks)
         return steps.votes_local(eng.map(part_labels, tasks))
@@ -220,7 +230,7 @@ def diff_ids(old: Source, new: Source, *, kind: str = "annotations", engine: Any
 
     a, b = _open(old, storage_options), _open(new, storage_options)
     ta, tb = tasks_for(a, (kind,)), tasks_for(b, (kind,))
-    with _engine(engine, workers) as eng:
+    with _engine(engine, workers, a, b) as eng:
         if eng.name == "dask":
             return steps.diff_ids_dask(part_digests, ta, tb)
         empty = pa.table({"id": pa.array([], pa.string()), "digest": pa.array([], pa.string())})
@@ -259,7 +269,7 @@ def export_training(url: Source, dst: PathLike, *, engine: Any = "local",
     item_tasks, ann_tasks = tasks_for(src, ("items",)), tasks_for(src, ("annotations",))
     import pyarrow as pa
 
-    with _engine(engine, workers) as eng:
+    with _engine(engine, workers, src) as eng:
         facts = pa.concat_tables(eng.map(part_item_facts, item_tasks),
                                  promote_options="permissive") if item_tasks else None
         shared = eng.broadcast(facts) if hasattr(eng, "broadcast") else facts

@@ -37,7 +37,7 @@ class LocalEngine:
 
     name = "local"
 
-    def __init__(self, threads: int = 4) -> None:
+    def __init__(self, threads: int = 2) -> None:
         self.threads = max(1, threads)
 
     def map(self, func: Callable[[T], R], tasks: Sequence[T]) -> list[R]:

@@ -126,31 +126,50 @@ def _frame(loader: Callable[[Any], pa.Table], tasks: Sequence[Any], columns: lis
         return loader(task).select(columns).to_pandas()
 
     meta = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    return dd.from_delayed([delayed(_load)(t) for t in tasks], meta=meta, verify_meta=False)
+    # pure: the same part gives the same key, so frames built twice share their reads
+    return dd.from_delayed([delayed(_load, pure=True)(t) for t in tasks], meta=meta,
+                           verify_meta=False)
 
 
-def duplicate_ids_dask(loader: ParquetLoader, tasks: Sequence[Any]) -> list[tuple[str, int]]:
-    if not tasks:
-        return []
-    frame = _frame(loader, tasks, ["id"])
-    sizes = frame.groupby("id").size()
-    dup = sizes[sizes > 1].compute()
-    return sorted((str(k), int(v)) for k, v in dup.items())
+def _duplicates(frame: Any) -> Any:
+    # split_out: the counts stay hash-partitioned over the workers (one partition would hold
+    # every id of the dataset); only the few duplicates come back.
+    sizes = frame.groupby("id").size(split_out=frame.npartitions)
+    return sizes[sizes > 1]
 
 
-def unknown_items_dask(loader: ParquetLoader, item_tasks: Sequence[Any],
-                       ann_tasks: Sequence[Any]) -> list[tuple[str, str]]:
-    if not ann_tasks:
-        return []
-    anns = _frame(loader, ann_tasks, ["id", "item_id"])
-    if not item_tasks:
-        rows = anns.compute()
-        return sorted(zip(rows["id"], rows["item_id"], strict=True))
-    items = _frame(loader, item_tasks, ["id"]).rename(columns={"id": "item_id"})
-    items = items.assign(_known=True)
-    joined = anns.merge(items, on="item_id", how="left")
-    missing = joined[joined["_known"].isna()][["id", "item_id"]].compute()
-    return sorted(zip(missing["id"], missing["item_id"], strict=True))
+def references_dask(loader: ParquetLoader, item_tasks: Sequence[Any],
+                    ann_tasks: Sequence[Any]
+                    ) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, str]]]:
+    """Duplicate item ids, duplicate annotation ids, annotations whose item is missing: one
+    Dask computation, so each part's id columns are read once for all three."""
+    from dask.base import compute
+
+    if not item_tasks and not ann_tasks:
+        return [], [], []
+    items = _frame(loader, item_tasks, ["id"]) if item_tasks else None
+    anns = _frame(loader, ann_tasks, ["id", "item_id"]) if ann_tasks else None
+    wanted: list[Any] = []
+    if items is not None:
+        wanted.append(_duplicates(items))
+    if anns is not None:
+        wanted.append(_duplicates(anns[["id"]]))
+        if items is not None:
+            known = items.rename(columns={"id": "item_id"}).assign(_known=True)
+            joined = anns.merge(known, on="item_id", how="left")
+            wanted.append(joined[joined["_known"].isna()][["id", "item_id"]])
+        else:
+            wanted.append(anns)
+    results = list(compute(*wanted))  # type: ignore[no-untyped-call]
+    dup_items = results.pop(0) if items is not None else None
+    dup_anns, missing = (results[0], results[1]) if anns is not None else (None, None)
+
+    def pairs(series: Any) -> list[tuple[str, int]]:
+        return [] if series is None else sorted((str(k), int(v)) for k, v in series.items())
+
+    dangling = [] if missing is None else sorted(
+        zip(missing["id"], missing["item_id"], strict=True))
+    return pairs(dup_items), pairs(dup_anns), dangling
 
 
 def diff_ids_dask(loader: ParquetLoader, old_tasks: Sequence[Any],
@@ -166,6 +185,6 @@ def votes_dask(loader: ParquetLoader, tasks: Sequence[Any]) -> dict[str, dict[st
     if not tasks:
         return {}
     frame = _frame(loader, tasks, ["item_id", "label"]).dropna()
-    counts = frame.groupby(["item_id", "label"]).size().compute()
+    counts = frame.groupby(["item_id", "label"]).size(split_out=frame.npartitions).compute()
     keys = list(counts.index)
     return _votes([k[0] for k in keys], [k[1] for k in keys], list(counts.values))
