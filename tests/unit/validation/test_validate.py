@@ -285,8 +285,7 @@ def test_usage_errors(tmp_path):
 
 
 def test_annotation_without_type():
-    # Not a spec vector yet: the generated JSON Schema accepts this record (every branch's
-    # `type` has a default, so none requires it) while the models reject it; reported.
+    # Also a spec vector (invalid/structure-annotation-without-type): schema and models agree.
     doc = {"manifest": {"groundtruth": "1.0"},
            "items": [{"id": "i1", "kind": "image", "uri": "a.jpg"}],
            "annotations": [{"id": "a2", "item_id": "i1", "bbox": [1, 1, 5, 5]}]}
