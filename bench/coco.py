@@ -164,10 +164,10 @@ def run(annotations: int = 100_000, workdir: str | None = None) -> list[dict[str
 
     floor = _measure("orjson", str(src))
     coco = _measure("pycocotools", str(src))
-    native = _measure("to-native", str(src), fresh("native"))
-    back = _measure("round-trip", str(src), fresh("roundtrip"))
+    native = _measure("to-native", str(src), fresh("coco-native"))
+    back = _measure("round-trip", str(src), fresh("coco-roundtrip"))
     dm_python = _datumaro_python()
-    dm = _measure("datumaro", str(src), fresh("datumaro"), python=dm_python) if dm_python else None
+    dm = _measure("datumaro", str(src), fresh("coco-datumaro"), python=dm_python) if dm_python else None
     label = f"{annotations:,} annotations, {size_mb:.0f} MB"
     row(f"orjson parse (floor) [{label}]", floor, coco, "reference")
     row("pycocotools COCO() load", coco, coco, "anchor")

@@ -16,6 +16,7 @@ from groundtruth.models import (
     Annotator,
     BBox,
     Classification,
+    Guideline,
     GuidelineRef,
     Item,
     Keypoints,
@@ -24,6 +25,7 @@ from groundtruth.models import (
     Manifest,
     Polygon,
     Span,
+    Split,
     Taxonomy,
 )
 
@@ -43,6 +45,8 @@ def manifest(n_annotators: int = 20) -> Manifest:
                      labels=[Label(name=n) for n in ("news", "sport", "tech")]),
         ]),
         annotators=[Annotator(id=f"ann-{i}", kind="human") for i in range(n_annotators)],
+        guidelines=[Guideline(id="guide", version="1", title="bench guideline")],
+        splits=[Split(name="train"), Split(name="val")],
     )
 
 

@@ -1,25 +1,26 @@
-"""Fixtures for the COCO converter tests: the real files in /work/shared/data/coco."""
+"""Fixtures for the COCO converter tests: the real files in ../shared/data/coco."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-_DATA = Path(os.environ.get("GROUNDTRUTH_SHARED_DATA", "/work/shared/data")) / "coco"
+from tests.conftest import SHARED_DATA
+
+_DATA = SHARED_DATA / "coco"
 
 
 @pytest.fixture
 def coco_dir() -> Path:
     """The folder of real COCO files (skips when it is absent)."""
     if not _DATA.is_dir():
-        pytest.skip(f"real COCO files not found at {_DATA}")
+        pytest.skip(f"real data not available: {_DATA} (see SOURCES.md)")
     return _DATA
 
 
 def real_coco_files() -> list[Path]:
-    """Every COCO dataset (object-shaped) JSON file in the shared data, for parametrising."""
+    """Every JSON file in the shared COCO folder, for parametrising (empty when absent)."""
     if not _DATA.is_dir():
         return []
-    return sorted(p for p in _DATA.rglob("*.json"))
+    return sorted(_DATA.rglob("*.json"))

@@ -93,3 +93,17 @@ def test_not_json_is_a_conversion_error(tmp_path: Path) -> None:
     with pytest.raises(ConversionError):
         coco_to_native(src, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_stream_out_of_a_sorted_native_dataset_keeps_image_order(
+    coco_dir: Path, tmp_path: Path
+) -> None:
+    """`gt` sorts records when it saves a Dataset; images still come back in COCO order."""
+    src = coco_dir / "tinycoco_instances_val2017.json"
+    api.convert(src, tmp_path / "sorted", from_format="coco", write_options={"encoding": "parquet"})
+    native_to_coco(tmp_path / "sorted", tmp_path / "back.json")
+    back = orjson.loads((tmp_path / "back.json").read_bytes())
+    original = orjson.loads(src.read_bytes())
+    assert back["images"] == original["images"]
+    key = lambda a: a["id"]
+    assert sorted(back["annotations"], key=key) == sorted(original["annotations"], key=key)

@@ -1,4 +1,4 @@
-"""The vectorised Parquet path reports exactly what the per-record path reports."""
+"""The vectorised path (Parquet and JSONL) reports exactly what the per-record path reports."""
 
 from __future__ import annotations
 
@@ -129,12 +129,12 @@ def _key(report):
                    i.location.path) for i in report.issues)
 
 
-@given(ds=dataset())
-@settings(max_examples=60, deadline=None,
+@given(ds=dataset(), encoding=st.sampled_from(["parquet", "jsonl"]))
+@settings(max_examples=80, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-def test_fast_path_matches_exact_path(ds, tmp_path_factory, monkeypatch):
-    root = tmp_path_factory.mktemp("pq") / "ds"
-    gt.save(ds, root, encoding="parquet")
+def test_fast_path_matches_exact_path(ds, encoding, tmp_path_factory, monkeypatch):
+    root = tmp_path_factory.mktemp("ds") / "ds"
+    gt.save(ds, root, encoding=encoding)
     fast = gt.validate(root)
     monkeypatch.setattr(_sources, "VECTORISE", False)
     exact = gt.validate(root)

@@ -92,3 +92,14 @@ def test_formats_lists_the_native_format():
     res = run("formats")
     assert res.returncode == 0
     assert res.stdout.startswith("groundtruth") or "\ngroundtruth" in res.stdout
+
+
+def test_coco_to_parquet_streams_with_the_same_result(tmp_path):
+    src = "examples/delivery/instances_v1.json"
+    res = run("convert", src, str(tmp_path / "pq"), "--from", "coco", "--encoding", "parquet",
+              "--format", "json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["details"]["streamed"] is True
+    assert (out["items"], out["annotations"]) == (4, 17)
+    assert gt.read_manifest(tmp_path / "pq").fingerprint == gt.load(src).fingerprint()

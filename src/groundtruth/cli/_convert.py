@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .. import converters
-from ..api import convert
+from ..api import convert, resolve_format
+from ..converters import ConversionReport
+from ..issues import Issue
 from ._common import EXIT_OK, echo_json, format_option, from_option, parse_options, working
 
 
@@ -43,23 +47,29 @@ def convert_cmd(
         w_opts["embed"] = True
     if to_format == "groundtruth":
         w_opts.setdefault("encoding", encoding)
+    r_opts = parse_options(read_options)
     with working(f"converting {src} -> {dst}"):
-        ds, report = convert(
-            src, dst, from_format=from_format, to_format=to_format,
-            read_options=parse_options(read_options), write_options=w_opts, overwrite=overwrite,
-        )
+        streamed = _stream(src, dst, from_format, to_format, r_opts, w_opts, overwrite)
+        if streamed is not None:
+            source_format, n_items, n_anns, issues, report = streamed
+        else:
+            ds, report = convert(
+                src, dst, from_format=from_format, to_format=to_format,
+                read_options=r_opts, write_options=w_opts, overwrite=overwrite,
+            )
+            source_format, n_items, n_anns, issues = (
+                ds.source_format or "?", len(ds.items), len(ds.annotations), ds.issues)
     if output_format == "json":
         echo_json({
-            "source": src, "from": ds.source_format, "items": len(ds.items),
-            "annotations": len(ds.annotations),
-            "read_issues": [i.to_dict() for i in ds.issues], **report.to_dict(),
+            "source": src, "from": source_format, "items": n_items, "annotations": n_anns,
+            "read_issues": [i.to_dict() for i in issues], **report.to_dict(),
         })
         return EXIT_OK
-    click.echo(f"{src} ({ds.source_format}) -> {dst} ({to_format}): "
-               f"{len(ds.items)} items, {len(ds.annotations)} annotations")
-    if ds.issues:
-        click.echo(f"reading reported {len(ds.issues)} issue(s); first ones:", err=True)
-        for i in ds.issues[:5]:
+    click.echo(f"{src} ({source_format}) -> {dst} ({to_format}): "
+               f"{n_items} items, {n_anns} annotations")
+    if issues:
+        click.echo(f"reading reported {len(issues)} issue(s); first ones:", err=True)
+        for i in issues[:5]:
             click.echo(f"  {i}", err=True)
     for key, value in report.details.items():
         if key != "fingerprint":
@@ -75,6 +85,32 @@ def convert_cmd(
     else:
         click.echo("nothing lost")
     return EXIT_OK
+
+
+def _stream(
+    src: str, dst: str, from_format: str | None, to_format: str, r_opts: dict[str, Any],
+    w_opts: dict[str, Any], overwrite: bool,
+) -> tuple[str, int, int, list[Issue], ConversionReport] | None:
+    """Convert to native Parquet in bounded memory when the source converter can stream.
+
+    Only for Parquet: a streamed JSONL dataset would keep the source's record order instead of
+    the sorted order that makes JSONL versions diff line by line.
+    """
+    if to_format != "groundtruth" or w_opts.get("encoding") != "parquet" or set(w_opts) != {
+        "encoding"
+    }:
+        return None
+    name = resolve_format(src, from_format)
+    streamer = getattr(converters.get(name), "stream_to_native", None)
+    if streamer is None:
+        return None
+    result = streamer(src, dst, encoding="parquet", overwrite=overwrite, **r_opts)
+    if result is None:
+        return None
+    report = ConversionReport(format="groundtruth", outputs=[dst], details={
+        "encoding": "parquet", "parts": len(result.manifest.parts),
+        "fingerprint": result.manifest.fingerprint, "streamed": True})
+    return name, result.items, result.annotations, result.issues, report
 
 
 @click.command("formats")

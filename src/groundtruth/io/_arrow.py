@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from ..models import AnnotationBase, Item, annotation_adapter
 from ..models._base import compact
+from ..models.item import compact_item
 
 JSON_META = {b"groundtruth.json": b"true"}
 
@@ -248,7 +249,10 @@ def rows_to_batch(rows: list[dict[str, Any]], kind: str) -> pa.RecordBatch:
 def records_to_batch(records: Iterable[Item | AnnotationBase], kind: str) -> pa.RecordBatch:
     # The same record shape the JSONL encoding writes (top-level empties left out), so both
     # encodings give identical Arrow tables.
-    return rows_to_batch([compact(r.model_dump(exclude_none=True)) for r in records], kind)
+    rows = [compact(r.model_dump(exclude_none=True)) for r in records]
+    if kind == "items":
+        rows = [compact_item(r) for r in rows]
+    return rows_to_batch(rows, kind)
 
 
 def batch_to_dicts(batch: pa.RecordBatch | pa.Table, kind: str) -> Iterator[dict[str, Any]]:

@@ -39,8 +39,22 @@ class ConsensusInfo(Model):
     reason: str | None = Field(default=None, description="Why it needs review.")
 
 
+def _require_type(schema: JsonObject) -> None:
+    # `type` has a default so `BBox(...)` needs no `type=`; in a document it is the union's tag
+    # and must be present, as the models require: say so in the schema too.
+    if "type" in schema.get("properties", {}):
+        schema["required"] = [*schema.get("required", []), "type"]
+
+
+def _mask_schema(schema: JsonObject) -> None:
+    _require_type(schema)
+    schema["oneOf"] = [{"required": ["rle"]}, {"required": ["uri"]}]
+
+
 class AnnotationBase(Model):
     """What every annotation carries: identity, target, label and provenance."""
+
+    model_config = ConfigDict(json_schema_extra=_require_type)
 
     id: Id
     item_id: Id
@@ -136,9 +150,7 @@ class Rle(Model):
 class Mask(AnnotationBase):
     """A pixel mask, as COCO RLE or as a URI of a mask image."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["rle"]}, {"required": ["uri"]}]}
-    )
+    model_config = ConfigDict(json_schema_extra=_mask_schema)
 
     type: Literal["mask"] = "mask"
     rle: Rle | None = None

@@ -99,3 +99,25 @@ class Item(Model):
         if self.kind in ("image", "audio", "video", "document") and self.uri is None:
             raise ValueError(f"an {self.kind} item needs `uri`")
         return self
+
+    def to_json_dict(self) -> JsonObject:
+        return compact_item(super().to_json_dict())
+
+
+def _no_empties(d: JsonObject) -> JsonObject:
+    return {k: v for k, v in d.items() if v is not None and v != {} and v != []}
+
+
+def compact_item(data: JsonObject) -> JsonObject:
+    """Leave empty containers out of the item's tokens, messages and candidates as well, so a
+    token is `{"start": 0, "end": 3}` rather than carrying `"attributes": {}` on every line."""
+    for key in ("tokens", "messages"):
+        if key in data:
+            data[key] = [_no_empties(x) for x in data[key]]
+    if "candidates" in data:
+        data["candidates"] = [
+            _no_empties({**c, "messages": [_no_empties(m) for m in c.get("messages", [])]})
+            for c in data["candidates"]
+        ]
+    return data
+

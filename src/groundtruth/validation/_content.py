@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..converters._rle import counts_from_string
 from ..issues import define
 from ..models import (
     AnnotationBase,
@@ -31,7 +32,6 @@ from ..models import (
     Transcription,
 )
 from ._report import At, Collector
-from ._rle import counts_from_string
 
 NOT_FINITE = define("content.not-finite", "error", "A number is NaN or infinite")
 CONFIDENCE_RANGE = define("content.confidence-range", "error", "A confidence outside [0, 1]")

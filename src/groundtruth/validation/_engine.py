@@ -114,7 +114,10 @@ class Engine:
                 self.dataset.split_leak(rid, first[2], item.split, at,
                                         what=f"another item {rid!r}")
         else:
-            self.items[rid] = (ItemFacts.of(item), at, item.split)
+            facts = ItemFacts.of(item)
+            # token columns (POS, lemma, ...) are labels too: a CoNLL-U sentence is annotated
+            facts.annotated = any(tok.attributes for tok in item.tokens)
+            self.items[rid] = (facts, at, item.split)
         self.content.item(item, at)
         self.dataset.item(item, at)
 

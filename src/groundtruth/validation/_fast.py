@@ -44,6 +44,29 @@ _STATUSES = pa.array(list(Status.__args__))  # type: ignore[attr-defined]
 _ITEM_BASE = {"id", "kind", "uri", "sha256", "media_type", "size", "width", "height", "split",
               "text"}
 
+# JSONL rows may take the vectorised path only when Arrow's conversion cannot hide a problem:
+# Arrow drops unknown struct keys, reads true as 1.0 and truncates 1.5 into an int column.
+ALLOWED_KEYS = {t: frozenset(_BASE | own) for t, own in _OWN.items()}
+ITEM_KEYS = frozenset(_ITEM_BASE)
+_GUIDELINE_KEYS = frozenset({"id", "version"})
+
+
+def jsonl_eligible(v: Any, kind: str) -> bool:
+    """Whether a parsed JSONL record can be judged on Arrow columns (see ALLOWED_KEYS)."""
+    if type(v) is not dict:
+        return False
+    if kind == "items":
+        return ITEM_KEYS.issuperset(v) and all(
+            type(v[k]) is int for k in ("width", "height", "size") if k in v)
+    t = v.get("type")
+    allowed = ALLOWED_KEYS.get(t) if type(t) is str else None
+    if allowed is None or not allowed.issuperset(v):
+        return False
+    g = v.get("guideline")
+    if g is not None and (type(g) is not dict or not g.keys() <= _GUIDELINE_KEYS):
+        return False
+    return t != "span" or (type(v.get("start")) is int and type(v.get("end")) is int)
+
 
 def _np(arr: pa.Array | pa.ChunkedArray, fill: float = math.nan) -> npt.NDArray[np.float64]:
     return np.asarray(pc.fill_null(arr.cast(pa.float64()), fill).to_numpy(zero_copy_only=False),
@@ -56,6 +79,18 @@ def _bool(arr: pa.Array | pa.ChunkedArray) -> Mask:
 
 def _valid(arr: pa.Array) -> Mask:
     return np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _duplicates(ids: list[Any], seen: dict[str, Any]) -> Mask:
+    """Rows whose id was seen in an earlier batch or occurs twice in this one."""
+    unique = set(ids)
+    # (dict_keys.isdisjoint walks the smaller side; set.isdisjoint(dict) would walk every id)
+    if len(unique) == len(ids) and seen.keys().isdisjoint(unique):
+        return np.zeros(len(ids), dtype=bool)  # the common case, in C
+    counts: dict[Any, int] = {}
+    for rid in ids:
+        counts[rid] = counts.get(rid, 0) + 1
+    return np.array([rid in seen or counts[rid] > 1 for rid in ids], dtype=bool)
 
 
 class FastAnnotations:
@@ -106,8 +141,7 @@ class FastAnnotations:
             c = col[name]
             bad |= ~_valid(c)
             bad |= _bool(pc.equal(pc.utf8_length(c), 0))
-        tnames = types.to_pylist()
-        per_type = {t: np.array([x == t for x in tnames], dtype=bool) for t in _FAST_TYPES}
+        per_type = {t: _bool(pc.equal(types, t)) for t in _FAST_TYPES}
         for name, c in col.items():
             if name in _BASE or c.null_count == n:
                 continue
@@ -141,16 +175,26 @@ class FastAnnotations:
         bad |= _valid(ann) & ~_valid(g)
         if g.null_count < n:
             bad |= self._guidelines_bad(g)
-        labels = col["label"].to_pylist()
-        sets = col["label_set"].to_pylist()
-        kp_count = np.full(n, -1, dtype=np.int64)
-        for i, key in enumerate(zip(tnames, labels, sets, strict=True)):
+        # one lookup per distinct (type, label, label set), not per row
+        joined = pc.binary_join_element_wise(
+            types, col["label"], col["label_set"], "\x00", null_handling="replace",
+            null_replacement="\x01").dictionary_encode()
+        codes = np.asarray(joined.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        # the values of each distinct key, read from its first row (no parsing of the key)
+        _u, first = np.unique(codes, return_index=True)
+        take = pa.array(first, pa.int64())
+        firsts = zip(types.take(take).to_pylist(), col["label"].take(take).to_pylist(),
+                     col["label_set"].take(take).to_pylist(), strict=True)
+        clean_combo = []
+        kp_combo = []
+        for key in firsts:
             hit = self._label_cache.get(key)
             if hit is None:
                 hit = self._label_cache[key] = self._label(*key)
-            if not hit[0]:
-                bad[i] = True
-            kp_count[i] = hit[1]
+            clean_combo.append(hit[0])
+            kp_combo.append(hit[1])
+        bad |= ~np.array(clean_combo, dtype=bool)[codes]
+        kp_count = np.array(kp_combo, dtype=np.int64)[codes]
         bad |= per_type["classification"] & ~_valid(col["label"])
         # geometry and content
         width, height = self.width[posn], self.height[posn]
@@ -177,15 +221,7 @@ class FastAnnotations:
             with np.errstate(invalid="ignore"):
                 bad |= per_type["span"] & ~((s >= 0) & (s <= e) & (e <= tl))
         # duplicate ids: against earlier batches and within this one
-        ids = col["id"].to_pylist()
-        seen = self.engine.ann_item
-        counts: dict[str, int] = {}
-        for rid in ids:
-            counts[rid] = counts.get(rid, 0) + 1
-        for i, rid in enumerate(ids):
-            if rid in seen or counts[rid] > 1:
-                bad[i] = True
-        return bad
+        return bad | _duplicates(col["id"].to_pylist(), self.engine.ann_item)
 
     def _label(self, t: str, label: str | None,
                label_set: str | None) -> tuple[bool, int, tuple[str, str] | None]:
@@ -300,8 +336,11 @@ class FastAnnotations:
         return bad
 
     # -- clean rows ----------------------------------------------------------------------------
-    def register(self, b: pa.RecordBatch, clean: Mask, file: str, first_row: int) -> None:
-        """Bulk bookkeeping for rows proven clean: ids, annotated items, span texts."""
+    def register(self, b: pa.RecordBatch, clean: Mask, file: str, first_row: int,
+                 lines: list[int] | None = None) -> None:
+        """Bulk bookkeeping for rows proven clean: ids, annotated items, span texts.
+
+        Rows are located by `first_row + i` (Parquet) or by `lines[i]` (JSONL)."""
         e = self.engine
         sel = pa.array(clean)
         ids = b.column("id").filter(sel).to_pylist()
@@ -324,8 +363,9 @@ class FastAnnotations:
             spans = zip(*(b.column(c).take(take).to_pylist()
                           for c in ("id", "item_id", "start", "end", "text")), rows, strict=True)
             for rid, item, start, end, text, i in spans:
-                e.spans.setdefault(item, []).append(
-                    (rid, start, end, _text_key(text), At(file=file, row=first_row + int(i))))
+                at = (At(file=file, line=lines[i]) if lines is not None
+                      else At(file=file, row=first_row + int(i)))
+                e.spans.setdefault(item, []).append((rid, start, end, _text_key(text), at))
 
 
 class FastItems:
@@ -363,15 +403,7 @@ class FastItems:
         sha = col["sha256"]
         if sha.null_count < n:
             bad |= _valid(sha) & ~_bool(pc.match_substring_regex(sha, r"^[0-9a-f]{64}$"))
-        ids = col["id"].to_pylist()
-        seen = self.engine.items
-        counts: dict[str, int] = {}
-        for rid in ids:
-            counts[rid] = counts.get(rid, 0) + 1
-        for i, rid in enumerate(ids):
-            if rid in seen or counts[rid] > 1:
-                bad[i] = True
-        return bad
+        return bad | _duplicates(col["id"].to_pylist(), self.engine.items)
 
     def register_row(self, cols: list[list[Any]], text_len: list[Any], i: int, at: At) -> None:
         """Bookkeeping for one clean item row (items are few: one at a time, in row order)."""

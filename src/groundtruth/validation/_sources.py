@@ -129,6 +129,8 @@ def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) 
                 return False
             if engine.index is not None and VECTORISE:
                 return _stream_parquet(src, part, engine, out)
+        elif part.path.endswith(".jsonl") and engine.index is not None and VECTORISE:
+            return _stream_jsonl(src, part, engine, out)
         for data, line, row, problems in iter_part_dicts(src, part):
             if problems:
                 out.extend(problems)
@@ -153,7 +155,9 @@ def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) 
         return False
     except (pa.ArrowException, OSError, ValueError) as exc:
         row = last_row + 1 if last_row is not None else 0
-        out.add(issue(PARQUET_UNREADABLE, f"cannot read further: {exc}", file=shown, row=row,
+        code = PARQUET_UNREADABLE if part.path.endswith(".parquet") else SOURCE_UNREADABLE
+        out.add(issue(code, f"cannot read further: {exc}", file=shown,
+                      row=row if code == PARQUET_UNREADABLE else None,
                       hint="the file is damaged: write the dataset again"))
         return False
     if part.records >= 0 and count != part.records:
@@ -220,6 +224,263 @@ def _stream_parquet(src: NativeSource, part: Part, engine: Engine, out: Collecto
                       file=shown, hint="the part was changed after it was written: copy the "
                                        "dataset again"))
     return True
+
+
+_JSONL_BATCH = 16384
+_JSONL_CHUNK = 4 << 20
+
+
+def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector) -> bool:
+    """A JSONL part in batches: plain records proven clean on Arrow columns, the rest (and
+    every line that does not parse) one by one, exactly as the per-record path reports them."""
+    from ..io import _jsonl
+    from ._fast import FastAnnotations, FastItems, jsonl_eligible
+
+    shown = src.display(part.path)
+    kind = part.kind
+    fi = FastItems(engine)
+    fa = None
+    if kind == "annotations":
+        fa = engine.fast = engine.fast or FastAnnotations(engine, engine.content.tol)
+    full = posixpath.join(src.root, part.path) if src.root else part.path
+    loads = orjson.loads
+    batch: list[tuple[int, Any, bool]] = []
+    count = 0
+
+    def flush() -> None:
+        if not batch:
+            return
+        picked = [k for k, (_l, _v, ok) in enumerate(batch) if ok]
+        bad = np.ones(len(batch), dtype=bool)
+        arrow = None
+        if picked:
+            try:
+                arrow = _columns([batch[k][1] for k in picked], kind)
+            except (pa.ArrowException, TypeError, ValueError, AttributeError, KeyError):
+                arrow = None
+            if arrow is not None:
+                flagged = fi.flag(arrow) if fa is None else fa.flag(arrow)
+                # ids of the batch's other rows (checked one by one) count as seen too
+                others = {v["id"] for _l, v, ok in batch
+                          if not ok and type(v) is dict and type(v.get("id")) is str}
+                if others:
+                    ids = arrow.column("id").to_pylist()
+                    flagged |= np.array([rid in others for rid in ids], dtype=bool)
+                bad[picked] = flagged
+        if fa is None:
+            cols, text_len = fi.columns(arrow) if arrow is not None else ([], [])
+            where = {k: j for j, k in enumerate(picked)}
+            for k, (line, value, _ok) in enumerate(batch):
+                at = At(file=shown, line=line)
+                if bad[k]:
+                    _exact(engine, out, value, kind, at)
+                else:
+                    fi.register_row(cols, text_len, where[k], at)
+        else:
+            for k in np.flatnonzero(bad).tolist():
+                line, value, _ok = batch[k]
+                _exact(engine, out, value, kind, At(file=shown, line=line))
+            if arrow is not None:
+                clean = ~bad[picked]
+                fa.register(arrow, clean, shown, 0, lines=[batch[k][0] for k in picked])
+        batch.clear()
+
+    def careful(line: bytes | None, lineno: int, ended: bool, first: bool) -> None:
+        """One line as the per-line reader sees it (BOM, bad JSON, truncation, too long)."""
+        nonlocal count
+        if line is not None and ended and not (first and line.startswith(b"\xef\xbb\xbf")):
+            stripped = line.strip()
+            if not stripped:
+                return
+            if len(line) <= _jsonl.MAX_LINE_BYTES:
+                try:
+                    value = loads(stripped)
+                except orjson.JSONDecodeError:
+                    pass
+                else:
+                    plain = b"true" not in stripped and b"false" not in stripped
+                    batch.append((lineno, value, plain and jsonl_eligible(value, kind)))
+                    count += 1
+                    return
+            else:
+                line = None
+        flush()
+        parsed, problems = _odd_line(line, lineno, ended, first, shown)
+        out.extend(problems)
+        if parsed is not _NOTHING:
+            count += 1
+            _exact(engine, out, parsed, kind, At(file=shown, line=lineno))
+        elif any(p.severity == "error" for p in problems):
+            engine.lost_record(kind)
+
+    def arrow_chunk(lines: list[bytes], base: int) -> bool:
+        """Whole lines of one chunk read by Arrow's strict JSON reader; False if it objects."""
+        nonlocal count
+        if not lines or (base == 0 and lines[0].startswith(b"\xef\xbb\xbf")):
+            return False
+        if any(not line.strip() for line in lines):
+            return False  # blank lines would break the row -> line mapping
+        data = b"\n".join(lines) + b"\n"
+        try:
+            data.decode("utf-8")  # Arrow's reader does not check strings' UTF-8
+        except UnicodeDecodeError:
+            return False
+        if _SURROGATE.search(data):
+            return False  # nor escaped lone surrogates, which the JSON parser refuses
+        arrow = _arrow_json(data, kind)
+        if arrow is None:
+            return False
+        flush()
+        flagged = fi.flag(arrow) if fa is None else fa.flag(arrow)
+        count += len(lines) - int(flagged.sum())  # flagged lines are counted by `careful`
+        if fa is None:
+            cols, text_len = fi.columns(arrow)
+            for i in range(len(lines)):
+                at = At(file=shown, line=base + i + 1)
+                if flagged[i]:
+                    careful(lines[i], base + i + 1, True, base + i == 0)
+                    flush()
+                else:
+                    fi.register_row(cols, text_len, i, at)
+            return True
+        for i in np.flatnonzero(flagged).tolist():
+            careful(lines[i], base + i + 1, True, base + i == 0)
+        flush()
+        fa.register(arrow, ~flagged, shown, 0,
+                    lines=list(range(base + 1, base + len(lines) + 1)))
+        return True
+
+    def lines_of_chunk(lines: list[bytes], base: int, data: bytes) -> None:
+        """Whole lines of one chunk: read by Arrow, or parsed in one comprehension, unless
+        something is odd."""
+        nonlocal count
+        if arrow_chunk(lines, base):
+            return
+        first = base == 0
+        try:
+            if first and lines and lines[0].startswith(b"\xef\xbb\xbf"):
+                raise ValueError
+            values = [loads(line) if line else _NOTHING for line in lines]
+        except (orjson.JSONDecodeError, ValueError):
+            for i, line in enumerate(lines):
+                careful(line, base + i + 1, True, first and i == 0)
+            return
+        plain_chunk = b"true" not in data and b"false" not in data
+        for i, value in enumerate(values):
+            if value is _NOTHING:
+                continue
+            line = lines[i]
+            if len(line) > _jsonl.MAX_LINE_BYTES:
+                careful(None, base + i + 1, True, False)
+                continue
+            plain = plain_chunk or (b"true" not in line and b"false" not in line)
+            batch.append((base + i + 1, value, plain and jsonl_eligible(value, kind)))
+            count += 1
+            if len(batch) >= _JSONL_BATCH:
+                flush()
+
+    with src.fs.open(full, "rb") as f:
+        lineno = 0
+        rest = b""
+        skipping = False
+        while chunk := f.read(_JSONL_CHUNK):
+            if skipping:  # inside a line longer than the reader accepts: drop it
+                nl = chunk.find(b"\n")
+                if nl < 0:
+                    continue
+                lineno += 1
+                careful(None, lineno, True, False)
+                chunk = chunk[nl + 1:]
+                skipping = False
+            data = rest + chunk
+            lines = data.split(b"\n")
+            rest = lines.pop()
+            if len(rest) > _jsonl.MAX_LINE_BYTES:
+                skipping, rest = True, b""
+            lines_of_chunk(lines, lineno, data)
+            lineno += len(lines)
+        if skipping:
+            careful(None, lineno + 1, False, False)
+        elif rest:
+            careful(rest, lineno + 1, False, lineno == 0)
+    flush()
+    if part.records >= 0 and count != part.records:
+        out.add(issue(PART_RECORDS, f"{count} records, the manifest lists {part.records}",
+                      file=shown, hint="the part was changed after it was written: copy the "
+                                       "dataset again"))
+    return True
+
+
+_NOTHING = object()
+
+
+_ARROW_JSON: dict[str, pa.Schema] = {}
+_SURROGATE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+
+
+def _arrow_json(data: bytes, kind: str) -> pa.RecordBatch | None:
+    """Lines read by pyarrow's JSON reader against the columns plain rows may hold, strictly
+    (an unknown field, a JSON type that differs from the column's, a fraction in an integer
+    column are all refusals); None when it refuses, so the caller looks line by line."""
+    import io
+
+    import pyarrow.json as pj
+
+    from ..io._arrow import SCHEMAS
+    from ._fast import ALLOWED_KEYS, ITEM_KEYS
+
+    full = SCHEMAS[kind]
+    schema = _ARROW_JSON.get(kind)
+    if schema is None:
+        names = ITEM_KEYS if kind == "items" else frozenset().union(*ALLOWED_KEYS.values())
+        # `created` stays out: RFC 3339 parsing is the models' to judge
+        schema = _ARROW_JSON[kind] = pa.schema(
+            [f for f in full if f.name in names and f.name != "created"])
+    try:
+        table = pj.read_json(io.BytesIO(data), parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="error"))
+    except (pa.ArrowException, ValueError):
+        return None
+    n = table.num_rows
+    cols = {name: table.column(name).combine_chunks() for name in table.column_names}
+    return pa.RecordBatch.from_arrays(
+        [cols[f.name] if f.name in cols else pa.nulls(n, f.type) for f in full], schema=full)
+
+
+def _columns(rows: list[dict[str, Any]], kind: str) -> pa.RecordBatch:
+    """Eligible JSONL rows as a batch of the kind's schema: only the columns such rows can
+    hold are built (they hold no JSON-text field), the others are nulls."""
+    from ..io._arrow import SCHEMAS
+    from ._fast import ALLOWED_KEYS, ITEM_KEYS
+
+    schema = SCHEMAS[kind]
+    names = ITEM_KEYS if kind == "items" else frozenset().union(*ALLOWED_KEYS.values())
+    n = len(rows)
+    return pa.RecordBatch.from_arrays(
+        [pa.array([r.get(f.name) for r in rows], type=f.type) if f.name in names
+         else pa.nulls(n, f.type) for f in schema], schema=schema)
+
+
+def _odd_line(line: bytes | None, lineno: int, ended: bool, first: bool,
+              shown: str) -> tuple[Any, list[Any]]:
+    """What the JSONL reader says of one line (too long, BOM, bad JSON, truncated)."""
+    import dataclasses
+    import io
+
+    from ..io import _jsonl
+
+    if line is None:
+        return _NOTHING, [issue(_jsonl.LINE_TOO_LONG,
+                                f"line is longer than {_jsonl.MAX_LINE_BYTES} bytes",
+                                file=shown, line=lineno,
+                                hint="split the data into one record per line")]
+    # A leading blank line makes the reader treat this one as "not the first" (no BOM check).
+    raw = (b"" if first else b"\n") + line + (b"\n" if ended else b"")
+    for _n, value, problems in _jsonl.read_objects(io.BytesIO(raw), shown):
+        fixed = [dataclasses.replace(p, location=dataclasses.replace(p.location, line=lineno))
+                 for p in problems]
+        return (value if value is not None else _NOTHING), fixed
+    return _NOTHING, []
 
 
 def _parquet_opens(src: NativeSource, part: Part, out: Collector) -> bool:

@@ -69,6 +69,18 @@ class CocoConverter:
             return 0.8
         return 0.0
 
+    def stream_to_native(
+        self, path: str, dst: str, *, encoding: str = "parquet", overwrite: bool = False,
+        **options: Any,
+    ) -> Any:
+        """Convert straight to a native dataset in bounded memory (`coco_to_native`); None when
+        an option needs the in-memory reader (the caller then loads and saves)."""
+        if set(options) - {"name", "label_set", "embed"}:
+            return None
+        from ._stream import coco_to_native
+
+        return coco_to_native(path, dst, encoding=encoding, overwrite=overwrite, **options)
+
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
         """Read a COCO file. Options: `name`, `label_set` (default `categories`), `annotator`
         (id of the model for results files), `embed` (restore embedded provenance, default on).

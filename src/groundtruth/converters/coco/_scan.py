@@ -167,8 +167,9 @@ def skeleton(
 _MARK = "\x00groundtruth-section-"
 
 
-def iter_elements(f: IO[bytes], start: int, ends: npt.NDArray[np.int64],
-                  chunk: int = 1 << 24) -> Iterator[list[Any]]:
+def iter_elements(
+    f: IO[bytes], start: int, ends: npt.NDArray[np.int64], chunk: int = 1 << 24
+) -> Iterator[list[Any]]:
     """Parse an array's elements in slices of about `chunk` bytes: lists of parsed elements.
 
     `start` is the offset of the array's `[`, `ends` the offsets just after each element.
@@ -177,7 +178,9 @@ def iter_elements(f: IO[bytes], start: int, ends: npt.NDArray[np.int64],
         yield parse_slice(read_range(f, a, b))
 
 
-def plan(start: int, ends: npt.NDArray[np.int64], chunk: int = 1 << 24) -> list[tuple[int, int, int]]:
+def plan(
+    start: int, ends: npt.NDArray[np.int64], chunk: int = 1 << 24
+) -> list[tuple[int, int, int]]:
     """Slices of an array's elements: `(from_byte, to_byte, first_element_index)`."""
     out: list[tuple[int, int, int]] = []
     pos = start + 1

@@ -57,6 +57,7 @@ from ._write import (
     _label_set,
     _manifest_loss,
     _Out,
+    _source_order,
     _write_array,
     category_map,
 )
@@ -351,8 +352,30 @@ def _construct(data: dict[str, Any]) -> AnnotationBase:
 _JSON_COLUMNS = ("extensions", "attributes")
 
 
-def _iter_dicts(source: Any, kind: str) -> Iterator[dict[str, Any]]:
-    """Records of a native dataset as JSON-shaped dicts, column by column for Parquet parts."""
+def _rings(column: pa.Array) -> list[Any]:
+    """A `list<list<double>>` column as per-row lists of numpy views (no Python float each).
+
+    orjson writes numpy float64 exactly as it writes Python floats (OPT_SERIALIZE_NUMPY).
+    """
+    outer = column.offsets.to_numpy()
+    inner_array = column.values
+    inner = inner_array.offsets.to_numpy()
+    flat = inner_array.values.to_numpy(zero_copy_only=False)
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    out: list[Any] = []
+    for r in range(len(column)):
+        if not valid[r]:
+            out.append(None)
+            continue
+        out.append([flat[inner[j] : inner[j + 1]] for j in range(outer[r], outer[r + 1])])
+    return out
+
+
+def _iter_dicts(source: Any, kind: str, numpy_rings: bool = False) -> Iterator[dict[str, Any]]:
+    """Records of a native dataset as JSON-shaped dicts, column by column for Parquet parts.
+
+    `numpy_rings`: polygons as lists of numpy arrays (for writing, not for models).
+    """
     import pyarrow.parquet as pq
 
     for part in source.parts_of(kind):
@@ -366,6 +389,10 @@ def _iter_dicts(source: Any, kind: str) -> Iterator[dict[str, Any]]:
                 cols: list[tuple[str, list[Any]]] = []
                 for name, column in zip(batch.schema.names, batch.columns, strict=True):
                     if column.null_count == len(column):
+                        continue
+                    if name == "polygon" and numpy_rings:
+                        values = _rings(column)
+                        cols.append((name, values))
                         continue
                     values = column.to_pylist()
                     if name in _JSON_COLUMNS:
@@ -425,7 +452,7 @@ def native_to_coco(
         for part in source.parts_of("items")
         for d, *_ in iter_part_dicts(source, part)
     ]
-    images = [it for it in items if it.kind == "image"]
+    images = _source_order([it for it in items if it.kind == "image"])
     image_ids = _assign_ids([(it.id, it.extensions.get(NS, {})) for it in images], "images", out)
     sizes = {
         it.id: (it.height, it.width)
@@ -450,7 +477,7 @@ def native_to_coco(
         run: list[AnnotationBase] = []
         used: set[Any] = set()
         counter = [_max_numeric_id(source) + 1]
-        for d in _iter_dicts(source, "annotations"):
+        for d in _iter_dicts(source, "annotations", numpy_rings=True):
             rec = _plain_record(d, ctx, used) if not embed else None
             if rec is not None:
                 if run:
@@ -458,6 +485,8 @@ def native_to_coco(
                     run = []
                 yield rec
                 continue
+            if d.get("polygon") is not None:
+                d["polygon"] = [r if isinstance(r, list) else r.tolist() for r in d["polygon"]]
             ann = _construct(d)
             if run and ann.item_id != run[0].item_id:
                 yield from _emit(run, ctx, image_set, used, counter)

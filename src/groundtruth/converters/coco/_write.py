@@ -430,7 +430,7 @@ def _write_array(f: IO[bytes], records: Iterator[dict[str, Any]]) -> None:
     size = 0
     first = True
     for rec in records:
-        data = orjson.dumps(rec)
+        data = orjson.dumps(rec, option=orjson.OPT_SERIALIZE_NUMPY)
         if not first:
             buf.append(b",\n")
         first = False
