@@ -28,11 +28,11 @@ INSTALL_HINT = "install it with: pip install 'groundtruth-labels[dask]'"
 def require_dask() -> Any:
     """Import `distributed`, or fail with the install command."""
     try:
-        import dask  # noqa: F401
+        import dask.dataframe  # noqa: F401  (the global steps are dataframe shuffles)
         import distributed
     except ImportError:
-        raise EngineError("the dask engine needs dask and distributed, which are not installed",
-                          hint=INSTALL_HINT) from None
+        raise EngineError("the dask engine needs dask[dataframe] and distributed, which are "
+                          "not installed", hint=INSTALL_HINT) from None
     return distributed
 
 
