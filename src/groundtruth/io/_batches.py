@@ -7,6 +7,8 @@ consumer (validate, diff, stats, exports, the Dask engine) sees one shape whatev
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import posixpath
 from collections.abc import Iterator
 from typing import Any
@@ -34,6 +36,19 @@ def _jsonl_batches(
             yield from _located_jsonl_part(src, part, kind, batch_size, columns)
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Parsed JSON holds no reference cycles, but allocating a batch of dicts keeps triggering
+    # the cyclic collector over everything alive: pausing it makes the parse ~3x faster.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class _SlowPath(Exception):
     """The fast path met something unusual (bad JSON, a BOM, a huge line): redo it carefully."""
 
@@ -58,7 +73,8 @@ def _fast_jsonl_part(
             if len(rest) > MAX_LINE_BYTES:
                 raise _SlowPath
             try:
-                rows += [loads(line) for line in lines if line]
+                with _gc_paused():
+                    rows += [loads(line) for line in lines if line]
             except orjson.JSONDecodeError:
                 raise _SlowPath from None
             while len(rows) >= batch_size:
