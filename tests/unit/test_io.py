@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -250,3 +251,22 @@ def test_read_table_projects_columns(tmp_path, ds):
     t = gt.read_table(tmp_path / "p", columns=["label", "type"])
     assert t.column_names == ["label", "type"]
     assert t.num_rows == len(ds.annotations)
+
+
+def test_iter_batches_never_repeats_records_when_it_falls_back(tmp_path, ds):
+    gt.save(ds, tmp_path / "d")
+    path = tmp_path / "d" / "annotations.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    # a valid last line without its newline, and a row Arrow's fast path cannot convert late in
+    # the part: both must give each record exactly once
+    path.write_bytes(b"".join(lines)[:-1])
+    manifest = json.loads((tmp_path / "d" / "groundtruth.json").read_text())
+    for p in manifest["parts"]:
+        if p["path"] == "annotations.jsonl":
+            p["bytes"] -= 1
+            p["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (tmp_path / "d" / "groundtruth.json").write_text(json.dumps(manifest))
+    for batch_size in (1, 2, 1000):
+        ids = [i for b in gt.iter_batches(tmp_path / "d", batch_size=batch_size)
+               for i in b.column("id").to_pylist()]
+        assert sorted(ids) == sorted(a.id for a in ds.annotations)

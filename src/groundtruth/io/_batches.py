@@ -32,8 +32,9 @@ def _jsonl_batches(
     for part in src.parts_of(kind):
         try:
             yield from _fast_jsonl_part(src, part.path, kind, batch_size, columns)
-        except _SlowPath:
-            yield from _located_jsonl_part(src, part, kind, batch_size, columns)
+        except _SlowPath as slow:
+            # Start the part again, skipping the records already handed out.
+            yield from _located_jsonl_part(src, part, kind, batch_size, columns, slow.done)
 
 
 @contextlib.contextmanager
@@ -50,7 +51,13 @@ def _gc_paused() -> Iterator[None]:
 
 
 class _SlowPath(Exception):
-    """The fast path met something unusual (bad JSON, a BOM, a huge line): redo it carefully."""
+    """The fast path met something unusual (bad JSON, a BOM, a huge line): redo it carefully.
+
+    `done` counts the records the fast path already yielded."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(done)
+        self.done = done
 
 
 def _fast_jsonl_part(
@@ -63,6 +70,7 @@ def _fast_jsonl_part(
     loads = orjson.loads
     rows: list[Any] = []
     rest = b""
+    done = 0
     with src.fs.open(full, "rb") as f:
         while True:
             chunk = f.read(_CHUNK)
@@ -71,26 +79,31 @@ def _fast_jsonl_part(
             lines = (rest + chunk).split(b"\n")
             rest = lines.pop()
             if len(rest) > MAX_LINE_BYTES:
-                raise _SlowPath
+                raise _SlowPath(done)
             try:
                 with _gc_paused():
                     rows += [loads(line) for line in lines if line]
             except orjson.JSONDecodeError:
-                raise _SlowPath from None
+                raise _SlowPath(done) from None
             while len(rows) >= batch_size:
-                yield _fast_batch(rows[:batch_size], kind, columns)
+                yield _fast_batch(rows[:batch_size], kind, columns, done)
+                done += batch_size
                 del rows[:batch_size]
     if rest.strip():
-        raise _SlowPath  # no newline at the end: maybe truncated; let the careful path judge
+        try:  # a last line without a newline is fine when it is whole
+            rows.append(loads(rest))
+        except orjson.JSONDecodeError:
+            raise _SlowPath(done) from None
     if rows:
-        yield _fast_batch(rows, kind, columns)
+        yield _fast_batch(rows, kind, columns, done)
 
 
-def _fast_batch(rows: list[Any], kind: str, columns: list[str] | None) -> pa.RecordBatch:
+def _fast_batch(rows: list[Any], kind: str, columns: list[str] | None,
+                done: int) -> pa.RecordBatch:
     try:
         batch = rows_to_batch(rows, kind)
     except _ARROW_ERRORS:
-        raise _SlowPath from None
+        raise _SlowPath(done) from None
     return batch.select(columns) if columns else batch
 
 
@@ -99,7 +112,8 @@ _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError
 
 
 def _located_jsonl_part(
-    src: NativeSource, part: Part, kind: str, batch_size: int, columns: list[str] | None
+    src: NativeSource, part: Part, kind: str, batch_size: int, columns: list[str] | None,
+    skip: int = 0,
 ) -> Iterator[pa.RecordBatch]:
     schema = SCHEMAS[kind]
     rows: list[dict[str, Any]] = []
@@ -110,6 +124,9 @@ def _located_jsonl_part(
             raise DataFormatError(f"[{errors[0].code}] {errors[0].message}",
                                   hint=errors[0].hint, location=errors[0].location)
         if not data:
+            continue
+        if skip:
+            skip -= 1
             continue
         rows.append(data)
         lines.append(line)
