@@ -23,6 +23,7 @@ from .errors import (
     GroundtruthError,
     IntegrityError,
     UnknownFormatError,
+    UnknownOptionError,
     UnsupportedVersionError,
 )
 from .export import export
@@ -68,6 +69,7 @@ __all__ = [
     "Issue",
     "Location",
     "UnknownFormatError",
+    "UnknownOptionError",
     "UnsupportedVersionError",
     "ValidationReport",
     "__version__",

@@ -52,6 +52,17 @@ class UnknownFormatError(GroundtruthError, LookupError):
     """No converter has the requested name, or auto-detection could not decide."""
 
 
+class UnknownOptionError(GroundtruthError, TypeError):
+    """A reading or writing option the format does not take (e.g. a mistyped `-o key=value`)."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(
+            message,
+            hint=hint or "check the option's spelling; each format's options are listed in "
+            "its converters/<format>/MAPPING.md and docs/",
+        )
+
+
 class ConversionError(GroundtruthError, ValueError):
     """A foreign file cannot be converted at all (as opposed to record-level issues)."""
 

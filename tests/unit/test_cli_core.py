@@ -103,3 +103,20 @@ def test_coco_to_parquet_streams_with_the_same_result(tmp_path):
     assert out["details"]["streamed"] is True
     assert (out["items"], out["annotations"]) == (4, 17)
     assert gt.read_manifest(tmp_path / "pq").fingerprint == gt.load(src).fingerprint()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["convert", "examples/reviews", "{tmp}/x.jsonl", "--to", "prodigy", "-w", "colour=red"],
+        ["info", "examples/reviews", "-o", "colour=red"],
+        ["info", "examples/delivery/instances_v1.json", "--from", "coco", "-o", "colour=red"],
+    ],
+)
+def test_mistyped_format_option_is_a_clear_error(tmp_path, args):
+    res = run(*[a.format(tmp=tmp_path) for a in args])
+    assert res.returncode == 2
+    assert "colour" in res.stderr
+    assert "hint:" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "x.jsonl").exists()

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConversionError
+from ..errors import ConversionError, UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Item, Span, Token
 from ._build import builder
@@ -108,7 +108,7 @@ class ConllOptions:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(options) - known)
         if unknown:
-            raise TypeError(f"unknown option(s) for conll: {', '.join(unknown)}")
+            raise UnknownOptionError(f"unknown option(s) for conll: {', '.join(unknown)}")
         opts = cls(**{k: v for k, v in options.items() if k != "columns"})
         opts.columns = column_names(options.get("columns"))
         if opts.columns is not None and "token" not in opts.columns:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import ConversionError, DatasetExistsError
+from ..errors import ConversionError, DatasetExistsError, UnknownOptionError
 from ..io._fs import atomic_write, resolve
 from ..io._jsonl import read_objects
 from ..issues import Issue, define, issue
@@ -245,7 +245,7 @@ def write_json_array(
 def reject_unknown(fmt: str, options: dict[str, Any]) -> None:
     options.pop("storage_options", None)
     if options:
-        raise TypeError(f"unknown option(s) for {fmt}: {', '.join(sorted(options))}")
+        raise UnknownOptionError(f"unknown option(s) for {fmt}: {', '.join(sorted(options))}")
 
 
 def head_objects(head: bytes, limit: int = 20) -> list[Any]:

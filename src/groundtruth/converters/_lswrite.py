@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..errors import UnknownOptionError
 from ..issues import issue
 from ..models import (
     AnnotationBase,
@@ -58,7 +59,7 @@ def write_export(dataset: Dataset, path: str, *, fs: AbstractFileSystem | None =
     overwrite = bool(options.pop("overwrite", False))
     options.pop("storage_options", None)
     if options:
-        raise TypeError(f"unknown option(s) for labelstudio: {', '.join(sorted(options))}")
+        raise UnknownOptionError(f"unknown option(s) for labelstudio: {', '.join(sorted(options))}")
     report = ConversionReport(format="labelstudio", outputs=[path])
     by_item = dataset.annotations_by_item()
     kinds = {a.id: a.kind for a in dataset.manifest.annotators}

@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import ConversionError
+from ..errors import ConversionError, UnknownOptionError
 from ..issues import Issue, issue
 from ..models import AnnotationBase, Item, Label, LabelSet, Manifest, Taxonomy
 from ._base import ConversionReport
@@ -113,7 +113,7 @@ class ConllConverter:
         refuse_existing(path, fs, bool(options.pop("overwrite", False)))
         unknown = sorted(set(options) - _WRITE_OPTIONS)
         if unknown:
-            raise TypeError(f"unknown option(s) for conll: {', '.join(unknown)}")
+            raise UnknownOptionError(f"unknown option(s) for conll: {', '.join(unknown)}")
         src = dataset.manifest.extensions.get("conll", {})
         scheme_name = str(options.get("scheme") or src.get("scheme") or "iob2")
         try:

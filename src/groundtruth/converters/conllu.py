@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import ConversionError
+from ..errors import ConversionError, UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import (
     AnnotationBase,
@@ -334,7 +334,7 @@ class ConlluConverter:
         dependencies = str(options.pop("dependencies", "attributes"))
         options.pop("storage_options", None)
         if options:
-            raise TypeError(f"unknown option(s) for conllu: {', '.join(options)}")
+            raise UnknownOptionError(f"unknown option(s) for conllu: {', '.join(options)}")
         issues: list[Issue] = []
         stats = LineStats()
         items: list[Item] = []
@@ -371,7 +371,7 @@ class ConlluConverter:
         options.pop("storage_options", None)
         refuse_existing(path, fs, bool(options.pop("overwrite", False)))
         if options:
-            raise TypeError(f"unknown option(s) for conllu: {', '.join(options)}")
+            raise UnknownOptionError(f"unknown option(s) for conllu: {', '.join(options)}")
         report = ConversionReport(format=self.name, outputs=[path])
         items = list(dataset.items)
         if items and all("n" in it.extensions.get("conllu", {}) for it in items):

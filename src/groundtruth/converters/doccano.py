@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
+from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import (
     AnnotationBase,
@@ -96,7 +97,7 @@ class DoccanoConverter:
         task: Task = options.pop("task", "auto")
         text_field = options.pop("text_field", "text")
         if options:
-            raise TypeError(f"unknown option(s) for doccano: {', '.join(sorted(options))}")
+            raise UnknownOptionError(f"unknown option(s) for doccano: {', '.join(sorted(options))}")
         issues: list[Issue] = []
         col = Collector(tool="doccano")
         annotator = col.annotator(str(annotator_opt)) if annotator_opt else None
@@ -232,7 +233,7 @@ class DoccanoConverter:
         overwrite = bool(options.pop("overwrite", False))
         options.pop("storage_options", None)
         if options:
-            raise TypeError(f"unknown option(s) for doccano: {', '.join(sorted(options))}")
+            raise UnknownOptionError(f"unknown option(s) for doccano: {', '.join(sorted(options))}")
         report = ConversionReport(format=self.name, outputs=[path])
         by_item = dataset.annotations_by_item()
 

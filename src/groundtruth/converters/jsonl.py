@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
+from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Classification, Item, TextAnswer
 from ._base import ConversionReport
@@ -57,7 +58,7 @@ def _opts(options: dict[str, Any]) -> dict[str, Any]:
     options.pop("storage_options", None)
     unknown = set(options) - set(_DEFAULTS) - {"overwrite"}
     if unknown:
-        raise TypeError(f"unknown option(s) for jsonl: {', '.join(sorted(unknown))}")
+        raise UnknownOptionError(f"unknown option(s) for jsonl: {', '.join(sorted(unknown))}")
     return {**_DEFAULTS, **options}
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
+from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import (
     AnnotationBase,
@@ -171,7 +172,7 @@ class LabelStudioConverter:
         )
         check_media = options.pop("check_media", None)
         if options:
-            raise TypeError(f"unknown option(s) for labelstudio: {', '.join(sorted(options))}")
+            raise UnknownOptionError(f"unknown option(s) for labelstudio: {', '.join(sorted(options))}")
         if check_media is False:
             ctx.folder = ""
         items: list[Item] = []

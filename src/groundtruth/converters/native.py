@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
+from ..errors import UnknownOptionError
 from ..io._native import MANIFEST, DatasetWriter, iter_native_records, open_native
 from ..models import AnnotationBase, Item
 from ._base import ConversionReport
@@ -28,7 +29,7 @@ class NativeConverter:
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
         storage_options = options.pop("storage_options", None)
         if options:
-            raise TypeError(f"unknown option(s) for groundtruth: {', '.join(options)}")
+            raise UnknownOptionError(f"unknown option(s) for groundtruth: {', '.join(options)}")
         src = open_native(path, fs=fs, storage_options=storage_options)
         items: list[Item] = []
         annotations: list[AnnotationBase] = []

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
+from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Candidate, Item, Message, Ranking
 from ._base import ConversionReport
@@ -133,7 +134,7 @@ class PreferenceConverter:
         annotator_opt = options.pop("annotator", None)
         id_field = options.pop("id_field", "id")
         if options:
-            raise TypeError(f"unknown option(s) for preference: {', '.join(sorted(options))}")
+            raise UnknownOptionError(f"unknown option(s) for preference: {', '.join(sorted(options))}")
         issues: list[Issue] = []
         col = Collector(tool="preference")
         annotator = col.annotator(str(annotator_opt)) if annotator_opt else None
@@ -275,7 +276,7 @@ class PreferenceConverter:
         overwrite = bool(options.pop("overwrite", False))
         options.pop("storage_options", None)
         if options:
-            raise TypeError(f"unknown option(s) for preference: {', '.join(sorted(options))}")
+            raise UnknownOptionError(f"unknown option(s) for preference: {', '.join(sorted(options))}")
         report = ConversionReport(format=self.name, outputs=[path])
         by_item = dataset.annotations_by_item()
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
+from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Classification, Item, Span, Status, Token
 from ._base import ConversionReport
@@ -109,7 +110,7 @@ class ProdigyConverter:
         offsets: OffsetUnit = options.pop("offsets", "codepoints")
         label_set = options.pop("label_set", None)
         if options:
-            raise TypeError(f"unknown option(s) for prodigy: {', '.join(sorted(options))}")
+            raise UnknownOptionError(f"unknown option(s) for prodigy: {', '.join(sorted(options))}")
         issues: list[Issue] = []
         col = Collector(tool="prodigy")
         items: dict[str, Item] = {}
@@ -247,7 +248,7 @@ class ProdigyConverter:
         overwrite = bool(options.pop("overwrite", False))
         options.pop("storage_options", None)
         if options:
-            raise TypeError(f"unknown option(s) for prodigy: {', '.join(sorted(options))}")
+            raise UnknownOptionError(f"unknown option(s) for prodigy: {', '.join(sorted(options))}")
         report = ConversionReport(format=self.name, outputs=[path])
         by_item = dataset.annotations_by_item()
 

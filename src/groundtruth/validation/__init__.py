@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..dataset import Dataset
+from ..errors import UnknownOptionError
 from ._report import At, Collector, ValidationReport
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def _validate(
     fmt = _format_of(source, format, fs=fs, storage_options=storage_options)
     if fmt == "groundtruth":
         if options:
-            raise TypeError(f"unknown option(s) for groundtruth: {', '.join(options)}")
+            raise UnknownOptionError(f"unknown option(s) for groundtruth: {', '.join(options)}")
         engine = run_native(source, out, tolerance=tolerance, verify_hashes=verify_hashes,
                             fs=fs, storage_options=storage_options)
     elif fmt == DOCUMENT_FORMAT:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from ...errors import ConversionError, DatasetExistsError
+from ...errors import ConversionError, DatasetExistsError, UnknownOptionError
 from ...io._fs import atomic_write, resolve
 from ...issues import Location
 from .._base import ConversionReport
@@ -87,7 +87,7 @@ class CocoConverter:
         """
         unknown = set(options) - _READ_OPTIONS
         if unknown:
-            raise TypeError(f"unknown option(s) for coco: {', '.join(sorted(unknown))}")
+            raise UnknownOptionError(f"unknown option(s) for coco: {', '.join(sorted(unknown))}")
         filesystem, p = resolve(path, fs=fs, storage_options=options.pop("storage_options", None))
         with filesystem.open(p, "rb") as f:
             raw = f.read()
@@ -125,7 +125,7 @@ class CocoConverter:
         """
         unknown = set(options) - _WRITE_OPTIONS
         if unknown:
-            raise TypeError(f"unknown option(s) for coco: {', '.join(sorted(unknown))}")
+            raise UnknownOptionError(f"unknown option(s) for coco: {', '.join(sorted(unknown))}")
         filesystem, p = resolve(path, fs=fs, storage_options=options.get("storage_options"))
         if filesystem.exists(p) and not options.get("overwrite"):
             raise DatasetExistsError(
