@@ -17,6 +17,12 @@ class EngineError(GroundtruthError, RuntimeError):
     """The engine could not finish a run (a worker kept dying, the cluster went away...)."""
 
 
+Handle = Any
+"""A result left where it was computed (a Dask future; the value itself on `local`). Tasks
+given to `map`, `map_keep` or `partition` may hold handles: the engine resolves them where the
+task runs, so the data moves from worker to worker, never through the caller."""
+
+
 class Engine(Protocol):
     name: str
 
@@ -24,7 +30,28 @@ class Engine(Protocol):
         """`[func(t) for t in tasks]`, in order, every one of them or an error."""
         ...
 
+    def map_keep(self, func: Callable[[T], R], tasks: Sequence[T]) -> list[Handle]:
+        """As `map`, but the results stay on the workers: handles for later tasks."""
+        ...
+
+    def partition(self, split: Callable[[T], tuple[list[Any], Any]], tasks: Sequence[T],
+                  buckets: int) -> tuple[list[Handle], list[Any]]:
+        """A shuffle. `split(task)` returns `(pieces, report)` with one piece per bucket.
+
+        Returns the handles of the `buckets` buckets (bucket b is the list of every task's
+        piece b, in task order) and the reports (small: they come back to the caller)."""
+        ...
+
+    def release(self, handles: Sequence[Handle]) -> None:
+        """Free results kept on the workers."""
+        ...
+
     def close(self) -> None: ...
+
+
+def transpose(results: Sequence[tuple[list[Any], Any]], buckets: int) -> list[list[Any]]:
+    """Bucket b = every result's piece b, in task order."""
+    return [[pieces[b] for pieces, _ in results] for b in range(buckets)]
 
 
 class LocalEngine:
@@ -48,6 +75,17 @@ class LocalEngine:
         with ThreadPoolExecutor(min(self.threads, len(tasks)),
                                 thread_name_prefix="groundtruth-part") as pool:
             return list(pool.map(func, tasks))  # in order; the first error is raised
+
+    def map_keep(self, func: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
+        return self.map(func, tasks)
+
+    def partition(self, split: Callable[[T], tuple[list[Any], Any]], tasks: Sequence[T],
+                  buckets: int) -> tuple[list[list[Any]], list[Any]]:
+        results = self.map(split, tasks)
+        return transpose(results, buckets), [report for _, report in results]
+
+    def release(self, handles: Sequence[Any]) -> None:
+        return None
 
     def close(self) -> None:
         return None

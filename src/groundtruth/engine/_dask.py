@@ -59,17 +59,45 @@ class DaskEngine:
     def workers(self) -> int:
         return len(self.client.scheduler_info()["workers"])
 
-    def map(self, func: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
-        if not tasks:
-            return []
-        from distributed import KilledWorker
-
+    def map_keep(self, func: Callable[[T], R], tasks: Sequence[T]) -> list[Any]:
         # retries: a task that raised (e.g. a connection reset the filesystem did not retry)
         # runs again; a GroundtruthError is about the data and is not worth retrying, but
         # Dask cannot tell them apart, and a second try of a data error fails the same way.
-        futures = self.client.map(func, list(tasks), pure=False, retries=self.retries)
+        # A result lost with its worker is recomputed from its inputs by the scheduler.
+        return list(self.client.map(func, list(tasks), pure=False, retries=self.retries))
+
+    def map(self, func: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
+        if not tasks:
+            return []
+        futures = self.map_keep(func, tasks)
+        results: list[R] = self._gather(futures)
+        if len(results) != len(tasks):  # defensive: never hand back a partial result
+            raise EngineError(f"the cluster returned {len(results)} results for "
+                              f"{len(tasks)} tasks")
+        return results
+
+    def partition(self, split: Callable[[T], tuple[list[Any], Any]], tasks: Sequence[T],
+                  buckets: int) -> tuple[list[Any], list[Any]]:
+        """Each task's pieces stay on its worker; a bucket's task gathers its pieces from
+        wherever they are (worker to worker), so no piece passes through this process."""
+        splits = self.map_keep(split, tasks)
+        submit = self.client.submit
+        pieces = [[submit(_piece, s, b, pure=False, retries=self.retries) for s in splits]
+                  for b in range(buckets)]
+        handles = [submit(_bucket, *row, pure=False, retries=self.retries) for row in pieces]
+        reports = self._gather([submit(_report, s, pure=False) for s in splits])
+        self.release([f for row in pieces for f in row] + splits)  # the buckets hold them
+        return handles, reports
+
+    def release(self, handles: Sequence[Any]) -> None:
+        for f in handles:
+            f.release()
+
+    def _gather(self, futures: list[Any]) -> Any:
+        from distributed import KilledWorker
+
         try:
-            results: list[R] = self.client.gather(futures)
+            return self.client.gather(futures)
         except KilledWorker as exc:
             raise EngineError(
                 f"a task kept killing its worker and was given up: {exc}",
@@ -79,12 +107,7 @@ class DaskEngine:
         except GroundtruthError:
             raise
         finally:
-            for f in futures:
-                f.release()
-        if len(results) != len(tasks):  # defensive: never hand back a partial result
-            raise EngineError(f"the cluster returned {len(results)} results for "
-                              f"{len(tasks)} tasks")
-        return results
+            self.release(futures)
 
     def broadcast(self, value: Any) -> Any:
         """Send `value` to every worker once; tasks given the result receive the value."""
@@ -110,3 +133,15 @@ class DaskEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _piece(result: tuple[list[Any], Any], bucket: int) -> Any:
+    return result[0][bucket]
+
+
+def _bucket(*pieces: Any) -> list[Any]:
+    return list(pieces)
+
+
+def _report(result: tuple[list[Any], Any]) -> Any:
+    return result[1]
