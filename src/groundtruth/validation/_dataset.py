@@ -94,9 +94,16 @@ class DatasetChecks:
         self.no_guideline[annotator] += 1
 
     def finish(self, unannotated: list[tuple[str, At]]) -> None:
+        self.report_unannotated(unannotated)
+        self.report_totals()
+
+    def report_unannotated(self, unannotated: list[tuple[str, At]]) -> None:
         for rid, at in unannotated:
             self.out.emit(ITEM_UNANNOTATED, "no annotation refers to this item", at, rid,
                           "id", hint=HINTS[ITEM_UNANNOTATED])
+
+    def report_totals(self) -> None:
+        """Annotators without guideline, labels never used: facts about the whole dataset."""
         if self.index is not None:
             for annotator, n in self.no_guideline.items():
                 pos = next((i for i, a in enumerate(self.index.manifest.annotators)

@@ -207,39 +207,56 @@ class Engine:
     # -- the end -------------------------------------------------------------------------------
     def finish(self, texts: TextSource | None = None) -> None:
         """Checks that need every id: relation endpoints, sources, span texts, warnings."""
-        out = self.out
+        out, known, complete = self.out, self.ann_item, self.annotations_complete
         for rid, item_id, source, target, at in self.relations:
             for name, end in (("source", source), ("target", target)):
-                if end not in self.ann_item:
-                    if not self.annotations_complete:
-                        continue
-                    out.emit(ref.RELATION_ENDPOINT_MISSING, f"{name} {end!r} is not an "
-                             "annotation", at, rid, name,
-                             hint=ref.HINTS[ref.RELATION_ENDPOINT_MISSING])
-                    continue
-                other = self.ann_item[end]
-                if other is not None and other != item_id:
-                    out.emit(ref.RELATION_CROSS_ITEM, f"{name} {end!r} is on item {other!r}, "
-                             f"the relation on {item_id!r}", at, rid, name,
-                             hint=ref.HINTS[ref.RELATION_CROSS_ITEM])
+                check_endpoint(out, rid, item_id, name, end, at, end in known, known.get(end),
+                               complete)
         for rid, sources, at in self.sources:
             for k, sid in enumerate(sources):
-                if sid not in self.ann_item and self.annotations_complete:
-                    out.emit(ref.SOURCE_MISSING, f"source {sid!r} is not an annotation", at, rid,
-                             "sources", k, hint=ref.HINTS[ref.SOURCE_MISSING])
+                check_source(out, rid, k, sid, at, sid in known, complete)
         if self.spans and texts is not None:
             for item_id, text in texts(set(self.spans)):
-                pending = self.spans.pop(item_id, None)
-                if pending is None or text is None:
-                    continue
-                for span_id, lo, hi, expected, span_at in pending:
-                    if _text_key(text[lo:hi]) != expected:
-                        out.emit(SPAN_TEXT, f"text[{lo}:{hi}] is {text[lo:hi][:40]!r}, "
-                                 "the span says otherwise", span_at, span_id, "text",
-                                 hint=CONTENT_HINTS[SPAN_TEXT])
-        unannotated = [(rid, e[1]) for rid, e in self.items.items()
-                       if e is not None and not e[0].annotated and rid not in self.annotated]
-        self.dataset.finish(unannotated)
+                self.check_span_texts(item_id, text)
+        self.dataset.finish(self.unannotated())
+
+    def check_span_texts(self, item_id: str, text: str | None) -> None:
+        """Compare the spans waiting on this item (if any) with its text; they wait no more."""
+        pending = self.spans.pop(item_id, None)
+        if pending is None or text is None:
+            return
+        for span_id, lo, hi, expected, span_at in pending:
+            if _text_key(text[lo:hi]) != expected:
+                self.out.emit(SPAN_TEXT, f"text[{lo}:{hi}] is {text[lo:hi][:40]!r}, "
+                              "the span says otherwise", span_at, span_id, "text",
+                              hint=CONTENT_HINTS[SPAN_TEXT])
+
+    def unannotated(self) -> list[tuple[str, At]]:
+        """Items no annotation refers to, in the order they were read."""
+        return [(rid, e[1]) for rid, e in self.items.items()
+                if e is not None and not e[0].annotated and rid not in self.annotated]
 
     def stats(self) -> dict[str, int]:
         return {"items": self.n_items, "annotations": self.n_annotations}
+
+
+def check_endpoint(out: Collector, rid: str, item_id: str, name: str, end: str, at: At,
+                   found: bool, other: str | None, complete: bool) -> None:
+    """A relation's `source` or `target`: an annotation (`found`) on the same item (`other`)."""
+    if not found:
+        if complete:
+            out.emit(ref.RELATION_ENDPOINT_MISSING, f"{name} {end!r} is not an annotation", at,
+                     rid, name, hint=ref.HINTS[ref.RELATION_ENDPOINT_MISSING])
+        return
+    if other is not None and other != item_id:
+        out.emit(ref.RELATION_CROSS_ITEM, f"{name} {end!r} is on item {other!r}, "
+                 f"the relation on {item_id!r}", at, rid, name,
+                 hint=ref.HINTS[ref.RELATION_CROSS_ITEM])
+
+
+def check_source(out: Collector, rid: str, k: int, sid: str, at: At, found: bool,
+                 complete: bool) -> None:
+    """One of an annotation's `sources`: an annotation (`found`), unless ids are incomplete."""
+    if not found and complete:
+        out.emit(ref.SOURCE_MISSING, f"source {sid!r} is not an annotation", at, rid,
+                 "sources", k, hint=ref.HINTS[ref.SOURCE_MISSING])

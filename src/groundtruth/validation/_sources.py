@@ -10,7 +10,8 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -73,11 +74,22 @@ def looks_like_document(head: bytes) -> bool:
 # native datasets
 
 
-def run_native(
-    url: PathLike, out: Collector, *, tolerance: float, verify_hashes: bool,
-    fs: AbstractFileSystem | None, storage_options: dict[str, Any] | None,
-) -> Engine | None:
-    """Validate a native dataset, streaming its parts; None when nothing could be opened."""
+@dataclass
+class Opened:
+    """A native dataset opened for validation: its parts, manifest, and absent parts."""
+
+    src: NativeSource
+    manifest: Manifest | None
+    manifest_file: str
+    absent: set[str] = field(default_factory=set)
+
+
+def open_for_validation(
+    url: PathLike, out: Collector, *, verify_hashes: bool, fs: AbstractFileSystem | None,
+    storage_options: dict[str, Any] | None,
+) -> Opened | None:
+    """Locate the dataset, read its manifest and check its parts (presence, size and, with
+    `verify_hashes`, content), reporting into `out`; None when nothing could be opened."""
     try:
         filesystem, root, display = _locate(url, fs, storage_options)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -93,12 +105,26 @@ def run_native(
     src = NativeSource(filesystem, root, display, manifest or Manifest())
     src.parts = list(manifest.parts) if manifest is not None and manifest.parts else (
         _discover_parts(filesystem, root))
-    absent = set()
+    opened = Opened(src, manifest, manifest_file)
     for problem in check_parts(src, hashes=verify_hashes):
         out.add(problem)
         if problem.code == "part.missing":
-            absent.add(problem.location.file)
-    engine = Engine(manifest, out, manifest_at=At(file=manifest_file), tolerance=tolerance)
+            opened.absent.add(problem.location.file or "")
+    return opened
+
+
+def run_native(
+    url: PathLike, out: Collector, *, tolerance: float, verify_hashes: bool,
+    fs: AbstractFileSystem | None, storage_options: dict[str, Any] | None,
+) -> Engine | None:
+    """Validate a native dataset, streaming its parts; None when nothing could be opened."""
+    opened = open_for_validation(url, out, verify_hashes=verify_hashes, fs=fs,
+                                 storage_options=storage_options)
+    if opened is None:
+        return None
+    src, absent = opened.src, opened.absent
+    engine = Engine(opened.manifest, out, manifest_at=At(file=opened.manifest_file),
+                    tolerance=tolerance)
     for kind in KINDS:
         for part in src.parts_of(kind):
             whole = src.display(part.path) not in absent and _stream_part(src, part, engine, out)
@@ -119,35 +145,42 @@ def run_native(
 
 def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) -> bool:
     """Check every record of one part; False when the part could not be read to its end."""
+    if part.path.endswith(".parquet"):
+        if not _parquet_opens(src, part, out):
+            return False
+        if engine.index is not None and VECTORISE:
+            return _stream_parquet(src, part, engine, out)
+    elif part.path.endswith(".jsonl") and engine.index is not None and VECTORISE:
+        return _stream_jsonl(src, part, engine, out)
+    kind = part.kind
+    lost = engine.lost_record
+
+    def check(data: dict[str, Any], at: At) -> None:
+        _exact(engine, out, data, kind, at)
+
+    return stream_records(src, part, out, check, lost)
+
+
+def stream_records(src: NativeSource, part: Part, out: Collector,
+                   record: Callable[[dict[str, Any], At], None],
+                   lost: Callable[[str], None]) -> bool:
+    """The per-record path over one part: reading problems go to `out`, each record that
+    parsed as JSON to `record(data, at)`, and `lost(kind)` is told of each line that did not
+    (its id is unknown). False when the part could not be read to its end."""
     shown = src.display(part.path)
     kind = part.kind
     count = 0
     last_row: int | None = None
     try:
-        if part.path.endswith(".parquet"):
-            if not _parquet_opens(src, part, out):
-                return False
-            if engine.index is not None and VECTORISE:
-                return _stream_parquet(src, part, engine, out)
-        elif part.path.endswith(".jsonl") and engine.index is not None and VECTORISE:
-            return _stream_jsonl(src, part, engine, out)
         for data, line, row, problems in iter_part_dicts(src, part):
             if problems:
                 out.extend(problems)
                 if data == {} and any(p.severity == "error" for p in problems):
-                    engine.lost_record(kind)  # the line did not parse: its id is unknown
+                    lost(kind)  # the line did not parse: its id is unknown
                     continue
             count += 1
             last_row = row
-            parsed = parse_record(data, kind, file=shown, line=line, row=row)
-            at = At(file=shown, line=line, row=row)
-            if isinstance(parsed, list):
-                out.extend(parsed)
-                (engine.broken_item if kind == "items" else engine.broken_annotation)(data)
-            elif kind == "items":
-                engine.item(parsed, at)  # type: ignore[arg-type]
-            else:
-                engine.annotation(parsed, at)  # type: ignore[arg-type]
+            record(data, At(file=shown, line=line, row=row))
     except DataFormatError as exc:
         where = exc.location
         out.add(issue(PARQUET_COLUMNS, exc.message, hint=exc.hint, file=shown,
