@@ -86,9 +86,12 @@ def test_missing_part(url: str, s3_options: dict[str, Any], s3_fs: Any) -> None:
     src = open_native(url, storage_options=s3_options)
     part = src.parts_of("annotations")[1]
     s3_fs.rm(f"{src.root}/{part.path}")  # after open: the run finds it gone
-    for operation in (gte.fingerprint, gte.validate, gte.stats):
+    for operation in (gte.fingerprint, gte.stats):
         with pytest.raises(IntegrityError):
             operation(src)
+    report = gte.validate(url, storage_options=s3_options)  # a report, as without an engine
+    assert report.to_dict() == gt.validate(url, storage_options=s3_options).to_dict()
+    assert report.codes.get("part.missing") == 1
     with pytest.raises(IntegrityError):  # and a fresh open refuses the dataset
         open_native(url, storage_options=s3_options)
 
@@ -100,8 +103,11 @@ def test_corrupted_part_same_size(url: str, s3_options: dict[str, Any], s3_fs: A
     data = bytearray(s3_fs.cat(key))
     data[len(data) // 2] ^= 0xFF  # one flipped byte in the middle of the data pages
     s3_fs.pipe(key, bytes(data))
-    for operation in (gte.fingerprint, gte.validate):
-        with pytest.raises(IntegrityError) as err:
-            operation(url, storage_options=s3_options)
-        assert err.value.location is not None
-        assert (err.value.location.file or "").endswith(part.path)
+    with pytest.raises(IntegrityError) as err:
+        gte.fingerprint(url, storage_options=s3_options)
+    assert err.value.location is not None
+    assert (err.value.location.file or "").endswith(part.path)
+    report = gte.validate(url, storage_options=s3_options)
+    assert report.to_dict() == gt.validate(url, storage_options=s3_options).to_dict()
+    bad = [i for i in report.issues if i.code == "part.hash-mismatch"]
+    assert [(i.location.file or "").endswith(part.path) for i in bad] == [True]

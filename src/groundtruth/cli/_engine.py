@@ -17,7 +17,8 @@ def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
              "GROUNDTRUTH_DASK_ADDRESS, which names a running cluster).",
     )(f)
     return click.option(
-        "--engine", type=click.Choice(ENGINES), default="local", show_default=True,
-        help="Run per-part work in this process (local) or on a Dask cluster (dask; "
-             "pip install 'groundtruth-labels[dask]').",
+        "--engine", type=click.Choice(ENGINES), default=None,
+        help="Run part by part on an engine, with the same result: dask (a Dask cluster; "
+             "pip install 'groundtruth-labels[dask]') or local (the same plan in this "
+             "process). Native datasets only. Default: no engine.",
     )(f)

@@ -16,16 +16,16 @@ from ._engine import engine_options
 @format_option("text", "json")
 @engine_options
 def info_cmd(path: str, from_format: str | None, read_options: tuple[str, ...],
-             output_format: str, engine: str, workers: int | None) -> None:
+             output_format: str, engine: str | None, workers: int | None) -> None:
     """Counts per item kind, annotation type, label, annotator and split; the fingerprint.
 
     PATH is a native dataset (folder, .zip, or URL) or a file in any format `gt formats` lists.
     A native Parquet dataset is counted from the label/type/annotator/kind/split columns only,
     part by part (on --engine dask, in parallel on the cluster), never loaded whole.
     """
-    data = _native_parquet_info(path, engine, workers) if not from_format else None
+    data = _native_parquet_info(path, engine or "local", workers) if not from_format else None
     if data is None:
-        if engine != "local":
+        if engine not in (None, "local"):
             raise click.UsageError("--engine dask needs a native Parquet dataset; convert it "
                                    "first: gt convert PATH OUT --encoding parquet")
         ds = load_for_command(path, from_format, read_options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_option, parse_options
+from ._engine import engine_options
 
 
 @click.command("validate")
@@ -19,10 +20,11 @@ from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_optio
 @click.option("--examples", type=click.IntRange(min=0), default=5, show_default=True,
               help="Locations shown per issue code in the text report.")
 @format_option("text", "json")
+@engine_options
 def validate_cmd(
     path: str, from_format: str | None, read_options: tuple[str, ...], strict: bool,
     max_issues: int | None, tolerance: float, no_hashes: bool, examples: int,
-    output_format: str,
+    output_format: str, engine: str | None, workers: int | None,
 ) -> int:
     """Check PATH and report every problem: structure, references, geometry and content,
     dataset-level warnings.
@@ -30,12 +32,15 @@ def validate_cmd(
     PATH is a native dataset (folder, .zip or URL), a dataset as one JSON document, or a file
     in any format `gt formats` lists (--from, or detected). Exit status: 0 valid (warnings
     allowed unless --strict), 1 invalid, 2 usage or I/O error.
+
+    With --engine, a native dataset is checked part by part and bucket by bucket (on a Dask
+    cluster: in parallel, reading parts straight from storage); the report is the same.
     """
     from ..validation import validate
 
     report = validate(path, format=from_format, strict=strict, max_issues=max_issues,
-                      tolerance=tolerance, verify_hashes=not no_hashes,
-                      **parse_options(read_options))
+                      tolerance=tolerance, verify_hashes=not no_hashes, engine=engine,
+                      workers=workers, **parse_options(read_options))
     if output_format == "json":
         echo_json(report.to_dict())
     else:

@@ -3,7 +3,7 @@
     import groundtruth.engine as gte
     gte.stats("s3://bucket/ds", engine="dask", workers=8)
     gte.fingerprint("s3://bucket/ds", engine="dask")
-    report = gte.validate("s3://bucket/ds", engine="dask")
+    report = gte.validate("s3://bucket/ds", engine="dask")   # = groundtruth.validate's report
 
 `engine="local"` runs the same tasks and steps in this process (the reference); `"dask"` runs
 them on a Dask cluster (a LocalCluster of `workers` processes, or the cluster at
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
@@ -27,26 +26,23 @@ from ..fingerprint import Fingerprinter
 from ..io._fs import PathLike
 from ..io._native import NativeSource, open_native
 from ..io._remote import RemoteReadError, is_parquet, scan_parts
-from ..issues import Issue
 from . import steps
 from ._base import ENGINES, Engine, EngineError, LocalEngine, get_engine
 from .tasks import (
     PartTask,
     part_digests,
     part_fingerprint,
-    part_ids,
     part_labels,
     part_stats,
-    part_validate,
     tasks_for,
 )
+from .validate import validate
 
 __all__ = [
     "ENGINES",
     "Engine",
     "EngineError",
     "LocalEngine",
-    "PartsReport",
     "RemoteReadError",
     "diff_ids",
     "export_training",
@@ -159,55 +155,6 @@ def fingerprint(url: Source, *, engine: Any = "local", workers: int | None = Non
             f"({digest} != {recorded})",
             hint="a part was changed after the dataset was written: copy it again")
     return digest
-
-
-@dataclass
-class PartsReport:
-    """What `validate` found: per-record issues and the global checks' issues, sorted."""
-
-    issues: list[Issue] = field(default_factory=list)
-    items: int = 0
-    annotations: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not any(i.severity == "error" for i in self.issues)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "items": self.items, "annotations": self.annotations,
-                "issues": [i.to_dict() for i in self.issues]}
-
-
-def _issue_key(i: Issue) -> tuple[Any, ...]:
-    loc = i.location
-    return (loc.file or "", loc.line or -1, loc.row if loc.row is not None else -1,
-            i.code, loc.record_id or "", loc.path or "", i.message)
-
-
-def validate(url: Source, *, engine: Any = "local", workers: int | None = None,
-             storage_options: dict[str, Any] | None = None) -> PartsReport:
-    """Structure of every record (per part, in parallel), then the global checks: duplicate
-    ids and annotations whose item is missing (shuffles of the id columns)."""
-    src = _open(url, storage_options)
-    item_tasks, ann_tasks = tasks_for(src, ("items",)), tasks_for(src, ("annotations",))
-    with _engine(engine, workers, src) as eng:
-        per_part = eng.map(part_validate, item_tasks + ann_tasks)
-        if eng.name == "dask":
-            dup_items, dup_anns, dangling = steps.references_dask(part_ids, item_tasks,
-                                                                  ann_tasks)
-        else:
-            item_ids = eng.map(part_ids, item_tasks)
-            ann_ids = eng.map(part_ids, ann_tasks)
-            dup_items = steps.duplicate_ids_local(item_ids)
-            dup_anns = steps.duplicate_ids_local(ann_ids)
-            dangling = steps.unknown_items_local(item_ids, ann_ids)
-    issues = [i for part in per_part for i in part]
-    issues += steps.duplicate_issues("items", dup_items)
-    issues += steps.duplicate_issues("annotations", dup_anns)
-    issues += steps.unknown_item_issues(dangling)
-    return PartsReport(sorted(issues, key=_issue_key),
-                       items=sum(max(p.records, 0) for p in src.parts_of("items")),
-                       annotations=sum(max(p.records, 0) for p in src.parts_of("annotations")))
 
 
 def votes(url: Source, *, engine: Any = "local", workers: int | None = None,

@@ -14,32 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..issues import Issue, define, issue
-
 ParquetLoader = Callable[[Any], pa.Table]
-
-
-# The same codes (and titles: `define` is idempotent only for identical definitions) as the
-# reference layer of `gt validate`, so a distributed run reports what a local one does.
-DUPLICATE_ID = define("reference.duplicate-id", "error", "Two records of a kind share an id")
-UNKNOWN_ITEM = define("reference.item-missing", "error", "An annotation's item does not exist")
-
-
-# ---------------------------------------------------------------------------------------------
-# results as issues (the same for every engine)
-
-
-def duplicate_issues(kind: str, duplicates: list[tuple[str, int]]) -> list[Issue]:
-    return [issue(DUPLICATE_ID, f"{count} {kind} have the id {rid!r}", record_id=rid,
-                  path="$.id", hint="ids must be unique within items and within annotations")
-            for rid, count in duplicates]
-
-
-def unknown_item_issues(dangling: list[tuple[str, str]]) -> list[Issue]:
-    return [issue(UNKNOWN_ITEM, f"annotation {aid!r} refers to item {item!r}, which is not in "
-                  "the dataset", record_id=aid, path="$.item_id",
-                  hint="add the item, or fix the annotation's item_id")
-            for aid, item in dangling]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -49,29 +24,6 @@ def unknown_item_issues(dangling: list[tuple[str, str]]) -> list[Issue]:
 def _concat(tables: Sequence[pa.Table]) -> pa.Table:
     # parts read from Parquet say `id: string not null`, parts parsed from JSONL do not
     return pa.concat_tables(tables, promote_options="permissive")
-
-
-def duplicate_ids_local(tables: Sequence[pa.Table]) -> list[tuple[str, int]]:
-    if not tables:
-        return []
-    ids = _concat([t.select(["id"]) for t in tables]).column("id")
-    counts = pc.value_counts(ids)
-    values, n = counts.field("values"), counts.field("counts")
-    mask = pc.greater(n, 1)
-    return sorted(zip(pc.filter(values, mask).to_pylist(), pc.filter(n, mask).to_pylist(),
-                      strict=True))
-
-
-def unknown_items_local(items: Sequence[pa.Table], annotations: Sequence[pa.Table]
-                        ) -> list[tuple[str, str]]:
-    if not annotations:
-        return []
-    anns = _concat([t.select(["id", "item_id"]) for t in annotations])
-    known = (_concat([t.select(["id"]) for t in items]).column("id")
-             if items else pa.array([], pa.string()))
-    missing = anns.filter(pc.invert(pc.is_in(anns.column("item_id"), value_set=known)))
-    return sorted(zip(missing.column("id").to_pylist(), missing.column("item_id").to_pylist(),
-                      strict=True))
 
 
 def diff_ids_local(old: pa.Table, new: pa.Table) -> dict[str, list[str]]:
@@ -129,47 +81,6 @@ def _frame(loader: Callable[[Any], pa.Table], tasks: Sequence[Any], columns: lis
     # pure: the same part gives the same key, so frames built twice share their reads
     return dd.from_delayed([delayed(_load, pure=True)(t) for t in tasks], meta=meta,
                            verify_meta=False)
-
-
-def _duplicates(frame: Any) -> Any:
-    # split_out: the counts stay hash-partitioned over the workers (one partition would hold
-    # every id of the dataset); only the few duplicates come back.
-    sizes = frame.groupby("id").size(split_out=frame.npartitions)
-    return sizes[sizes > 1]
-
-
-def references_dask(loader: ParquetLoader, item_tasks: Sequence[Any],
-                    ann_tasks: Sequence[Any]
-                    ) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, str]]]:
-    """Duplicate item ids, duplicate annotation ids, annotations whose item is missing: one
-    Dask computation, so each part's id columns are read once for all three."""
-    from dask.base import compute
-
-    if not item_tasks and not ann_tasks:
-        return [], [], []
-    items = _frame(loader, item_tasks, ["id"]) if item_tasks else None
-    anns = _frame(loader, ann_tasks, ["id", "item_id"]) if ann_tasks else None
-    wanted: list[Any] = []
-    if items is not None:
-        wanted.append(_duplicates(items))
-    if anns is not None:
-        wanted.append(_duplicates(anns[["id"]]))
-        if items is not None:
-            known = items.rename(columns={"id": "item_id"}).assign(_known=True)
-            joined = anns.merge(known, on="item_id", how="left")
-            wanted.append(joined[joined["_known"].isna()][["id", "item_id"]])
-        else:
-            wanted.append(anns)
-    results = list(compute(*wanted))  # type: ignore[no-untyped-call]
-    dup_items = results.pop(0) if items is not None else None
-    dup_anns, missing = (results[0], results[1]) if anns is not None else (None, None)
-
-    def pairs(series: Any) -> list[tuple[str, int]]:
-        return [] if series is None else sorted((str(k), int(v)) for k, v in series.items())
-
-    dangling = [] if missing is None else sorted(
-        zip(missing["id"], missing["item_id"], strict=True))
-    return pairs(dup_items), pairs(dup_anns), dangling
 
 
 def diff_ids_dask(loader: ParquetLoader, old_tasks: Sequence[Any],

@@ -14,10 +14,12 @@ from ..dataset import Dataset
 from ..models import (
     AnnotationBase,
     Annotator,
+    Guideline,
     Item,
     Label,
     LabelSet,
     Manifest,
+    Split,
     Taxonomy,
     annotation_adapter,
 )
@@ -35,6 +37,8 @@ def manifest(name: str = "synthetic") -> Manifest:
                                                labels=[Label(name=x) for x in LABELS])]),
         annotators=[Annotator(id=a, kind="model" if a.startswith("model") else "human")
                     for a in ANNOTATORS],
+        guidelines=[Guideline(id="g1", version="2")],
+        splits=[Split(name=s) for s in SPLITS],
     )
 
 

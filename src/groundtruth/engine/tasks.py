@@ -24,7 +24,7 @@ from ..io import _arrow
 from ..io._fs import apply_retries
 from ..io._native import PART_HASH, PART_SIZE, NativeSource, iter_part_dicts
 from ..io._remote import RemoteReadError, scan_parts
-from ..issues import Issue, issue
+from ..issues import issue
 from ..models import Manifest, Part
 from ..validation._structure import parse_record
 
@@ -70,6 +70,23 @@ def tasks_for(src: NativeSource, kinds: tuple[str, ...] = ("items", "annotations
 
 def read_verified(task: PartTask) -> bytes:
     """The whole part, checked against the manifest's size and SHA-256 (IntegrityError)."""
+    data = fetch(task)
+    if task.part.bytes >= 0 and len(data) != task.part.bytes:
+        raise IntegrityError(
+            f"data part {task.part.path} has {len(data)} bytes, the manifest says "
+            f"{task.part.bytes}", location=issue(PART_SIZE, "", file=task.shown).location,
+            hint="the part was truncated or changed after it was written: copy the dataset again")
+    if task.part.sha256 and hashlib.sha256(data).hexdigest() != task.part.sha256:
+        raise IntegrityError(f"data part {task.part.path} does not match its hash",
+                             location=issue(PART_HASH, "", file=task.shown).location,
+                             hint="the part is corrupted: copy the dataset again")
+    return data
+
+
+def fetch(task: PartTask) -> bytes:
+    """The whole part, read with the filesystem's retries. Storage that keeps refusing is a
+    `RemoteReadError`, a part gone since the manifest was read an `IntegrityError`: neither
+    is a problem of the data, and neither may pass for one."""
     try:
         data: bytes = apply_retries(task.fs, task.retries).cat_file(task.full)
     except FileNotFoundError:
@@ -83,15 +100,6 @@ def read_verified(task: PartTask) -> bytes:
             location=issue(PART_SIZE, "", file=task.shown).location,
             hint="the storage refused or dropped requests; try again later, or raise the "
                  "retry budget in storage_options (see docs/scale.md)") from None
-    if task.part.bytes >= 0 and len(data) != task.part.bytes:
-        raise IntegrityError(
-            f"data part {task.part.path} has {len(data)} bytes, the manifest says "
-            f"{task.part.bytes}", location=issue(PART_SIZE, "", file=task.shown).location,
-            hint="the part was truncated or changed after it was written: copy the dataset again")
-    if task.part.sha256 and hashlib.sha256(data).hexdigest() != task.part.sha256:
-        raise IntegrityError(f"data part {task.part.path} does not match its hash",
-                             location=issue(PART_HASH, "", file=task.shown).location,
-                             hint="the part is corrupted: copy the dataset again")
     return data
 
 
@@ -161,37 +169,6 @@ def part_fingerprint(task: PartTask) -> tuple[Fingerprinter, int]:
                                   hint="run `gt validate` for a full report")
         fp.add(parsed)
     return fp, fp.counts[task.kind]
-
-
-def part_validate(task: PartTask) -> list[Issue]:
-    """The per-record issues of one part (structure: the layer that needs no global view)."""
-    issues: list[Issue] = []
-    if task.is_parquet:
-        table = part_table(task)
-        row = 0
-        for b in table.to_batches(max_chunksize=65536):
-            issues.extend(B.validate_batch(b, task.kind, file=task.shown, first_row=row))
-            row += b.num_rows
-        return issues
-    for data, line, row_no, read_issues in _jsonl_dicts(task):
-        issues.extend(read_issues)
-        if data and not any(i.severity == "error" for i in read_issues):
-            parsed = parse_record(data, task.kind, file=task.shown, line=line, row=row_no)
-            if isinstance(parsed, list):
-                issues.extend(parsed)
-    return issues
-
-
-def part_ids(task: PartTask) -> pa.Table:
-    """The id columns of one part (`id`, plus `item_id` for annotations) for global steps."""
-    columns = ["id"] if task.kind == "items" else ["id", "item_id"]
-    if task.is_parquet:
-        return part_table(task, columns, verify=False)
-    rows = [{c: d.get(c) for c in columns} for d, _, _, _ in _jsonl_dicts(task) if d]
-    schema = pa.schema([pa.field(c, pa.string()) for c in columns])
-    return pa.Table.from_pylist(
-        [{c: (v if isinstance(v, str) else None) for c, v in r.items()} for r in rows],
-        schema=schema)
 
 
 def part_digests(task: PartTask) -> pa.Table:

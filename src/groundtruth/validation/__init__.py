@@ -49,6 +49,8 @@ def validate(
     verify_hashes: bool = True,
     fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
+    engine: Any = None,
+    workers: int | None = None,
     **options: Any,
 ) -> ValidationReport:
     """Check a dataset and report every problem found, located as exactly as the input allows.
@@ -63,15 +65,45 @@ def validate(
         tolerance: pixels a shape may reach outside its image before it is an error.
         verify_hashes: check each native data part against its sha256 in the manifest.
         fs, storage_options: where to read from (see `groundtruth.load`).
+        engine, workers: run on an engine (`"local"`, `"dask"` with `workers`, or an engine
+            object; see `groundtruth.engine`): parts are read and buckets of items checked in
+            parallel, with the same report. Native datasets only.
         **options: reading options of a foreign format.
 
     Raises only for usage errors: nothing at `source` (`DatasetNotFoundError`), a format that
     cannot be told or does not exist (`UnknownFormatError`), an unknown reading option.
     """
+    if engine is not None:
+        return _on_engine(source, format, engine, workers, strict=strict, max_issues=max_issues,
+                          tolerance=tolerance, verify_hashes=verify_hashes, fs=fs,
+                          storage_options=storage_options, options=options)
     with _no_cyclic_gc():
         return _validate(source, format=format, strict=strict, max_issues=max_issues,
                          tolerance=tolerance, verify_hashes=verify_hashes, fs=fs,
                          storage_options=storage_options, **options)
+
+
+def _on_engine(source: Any, format: str | None, engine: Any, workers: int | None, *,
+               strict: bool, max_issues: int | None, tolerance: float, verify_hashes: bool,
+               fs: AbstractFileSystem | None, storage_options: dict[str, Any] | None,
+               options: dict[str, Any]) -> ValidationReport:
+    from ..engine import EngineError
+    from ..engine.validate import validate as validate_on_engine
+
+    what = type(source).__name__ if isinstance(source, Dataset | dict) else None
+    if what is None and fs is not None:
+        what = "a path on a filesystem object"  # workers open storage_options, not objects
+    if what is None:
+        fmt = _format_of(source, format, fs=None, storage_options=storage_options)
+        what = None if fmt == "groundtruth" and not options else f"{fmt} data"
+    if what is not None:
+        raise EngineError(f"an engine validates native datasets (a folder or URL); this is "
+                          f"{what}", hint="convert it first (gt convert SRC OUT --encoding "
+                                          "parquet), or validate it without an engine")
+    with _no_cyclic_gc():
+        return validate_on_engine(source, engine=engine, workers=workers, strict=strict,
+                                  max_issues=max_issues, tolerance=tolerance,
+                                  verify_hashes=verify_hashes, storage_options=storage_options)
 
 
 @contextlib.contextmanager

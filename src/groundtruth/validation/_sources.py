@@ -86,12 +86,14 @@ class Opened:
 
 def open_for_validation(
     url: PathLike, out: Collector, *, verify_hashes: bool, fs: AbstractFileSystem | None,
-    storage_options: dict[str, Any] | None,
+    storage_options: dict[str, Any] | None, display: str | None = None,
 ) -> Opened | None:
     """Locate the dataset, read its manifest and check its parts (presence, size and, with
-    `verify_hashes`, content), reporting into `out`; None when nothing could be opened."""
+    `verify_hashes`, content), reporting into `out`; None when nothing could be opened.
+    `display`: how to name the dataset in issues (default: `url`)."""
     try:
-        filesystem, root, display = _locate(url, fs, storage_options)
+        filesystem, root, shown = _locate(url, fs, storage_options)
+        display = display or shown
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         if isinstance(exc, GroundtruthError):
             raise
