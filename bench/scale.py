@@ -8,10 +8,11 @@ single-process and by the Dask engine.
 A moto S3 server runs in its own process on 127.0.0.1 (the data never touches local disk). The
 dataset is generated part by part, in parallel, straight into the bucket: 10 annotations per
 image item (boxes, classes, polygons), 1M rows per part, manifest last. Then `stats` (what
-`gt info` reads), `fingerprint` (every record, canonical form) and `validate` (structure of every
-record + duplicate ids + annotation->item references) run twice: single-process
-(engine="local", in a fresh process so its peak memory is its own) and on a Dask LocalCluster
-of N worker processes (each worker's peak RSS reported).
+`gt info` reads), `fingerprint` (every record, canonical form) and `validate` (every layer of
+`gt validate`) run twice: single-process (in a fresh process so its peak memory is its own;
+for validate, the plain `gt.validate` without an engine) and on a Dask LocalCluster of N worker
+processes (each worker's peak RSS reported). Each Dask result must equal the single-process one
+(for validate: the whole report).
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def generate(url: str, opts: dict[str, Any], n_annotations: int, engine: Any,
 
     from groundtruth.engine.synthetic import manifest as synthetic_manifest
     from groundtruth.fingerprint import Fingerprinter
-    from groundtruth.models import Label, LabelSet, Part, Taxonomy
+    from groundtruth.models import Annotator, Label, LabelSet, Part, Taxonomy
 
     n_items = -(-n_annotations // PER_ITEM)
     specs = []
@@ -173,7 +174,8 @@ def generate(url: str, opts: dict[str, Any], n_annotations: int, engine: Any,
         fp.merge(partial)
     m = synthetic_manifest("fleet-frames").model_copy(update={
         "taxonomy": Taxonomy(label_sets=[LabelSet(name="objects",
-                                                  labels=[Label(name=x) for x in LABELS])])})
+                                                  labels=[Label(name=x) for x in LABELS])]),
+        "annotators": [Annotator(id=f"ann-{k}", kind="human") for k in range(20)]})
     m = m.model_copy(update={"encoding": "parquet",
                              "parts": [Part(**p) for p, _ in results]})
     m = m.model_copy(update={"fingerprint": fp.hexdigest(m)})
@@ -192,10 +194,13 @@ def run_op(op: str, url: str, opts: dict[str, Any], engine: Any) -> Any:
         return gte.stats(url, engine=engine, storage_options=opts)["annotations"]
     if op == "fingerprint":
         return gte.fingerprint(url, engine=engine, storage_options=opts)
-    report = gte.validate(url, engine=engine, storage_options=opts)
+    import groundtruth as gt
+
+    # single process: the plain `gt.validate` (no engine); the engine's report must equal it
+    report = gt.validate(url, storage_options=opts, engine=None if engine == "local" else engine)
     if report.errors:
         raise RuntimeError(f"generated data should be valid: {report.issues[:3]}")
-    return len(report.issues)
+    return hashlib.sha256(json.dumps(report.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
 def _single(op: str, url: str, opts: dict[str, Any]) -> dict[str, Any]:

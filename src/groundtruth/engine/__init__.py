@@ -36,7 +36,7 @@ from .tasks import (
     part_stats,
     tasks_for,
 )
-from .validate import validate
+from ._validate import validate
 
 __all__ = [
     "ENGINES",

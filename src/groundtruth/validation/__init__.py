@@ -88,7 +88,7 @@ def _on_engine(source: Any, format: str | None, engine: Any, workers: int | None
                fs: AbstractFileSystem | None, storage_options: dict[str, Any] | None,
                options: dict[str, Any]) -> ValidationReport:
     from ..engine import EngineError
-    from ..engine.validate import validate as validate_on_engine
+    from ..engine._validate import validate as validate_on_engine
 
     what = type(source).__name__ if isinstance(source, Dataset | dict) else None
     if what is None and fs is not None:

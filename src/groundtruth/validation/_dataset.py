@@ -52,7 +52,9 @@ class DatasetChecks:
     undeclared: set[str] = field(default_factory=set)
     used_labels: set[tuple[str, str]] = field(default_factory=set)
     no_guideline: Counter[str] = field(default_factory=Counter)
-    no_guideline_first: dict[str, str] = field(default_factory=dict)
+    # annotator -> (where, id) of its first annotation without guideline; `where` orders
+    # records across parts, so batches checked out of order still name the first one
+    no_guideline_first: dict[str, tuple[tuple[int, int], str]] = field(default_factory=dict)
 
     def item(self, item: Item, at: At) -> None:
         self.media_and_split(item.id, item.uri, item.sha256, item.split, at)
@@ -83,14 +85,17 @@ class DatasetChecks:
         self.out.emit(SPLIT_LEAK, f"{what} is in split {a!r}, this one in {b!r}", at, rid,
                       "split", hint=HINTS[SPLIT_LEAK])
 
-    def annotation(self, ann_id: str, annotator: str | None, has_guideline: bool) -> None:
+    def annotation(self, ann_id: str, annotator: str | None, has_guideline: bool,
+                   where: tuple[int, int] = (0, 0)) -> None:
+        """Count an annotation made without guideline; `where` = (part number, line or row)."""
         if annotator is None or has_guideline or self.index is None:
             return
         who = self.index.annotators.get(annotator)
         if who is not None and who.kind != "human":
             return  # models, rules and consensus follow no written guideline
-        if annotator not in self.no_guideline:
-            self.no_guideline_first[annotator] = ann_id
+        first = self.no_guideline_first.get(annotator)
+        if first is None or where < first[0]:
+            self.no_guideline_first[annotator] = (where, ann_id)
         self.no_guideline[annotator] += 1
 
     def finish(self, unannotated: list[tuple[str, At]]) -> None:
@@ -105,13 +110,15 @@ class DatasetChecks:
     def report_totals(self) -> None:
         """Annotators without guideline, labels never used: facts about the whole dataset."""
         if self.index is not None:
-            for annotator, n in self.no_guideline.items():
+            for annotator in sorted(self.no_guideline,
+                                    key=lambda a: self.no_guideline_first[a][0]):
+                n = self.no_guideline[annotator]
                 pos = next((i for i, a in enumerate(self.index.manifest.annotators)
                             if a.id == annotator), None)
                 path: tuple[str | int, ...] = ("annotators", pos) if pos is not None else ()
                 self.out.emit(NO_GUIDELINE,
                               f"{n} annotation(s) by {annotator!r} name no guideline (first: "
-                              f"{self.no_guideline_first[annotator]!r})",
+                              f"{self.no_guideline_first[annotator][1]!r})",
                               self.manifest_at, annotator, *path, hint=HINTS[NO_GUIDELINE])
             parents = {(s, lab.parent) for s, ls in self.index.sets.items()
                        for lab in ls.labels if lab.parent}

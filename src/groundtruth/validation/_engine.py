@@ -70,6 +70,7 @@ class Engine:
         self.fast: Any = None  # the vectorised checker, built once the items are known
         self.annotations_complete = True
         self._warned_no_taxonomy = False
+        self.part_number = 0  # which data part records come from (orders them across parts)
 
     # -- records that failed the structure layer: keep their ids, so nothing cascades -------
     def lost_record(self, kind: str) -> None:
@@ -201,8 +202,12 @@ class Engine:
                 out.emit(ref.GUIDELINE_VERSION_UNKNOWN, f"guideline {g.id}@{g.version} is not "
                          f"defined (versions: {known})", at, rid, "guideline", "version",
                          hint=ref.HINTS[ref.GUIDELINE_VERSION_UNKNOWN])
-        self.dataset.annotation(rid, ann.annotator, g is not None)
+        self.dataset.annotation(rid, ann.annotator, g is not None, self.where(at))
         return r
+
+    def where(self, at: At) -> tuple[int, int]:
+        """A record's place in reading order: (part number, line or row)."""
+        return (self.part_number, at.line if at.line is not None else (at.row or 0))
 
     # -- the end -------------------------------------------------------------------------------
     def finish(self, texts: TextSource | None = None) -> None:

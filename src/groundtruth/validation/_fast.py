@@ -171,8 +171,6 @@ class FastAnnotations:
         ann = col["annotator"]
         if ann.null_count < n:
             bad |= _valid(ann) & ~_bool(pc.is_in(ann, self.annotators))
-        # an annotator without a guideline is counted by the exact path
-        bad |= _valid(ann) & ~_valid(g)
         if g.null_count < n:
             bad |= self._guidelines_bad(g)
         # one lookup per distinct (type, label, label set), not per row
@@ -348,6 +346,16 @@ class FastAnnotations:
         e.ann_item.update(zip(ids, items, strict=True))
         e.annotated.update(items)
         e.n_annotations += len(ids)
+        # annotators working without guideline: counted row by row, in reading order
+        alone = clean & _valid(b.column("annotator")) & ~_valid(b.column("guideline"))
+        if alone.any():
+            rows = np.flatnonzero(alone)
+            take = pa.array(rows, pa.int64())
+            for rid, who, i in zip(b.column("id").take(take).to_pylist(),
+                                   b.column("annotator").take(take).to_pylist(), rows,
+                                   strict=True):
+                pos = lines[i] if lines is not None else first_row + int(i)
+                e.dataset.annotation(rid, who, False, (e.part_number, pos))
         keys = set(zip(b.column("type").filter(sel).to_pylist(),
                        b.column("label").filter(sel).to_pylist(),
                        b.column("label_set").filter(sel).to_pylist(), strict=True))

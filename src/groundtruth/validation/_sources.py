@@ -128,7 +128,8 @@ def run_native(
     engine = Engine(opened.manifest, out, manifest_at=At(file=opened.manifest_file),
                     tolerance=tolerance)
     for kind in KINDS:
-        for part in src.parts_of(kind):
+        for number, part in enumerate(src.parts_of(kind)):
+            engine.part_number = number
             whole = src.display(part.path) not in absent and _stream_part(src, part, engine, out)
             if not whole:
                 if kind == "items":

@@ -159,7 +159,7 @@ class _BucketResult:
     issues: Keyed
     facts: _Facts
     undeclared: dict[str, tuple[Order, str, At]]  # split -> its first item
-    no_guideline: dict[str, tuple[Order, str, int]]  # annotator -> (first order, first id, n)
+    no_guideline: dict[str, tuple[tuple[tuple[int, int], str], int]]  # annotator -> (first, n)
     used_labels: set[tuple[str, str]]
     items: int
     annotations: int
@@ -174,7 +174,6 @@ class _BucketDataset(DatasetChecks):
     media_facts: list[tuple[Order, str, str | None, str | None, str | None, At]] = field(
         default_factory=list)
     first_undeclared: dict[str, tuple[Order, str, At]] = field(default_factory=dict)
-    no_guideline_order: dict[str, Order] = field(default_factory=dict)
 
     def media_and_split(self, rid: str, uri: str | None, sha256: str | None,
                         split: str | None, at: At) -> None:
@@ -183,12 +182,6 @@ class _BucketDataset(DatasetChecks):
         if (split is not None and self.index is not None and split not in self.index.splits
                 and split not in self.first_undeclared):
             self.first_undeclared[split] = (self.order, rid, at)
-
-    def annotation(self, ann_id: str, annotator: str | None, has_guideline: bool) -> None:
-        new = annotator is not None and annotator not in self.no_guideline
-        super().annotation(ann_id, annotator, has_guideline)
-        if new and annotator in self.no_guideline:
-            self.no_guideline_order[annotator] = self.order  # type: ignore[index]
 
 
 def _check_bucket(args: tuple[list[list[Record]], _Context]) -> _BucketResult:
@@ -211,6 +204,7 @@ def _check_bucket(args: tuple[list[list[Record]], _Context]) -> _BucketResult:
         is_item = order[1] == 0
         kind = "items" if is_item else "annotations"
         ds.order = order
+        checks.part_number = order[2]
         before, relations, sources = len(out.issues), len(checks.relations), len(checks.sources)
         parsed = parse_record(data, kind, file=at.file, line=at.line, row=at.row)
         if isinstance(parsed, list):
@@ -256,8 +250,7 @@ def _check_bucket(args: tuple[list[list[Record]], _Context]) -> _BucketResult:
         ds.report_unannotated([(rid, at)])
         keyed += [((*_UNANNOTATED, *first_item[rid][1:]), i) for i in out.issues[before:]]
     facts.media = ds.media_facts
-    no_guideline = {a: (ds.no_guideline_order[a], ds.no_guideline_first[a], n)
-                    for a, n in ds.no_guideline.items()}
+    no_guideline = {a: (ds.no_guideline_first[a], n) for a, n in ds.no_guideline.items()}
     return _BucketResult(keyed, facts, ds.first_undeclared, no_guideline, ds.used_labels,
                          checks.n_items, checks.n_annotations, not checks.annotations_complete)
 
@@ -412,15 +405,13 @@ def _totals(results: list[_BucketResult], checks: Checks, manifest_at: At) -> Ke
         keyed += [((_RECORDS, order[1], order[2], _pos(at), 2, 2), i)
                   for i in out.issues[before:]]
     totals = DatasetChecks(out, checks.index, manifest_at)
-    seen: dict[str, tuple[Order, str, int]] = {}
     for r in results:
         totals.used_labels |= r.used_labels
-        for annotator, (order, first_id, count) in r.no_guideline.items():
-            o, f, c = seen.get(annotator, (order, first_id, 0))
-            seen[annotator] = (order, first_id, c + count) if order <= o else (o, f, c + count)
-    for annotator, (_order, first_id, count) in sorted(seen.items(), key=lambda kv: kv[1][0]):
-        totals.no_guideline[annotator] = count
-        totals.no_guideline_first[annotator] = first_id
+        for annotator, (first, count) in r.no_guideline.items():
+            known = totals.no_guideline_first.get(annotator)
+            if known is None or first[0] < known[0]:
+                totals.no_guideline_first[annotator] = first
+            totals.no_guideline[annotator] += count
     before = len(out.issues)
     totals.report_totals()
     keyed += [((*_TOTALS, k), i) for k, i in enumerate(out.issues[before:])]
