@@ -28,6 +28,7 @@ from ..io._native import NativeSource, open_native
 from ..io._remote import RemoteReadError, is_parquet, scan_parts
 from . import steps
 from ._base import ENGINES, Engine, EngineError, LocalEngine, get_engine
+from ._validate import validate
 from .tasks import (
     PartTask,
     part_digests,
@@ -36,7 +37,6 @@ from .tasks import (
     part_stats,
     tasks_for,
 )
-from ._validate import validate
 
 __all__ = [
     "ENGINES",

@@ -21,23 +21,40 @@ single-process report, whatever the number of workers and buckets.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import io
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 from fsspec import AbstractFileSystem
 
+from ..errors import DataFormatError
+from ..io import _arrow
+from ..io._arrow import batch_to_dicts
 from ..io._fs import PathLike
-from ..io._native import PART_HASH, NativeSource
+from ..io._native import (
+    PARQUET_COLUMNS,
+    PARQUET_UNREADABLE,
+    PART_HASH,
+    NativeSource,
+    iter_part_batches,
+)
 from ..issues import Issue, issue
 from ..models import AnnotationBase, Manifest
 from ..validation._dataset import DatasetChecks
 from ..validation._engine import Engine as Checks
 from ..validation._engine import check_endpoint, check_source
+from ..validation._fast import FastAnnotations, FastItems
 from ..validation._references import NO_TAXONOMY
 from ..validation._report import At, Collector, ValidationReport
-from ..validation._sources import _parquet_opens, open_for_validation, stream_records
+from ..validation._sources import (
+    PART_RECORDS,
+    VECTORISE,
+    _parquet_opens,
+    open_for_validation,
+    stream_records,
+)
 from ..validation._structure import parse_record
 from .partition import KIND_RANK, Order, RouteTask, bucket_of, default_buckets
 from .tasks import fetch, tasks_for
@@ -93,7 +110,21 @@ class _InMemory(AbstractFileSystem):  # type: ignore[misc]
         return io.BytesIO(self.data)
 
 
-def _read_part(t: _ReadTask) -> tuple[list[list[Record]], _PartReport]:
+@dataclass
+class _Columns:
+    """Parquet rows of one part bound for one bucket: Arrow columns, checked on columns."""
+
+    kind_rank: int
+    part_index: int
+    file: str
+    rows: Any  # numpy int64: each row's number in its part
+    table: pa.Table
+
+
+Piece = list[Record] | _Columns
+
+
+def _read_part(t: _ReadTask) -> tuple[list[Piece], _PartReport]:
     rt, task = t.route, t.route.task
     keyed: Keyed = []
     data = fetch(task)
@@ -101,8 +132,21 @@ def _read_part(t: _ReadTask) -> tuple[list[list[Record]], _PartReport]:
         keyed.append(((*_PARTS, t.index, 1), issue(
             PART_HASH, f"data part {task.part.path} does not match its hash", file=task.shown,
             hint="the part is corrupted: copy the dataset again")))
+    out = Collector()
+    src = NativeSource(_InMemory(data), task.root, task.url, Manifest(), [task.part])
+    if task.is_parquet:
+        pieces, lost = _split_parquet(rt, src, out)
+    else:
+        pieces, lost = _split_records(rt, src, out)
+    for k, i in enumerate(out.issues):
+        keyed.append(((_RECORDS, KIND_RANK[rt.kind], rt.part_index, _pos(None, i), 0, k), i))
+    return pieces, _PartReport(keyed, lost)
+
+
+def _split_records(rt: RouteTask, src: NativeSource, out: Collector) -> tuple[list[Piece], bool]:
+    """A JSONL part, line by line as a single process reads it; records as dicts."""
     pieces: list[list[Record]] = [[] for _ in range(rt.buckets)]
-    kind, name = rt.kind, ("id" if rt.kind == "items" else "item_id")
+    name = "id" if rt.kind == "items" else "item_id"
     lost = False
     n = 0
 
@@ -118,13 +162,46 @@ def _read_part(t: _ReadTask) -> tuple[list[list[Record]], _PartReport]:
         nonlocal lost
         lost = True
 
-    out = Collector()
-    src = NativeSource(_InMemory(data), task.root, task.url, Manifest(), [task.part])
-    whole = (not task.is_parquet or _parquet_opens(src, task.part, out)) and stream_records(
-        src, task.part, out, record, line_lost)
-    for k, i in enumerate(out.issues):
-        keyed.append(((_RECORDS, KIND_RANK[kind], rt.part_index, _pos(None, i), 0, k), i))
-    return pieces, _PartReport(keyed, lost or not whole)
+    whole = stream_records(src, rt.task.part, out, record, line_lost)
+    return list(pieces), lost or not whole
+
+
+def _split_parquet(rt: RouteTask, src: NativeSource, out: Collector) -> tuple[list[Piece], bool]:
+    """A Parquet part, batch by batch as a single process reads it; rows stay columns."""
+    part, shown = rt.task.part, rt.task.shown
+    taken: list[list[tuple[Any, pa.RecordBatch]]] = [[] for _ in range(rt.buckets)]
+    name = "id" if rt.kind == "items" else "item_id"
+    row0 = 0
+    whole = _parquet_opens(src, part, out)
+    lost = False
+    try:
+        for batch in iter_part_batches(src, part) if whole else ():
+            lost = lost or batch.column("id").null_count > 0
+            codes = np.fromiter((bucket_of(k, rt.buckets) for k in
+                                 batch.column(name).to_pylist()), np.int64, batch.num_rows)
+            for b in np.unique(codes):
+                rows = np.flatnonzero(codes == b)
+                taken[b].append((rows + row0, batch.take(pa.array(rows, pa.int64()))))
+            row0 += batch.num_rows
+    except DataFormatError as exc:  # (as a single process reports a part it cannot read)
+        where = exc.location
+        out.add(issue(PARQUET_COLUMNS, exc.message, hint=exc.hint, file=shown,
+                      path=where.path if where is not None else None))
+        whole = False
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        out.add(issue(PARQUET_UNREADABLE, f"cannot read further: {exc}", file=shown, row=row0,
+                      hint="the file is damaged: write the dataset again"))
+        whole = False
+    if whole and part.records >= 0 and row0 != part.records:
+        out.add(issue(PART_RECORDS, f"{row0} records, the manifest lists {part.records}",
+                      file=shown, hint="the part was changed after it was written: copy the "
+                                       "dataset again"))
+    pieces: list[Piece] = [
+        _Columns(KIND_RANK[rt.kind], rt.part_index, shown,
+                 np.concatenate([r for r, _ in got]) if got else np.zeros(0, np.int64),
+                 pa.Table.from_batches([b for _, b in got], schema=_arrow.SCHEMAS[rt.kind]))
+        for got in taken]
+    return pieces, lost or not whole
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,29 +261,45 @@ class _BucketDataset(DatasetChecks):
             self.first_undeclared[split] = (self.order, rid, at)
 
 
-def _check_bucket(args: tuple[list[list[Record]], _Context]) -> _BucketResult:
-    pieces, ctx = args
-    manifest_at = At(file=ctx.manifest_file)
-    # the manifest's own issues are the caller's to report, once
-    checks = Checks(ctx.manifest, Collector(), manifest_at=manifest_at, tolerance=ctx.tolerance)
-    out = Collector()
-    checks.out = out
-    checks.content.out = out
-    ds = _BucketDataset(out, checks.index, manifest_at)
-    checks.dataset = ds
-    checks.items_complete = ctx.items_complete
-    keyed: Keyed = []
-    first_item: dict[str, Order] = {}
-    texts: list[tuple[Order, str, Any, bool]] = []
-    facts = _Facts()
-    seen_ids: set[str] = set()
-    for order, at, data in heapq.merge(*pieces, key=lambda r: r[0]):
-        is_item = order[1] == 0
-        kind = "items" if is_item else "annotations"
-        ds.order = order
+class _Bucket:
+    """One bucket's items and annotations through the checks of a single process."""
+
+    def __init__(self, ctx: _Context) -> None:
+        manifest_at = At(file=ctx.manifest_file)
+        # the manifest's own issues are the caller's to report, once
+        self.checks = checks = Checks(ctx.manifest, Collector(), manifest_at=manifest_at,
+                                      tolerance=ctx.tolerance)
+        self.out = out = Collector()
+        checks.out = checks.content.out = out
+        self.ds = checks.dataset = _BucketDataset(out, checks.index, manifest_at)
+        checks.items_complete = ctx.items_complete
+        self.keyed: Keyed = []
+        self.first_item: dict[str, Order] = {}
+        self.texts: list[tuple[Order, str, Any]] = []  # (order, id, text or (table, row))
+        self.facts = _Facts()
+        self.seen_ids: set[str] = set()
+
+    def piece(self, piece: Piece) -> None:
+        if not isinstance(piece, _Columns):
+            for order, at, data in piece:
+                self.record(order, at, data)
+        elif self.checks.index is None or not VECTORISE:  # as a single process: one by one
+            for i, data in enumerate(batch_to_dicts(piece.table, _KINDS[piece.kind_rank])):
+                row = int(piece.rows[i])
+                self.record((0, piece.kind_rank, piece.part_index, row),
+                            At(file=piece.file, row=row), data)
+        elif piece.kind_rank == 0:
+            self.item_columns(piece)
+        else:
+            self.annotation_columns(piece)
+
+    def record(self, order: Order, at: At, data: Any) -> None:
+        """One record on the per-record path, exactly as a single process checks it."""
+        checks, out, is_item = self.checks, self.out, order[1] == 0
+        self.ds.order = order
         checks.part_number = order[2]
         before, relations, sources = len(out.issues), len(checks.relations), len(checks.sources)
-        parsed = parse_record(data, kind, file=at.file, line=at.line, row=at.row)
+        parsed = parse_record(data, _KINDS[order[1]], file=at.file, line=at.line, row=at.row)
         if isinstance(parsed, list):
             out.extend(parsed)
             (checks.broken_item if is_item else checks.broken_annotation)(data)
@@ -216,43 +309,117 @@ def _check_bucket(args: tuple[list[list[Record]], _Context]) -> _BucketResult:
             checks.annotation(parsed, at)  # type: ignore[arg-type]
         pos = _pos(at)
         for k in range(before, len(out.issues)):
-            keyed.append(((_RECORDS, order[1], order[2], pos, 1, k), out.issues[k]))
+            self.keyed.append(((_RECORDS, order[1], order[2], pos, 1, k), out.issues[k]))
         rid = data.get("id") if isinstance(data, dict) else None
         if not isinstance(rid, str):
-            continue
+            return
         if is_item:
-            first_item.setdefault(rid, order)
-            texts.append((order, rid, data.get("text"), (at.file or "").endswith(".parquet")))
-            continue
-        if rid not in seen_ids:
-            seen_ids.add(rid)
+            self.first_item.setdefault(rid, order)
+            text = data.get("text")
+            parquet = (at.file or "").endswith(".parquet")
+            # the second pass of a single process: JSONL lines give their text only when it is
+            # a string, Parquet rows always (a null text then spares the item's spans)
+            if parquet or isinstance(text, str):
+                self.texts.append((order, rid, text if isinstance(text, str) else None))
+            return
+        if rid not in self.seen_ids:
+            self.seen_ids.add(rid)
             item_id = (parsed.item_id if isinstance(parsed, AnnotationBase)
                        else data.get("item_id"))
-            facts.ids.append((rid, order, item_id if isinstance(item_id, str) else None,
-                              isinstance(parsed, AnnotationBase), at))
+            self.facts.ids.append((rid, order, item_id if isinstance(item_id, str) else None,
+                                   isinstance(parsed, AnnotationBase), at))
         for rel_id, item, source, target, rel_at in checks.relations[relations:]:
             for k, (name, end) in enumerate((("source", source), ("target", target))):
-                facts.endpoints.append((end, (*_RELATIONS, *order[1:], k), rel_id, item, name,
-                                        rel_at))
+                self.facts.endpoints.append((end, (*_RELATIONS, *order[1:], k), rel_id, item,
+                                             name, rel_at))
         for ann_id, ids, src_at in checks.sources[sources:]:
             for k, sid in enumerate(ids):
-                facts.sources.append((sid, (*_SOURCES, *order[1:], k), ann_id, k, src_at))
-    # span texts: the items' texts, in read order, as the single process's second pass
-    wanted = set(checks.spans)
-    for order, rid, text, parquet in texts:
-        if rid in wanted and (parquet or isinstance(text, str)):
+                self.facts.sources.append((sid, (*_SOURCES, *order[1:], k), ann_id, k, src_at))
+
+    def item_columns(self, piece: _Columns) -> None:
+        """Item rows proven clean on columns are registered; the rest go one by one."""
+        fi = FastItems(self.checks)
+        offset = 0
+        for batch in piece.table.to_batches():
+            rows = piece.rows[offset:offset + batch.num_rows]
+            offset += batch.num_rows
+            bad = fi.flag(batch)
+            dicts = iter(batch_to_dicts(batch.take(pa.array(np.flatnonzero(bad), pa.int64())),
+                                        "items"))
+            cols, text_len = fi.columns(batch)
+            for i in range(batch.num_rows):  # in row order: media duplicates depend on it
+                row = int(rows[i])
+                order, at = (0, 0, piece.part_index, row), At(file=piece.file, row=row)
+                if bad[i]:
+                    self.record(order, at, next(dicts))
+                    continue
+                self.ds.order = order
+                fi.register_row(cols, text_len, i, at)
+                rid = cols[0][i]
+                self.first_item.setdefault(rid, order)
+                self.texts.append((order, rid, (batch, i)))
+
+    def annotation_columns(self, piece: _Columns) -> None:
+        """Annotation rows proven clean on columns are registered; the rest go one by one."""
+        checks = self.checks
+        fa = checks.fast = checks.fast or FastAnnotations(checks, checks.content.tol)
+        checks.part_number = piece.part_index
+        offset = 0
+        for batch in piece.table.to_batches():
+            rows = piece.rows[offset:offset + batch.num_rows]
+            offset += batch.num_rows
+            bad = fa.flag(batch)
+            flagged = np.flatnonzero(bad)
+            dicts = iter(batch_to_dicts(batch.take(pa.array(flagged, pa.int64())),
+                                        "annotations"))
+            for k in flagged:
+                row = int(rows[k])
+                self.record((0, 1, piece.part_index, row), At(file=piece.file, row=row),
+                            next(dicts))
+            fa.register(batch, ~bad, piece.file, 0, rows=rows)
+            clean = np.flatnonzero(~bad)
+            take = pa.array(clean, pa.int64())
+            # clean rows have unique, unseen ids (duplicates are flagged): each is a first use
+            for rid, item, k in zip(batch.column("id").take(take).to_pylist(),
+                                    batch.column("item_id").take(take).to_pylist(), clean,
+                                    strict=True):
+                row = int(rows[k])
+                self.seen_ids.add(rid)
+                self.facts.ids.append((rid, (0, 1, piece.part_index, row), item, True,
+                                       At(file=piece.file, row=row)))
+
+    def finish(self) -> _BucketResult:
+        checks, out, ds = self.checks, self.out, self.ds
+        wanted = set(checks.spans)  # span texts, compared in the items' reading order
+        for order, rid, text in self.texts:
+            if rid in wanted:
+                if isinstance(text, tuple):
+                    text = text[0].column("text")[text[1]].as_py()
+                before = len(out.issues)
+                checks.check_span_texts(rid, text)
+                self.keyed += [((*_SPANS, *order[1:], k), out.issues[k])
+                               for k in range(before, len(out.issues))]
+        for rid, at in checks.unannotated():
             before = len(out.issues)
-            checks.check_span_texts(rid, text if isinstance(text, str) else None)
-            keyed += [((*_SPANS, *order[1:], k), out.issues[k])
-                      for k in range(before, len(out.issues))]
-    for rid, at in checks.unannotated():
-        before = len(out.issues)
-        ds.report_unannotated([(rid, at)])
-        keyed += [((*_UNANNOTATED, *first_item[rid][1:]), i) for i in out.issues[before:]]
-    facts.media = ds.media_facts
-    no_guideline = {a: (ds.no_guideline_first[a], n) for a, n in ds.no_guideline.items()}
-    return _BucketResult(keyed, facts, ds.first_undeclared, no_guideline, ds.used_labels,
-                         checks.n_items, checks.n_annotations, not checks.annotations_complete)
+            ds.report_unannotated([(rid, at)])
+            self.keyed += [((*_UNANNOTATED, *self.first_item[rid][1:]), i)
+                           for i in out.issues[before:]]
+        self.facts.media = ds.media_facts
+        no_guideline = {a: (ds.no_guideline_first[a], n) for a, n in ds.no_guideline.items()}
+        return _BucketResult(self.keyed, self.facts, ds.first_undeclared, no_guideline,
+                             ds.used_labels, checks.n_items, checks.n_annotations,
+                             not checks.annotations_complete)
+
+
+_KINDS = ("items", "annotations")
+
+
+def _check_bucket(args: tuple[list[Piece], _Context]) -> _BucketResult:
+    pieces, ctx = args
+    bucket = _Bucket(ctx)
+    for piece in pieces:  # in task order: item parts, then annotation parts, each in order
+        bucket.piece(piece)
+    return bucket.finish()
 
 
 # ---------------------------------------------------------------------------------------------

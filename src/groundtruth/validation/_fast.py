@@ -335,10 +335,11 @@ class FastAnnotations:
 
     # -- clean rows ----------------------------------------------------------------------------
     def register(self, b: pa.RecordBatch, clean: Mask, file: str, first_row: int,
-                 lines: list[int] | None = None) -> None:
+                 lines: list[int] | None = None, rows: Any = None) -> None:
         """Bulk bookkeeping for rows proven clean: ids, annotated items, span texts.
 
-        Rows are located by `first_row + i` (Parquet) or by `lines[i]` (JSONL)."""
+        Rows are located by `first_row + i` (Parquet), by `lines[i]` (JSONL) or by `rows[i]`
+        (Parquet rows gathered from several places of a part)."""
         e = self.engine
         sel = pa.array(clean)
         ids = b.column("id").filter(sel).to_pylist()
@@ -349,13 +350,13 @@ class FastAnnotations:
         # annotators working without guideline: counted row by row, in reading order
         alone = clean & _valid(b.column("annotator")) & ~_valid(b.column("guideline"))
         if alone.any():
-            rows = np.flatnonzero(alone)
-            take = pa.array(rows, pa.int64())
+            picked = np.flatnonzero(alone)
+            take = pa.array(picked, pa.int64())
             for rid, who, i in zip(b.column("id").take(take).to_pylist(),
-                                   b.column("annotator").take(take).to_pylist(), rows,
+                                   b.column("annotator").take(take).to_pylist(), picked,
                                    strict=True):
-                pos = lines[i] if lines is not None else first_row + int(i)
-                e.dataset.annotation(rid, who, False, (e.part_number, pos))
+                e.dataset.annotation(rid, who, False, (e.part_number, _place(lines, rows,
+                                                                             first_row, i)))
         keys = set(zip(b.column("type").filter(sel).to_pylist(),
                        b.column("label").filter(sel).to_pylist(),
                        b.column("label_set").filter(sel).to_pylist(), strict=True))
@@ -366,14 +367,21 @@ class FastAnnotations:
         texts = b.column("text")
         if texts.null_count < b.num_rows:
             with_text = clean & _valid(texts) & _bool(pc.equal(b.column("type"), "span"))
-            rows = np.flatnonzero(with_text)
-            take = pa.array(rows, pa.int64())
+            picked = np.flatnonzero(with_text)
+            take = pa.array(picked, pa.int64())
             spans = zip(*(b.column(c).take(take).to_pylist()
-                          for c in ("id", "item_id", "start", "end", "text")), rows, strict=True)
+                          for c in ("id", "item_id", "start", "end", "text")), picked,
+                        strict=True)
             for rid, item, start, end, text, i in spans:
                 at = (At(file=file, line=lines[i]) if lines is not None
-                      else At(file=file, row=first_row + int(i)))
+                      else At(file=file, row=_place(None, rows, first_row, i)))
                 e.spans.setdefault(item, []).append((rid, start, end, _text_key(text), at))
+
+
+def _place(lines: list[int] | None, rows: Any, first_row: int, i: Any) -> int:
+    if lines is not None:
+        return int(lines[i])
+    return int(rows[i]) if rows is not None else first_row + int(i)
 
 
 class FastItems:
