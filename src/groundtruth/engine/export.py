@@ -29,6 +29,7 @@ with its consensus annotations).
 from __future__ import annotations
 
 import heapq
+import pickle
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,7 @@ from ..io._fs import PathLike
 from ..io._native import NativeSource, open_native
 from ..issues import Issue
 from ..models import AnnotationBase, Classification, Item, Manifest, Span
+from ..quality._gc import paused_gc
 from . import _engine
 from ._base import EngineError
 from .partition import (
@@ -83,6 +85,7 @@ class Plan:
     # decided on the caller from every part's facts, before the buckets run
     label_sets: Counter[str | None] = field(default_factory=Counter)
     conversational: bool = False
+    pack: bool = False  # pieces travel between processes: pickle them in the task
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -116,9 +119,22 @@ class Facts:
         return bool(sets) if label_set is None else label_set in sets
 
 
-def split_part(task: tuple[RouteTask, Plan]) -> tuple[list[Routed], Facts]:
+Piece = Routed | bytes
+"""A bucket's share of one part: its records, or (`Plan.pack`) those pickled."""
+
+
+def split_part(task: tuple[RouteTask, Plan]) -> tuple[list[Piece], Facts]:
     """Read one part and split it into buckets (`split_records`), noting the part's facts."""
-    rt, plan = task
+    with paused_gc():  # no cycles made; a full collection would rescan every record held
+        pieces, facts = _split_part(*task)
+        if not task[1].pack:
+            return list(pieces), facts
+        # Pickled here, with the collector paused, rather than by the cluster's transfer of
+        # thousands of small objects: that took several times as long.
+        return [pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for p in pieces], facts
+
+
+def _split_part(rt: RouteTask, plan: Plan) -> tuple[list[Routed], Facts]:
     pieces, _ = split_records(rt)
     facts = Facts()
     kinds = plan.kinds
@@ -202,9 +218,15 @@ class BucketResult:
     tokens: bool  # some row has tokens (NER)
 
 
-def export_bucket(args: tuple[list[Routed], Plan]) -> BucketResult:
+def export_bucket(args: tuple[list[Piece], Plan]) -> BucketResult:
     """The rows and loss-report issues of one bucket's items, tagged with their place."""
     pieces, plan = args
+    with paused_gc():
+        return _export_bucket([p if isinstance(p, list) else pickle.loads(p) for p in pieces],
+                              plan)
+
+
+def _export_bucket(pieces: list[Routed], plan: Plan) -> BucketResult:
     (side,) = assemble(pieces)
     chosen = [(it, o) for it, o in zip(side.items, side.item_orders, strict=True)
               if plan.split is None or it.split == plan.split]
@@ -265,9 +287,9 @@ def export(
     `buckets`: how many buckets the items are shuffled into (default: enough for the workers).
     """
     src = _source(source, from_format, storage_options, read_options)
-    plan = Plan(task, split, resolve, label_set, include_models, skip_empty, format,
-                src.manifest)
     with _engine(engine, workers, src) as eng:
+        plan = Plan(task, split, resolve, label_set, include_models, skip_empty, format,
+                    src.manifest, pack=eng.name != "local")
         n = buckets or default_buckets(eng, len(src.parts))
         handles, reports = eng.partition(split_part, [(rt, plan) for rt in route_tasks([src], n)],
                                          n)
