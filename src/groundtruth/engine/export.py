@@ -17,8 +17,11 @@ run:
 Each bucket returns its rows (JSONL lines, or an Arrow table) and its loss-report issues, each
 tagged with where it comes from: the item, in read order; or, for consensus annotations flagged
 `needs_review` (reported before any item, in annotation order), that annotation. The caller
-sorts them into the single-process order and writes the file as `export` does (atomically);
-every row travels once, as its encoded bytes or Arrow columns, and the caller holds one copy.
+sorts them into the single-process order and writes the one file as `export` does
+(atomically). Rows come back to the caller rather than being written by the buckets as parts to
+merge: a cluster's workers may not see the destination (a local path of the caller), and the
+rows travel compactly, once, as their JSONL bytes or Arrow columns; the caller holds that one
+copy (plus one Parquet row group as it is taken in order), never the dataset nor row dicts.
 
 Refused, because the engine could not give the same result: a dataset already in memory or in
 a foreign format (`gt convert` it first), and `resolve="consensus"` when the consensus must be
