@@ -30,7 +30,7 @@ Everything left out is in the returned report's `issues` (the loss report).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from .dataset import Dataset
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
     from .converters import ConversionReport
+    from .engine._base import Engine
     from .io._fs import PathLike
 
 Task = Literal["classification", "ner", "preference", "sft"]
@@ -89,6 +90,8 @@ def export(
     overwrite: bool = False,
     fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
+    engine: str | Engine | None = None,
+    workers: int | None = None,
     **read_options: Any,
 ) -> ConversionReport:
     """Write one training file for `task` from a dataset (or any readable file).
@@ -103,6 +106,10 @@ def export(
         include_models: count predictions (model annotators) as votes.
         skip_empty: for ner, leave out items with no spans instead of writing them as
             entity-free examples.
+        engine: None (default) reads the dataset into this process; `local` or `dask` (or an
+            engine object) spreads the work over buckets of items on that engine
+            (`groundtruth.engine.export`), for native datasets, with the same file and report.
+        workers: the engine's number of workers (dask; default 2).
 
     Returns the report: `details` has the row count; `issues` lists what was left out.
     """
@@ -116,6 +123,14 @@ def export(
         raise ValueError(f"unknown resolve rule {resolve!r}; choose one of {', '.join(RESOLVE)}")
     if format not in ("jsonl", "parquet"):
         raise ValueError(f"unknown format {format!r}; choose jsonl or parquet")
+    if engine is not None:
+        from .engine.export import export as export_on_engine
+
+        return export_on_engine(
+            source, dst, task=task, split=split, resolve=resolve, format=format,
+            from_format=from_format, label_set=label_set, include_models=include_models,
+            skip_empty=skip_empty, overwrite=overwrite, fs=fs, storage_options=storage_options,
+            engine=engine, workers=workers, **read_options)
     ds = source if isinstance(source, Dataset) else load(
         source, format=from_format, storage_options=storage_options, **read_options)
     items = ds.items
@@ -160,43 +175,59 @@ class _Exporter:
     def usable(self, ann: AnnotationBase) -> bool:
         """Counts as an answer: a usable status, not a prediction unless asked, and not an
         earlier consensus (which is an answer only for `resolve=consensus`)."""
-        kind = self.kinds.get(ann.annotator or "")
-        return ann.status in USABLE_STATUS and kind != "consensus" and (
-            self.include_models or kind != "model")
+        return counts_as_answer(ann, self.kinds, self.include_models)
 
     def consensus_of(self, cls: type[AnnotationBase], ann_type: str,
                      label_set: str | None) -> dict[str, list[Any]]:
         """Item id -> its consensus annotations (existing ones, else computed by majority)."""
-        def wanted(a: AnnotationBase) -> bool:
-            return isinstance(a, cls) and (label_set is None or a.label_set == label_set)
-
-        existing = [a for a in self.ds.annotations
-                    if wanted(a) and self.kinds.get(a.annotator or "") == "consensus"]
-        if not existing:
-            from .quality._consensus import build_consensus
-            from .quality._select import AgreementInputError
-
-            sub = Dataset(self.ds.manifest, self.ds.items,
-                          [a for a in self.ds.annotations if wanted(a) and self.usable(a)])
-            if not sub.annotations:
-                return {}
-            try:
-                res = build_consensus(sub, "majority", label_set=label_set,
-                                      annotation_type=ann_type)
-            except AgreementInputError as exc:
-                raise ConversionError(f"consensus: {exc.message}", hint=exc.hint) from None
-            existing = res.annotations
-            self.report.details["consensus"] = {"computed": True, "method": "majority",
-                                                "annotator": res.annotator.id}
         out: dict[str, list[Any]] = defaultdict(list)
-        for a in existing:
+        for a in self._consensus_annotations(cls, ann_type, label_set):
             if a.consensus is not None and a.consensus.needs_review:
-                self.reviewed.add(a.item_id)
-                self._drop(NEEDS_REVIEW, f"item {a.item_id}: consensus {a.id} needs review "
-                           f"({a.consensus.reason or 'flagged'})", a.item_id)
+                self._needs_review(a)
                 continue
             out[a.item_id].append(a)
         return out
+
+    def _consensus_annotations(self, cls: type[AnnotationBase], ann_type: str,
+                               label_set: str | None) -> list[Any]:
+        """The dataset's consensus annotations of this kind, else ones computed by majority."""
+        existing = [a for a in self.ds.annotations if of_kind(a, cls, label_set)
+                    and self.kinds.get(a.annotator or "") == "consensus"]
+        if existing:
+            return existing
+        from .quality._consensus import build_consensus
+        from .quality._select import AgreementInputError
+
+        sub = Dataset(self.ds.manifest, self.ds.items,
+                      [a for a in self.ds.annotations
+                       if of_kind(a, cls, label_set) and self.usable(a)])
+        if not sub.annotations:
+            return []
+        try:
+            res = build_consensus(sub, "majority", label_set=label_set, annotation_type=ann_type)
+        except AgreementInputError as exc:
+            raise ConversionError(f"consensus: {exc.message}", hint=exc.hint) from None
+        self.report.details["consensus"] = {"computed": True, "method": "majority",
+                                            "annotator": res.annotator.id}
+        return res.annotations
+
+    def _needs_review(self, ann: Any) -> None:
+        self.reviewed.add(ann.item_id)
+        self._drop(NEEDS_REVIEW, f"item {ann.item_id}: consensus {ann.id} needs review "
+                   f"({ann.consensus.reason or 'flagged'})", ann.item_id)
+
+    def _each(self, items: list[Item]) -> Iterator[Item]:
+        """The items a task walks, one by one (a hook: the engine notes which item is current)."""
+        yield from items
+
+    def _classification_sets(self) -> Counter[str | None]:
+        """How many classifications name each label set, in order of first use."""
+        return Counter(a.label_set for a in self.ds.annotations if isinstance(a, Classification))
+
+    def _conversational(self, items: list[Item]) -> bool:
+        """Whether preference rows hold messages (any item is a conversation) or plain text."""
+        return any(it.kind == "conversation" or any(c.messages for c in it.candidates)
+                   for it in items)
 
     def _anns(self, item: Item, cls: type[AnnotationBase]) -> list[Any]:
         return [a for a in self.by_item.get(item.id, []) if isinstance(a, cls)
@@ -217,7 +248,7 @@ class _Exporter:
 
     # -- classification --------------------------------------------------------------------
     def _classification(self, items: list[Item]) -> Iterator[dict[str, Any]]:
-        sets = Counter(a.label_set for a in self.ds.annotations if isinstance(a, Classification))
+        sets = self._classification_sets()
         lset = self.label_set or (sets.most_common(1)[0][0] if sets else None)
         if self.label_set is None and len(sets) > 1:
             self.report.details["label_sets_ignored"] = sorted(str(s) for s in sets if s != lset)
@@ -225,7 +256,7 @@ class _Exporter:
         self.multi = bool(spec and spec.multi_label)
         agreed = (self.consensus_of(Classification, "classification", lset)
                   if self.resolve == "consensus" else None)
-        for item in items:
+        for item in self._each(items):
             if item.text is None:
                 self._drop(NO_CONTENT, f"item {item.id} has no text", item.id)
                 continue
@@ -271,7 +302,7 @@ class _Exporter:
     def _ner(self, items: list[Item], skip_empty: bool) -> Iterator[dict[str, Any]]:
         agreed = (self.consensus_of(Span, "span", self.label_set)
                   if self.resolve == "consensus" else None)
-        for item in items:
+        for item in self._each(items):
             if item.text is None:
                 self._drop(NO_CONTENT, f"item {item.id} has no text", item.id)
                 continue
@@ -334,9 +365,8 @@ class _Exporter:
 
     # -- preference --------------------------------------------------------------------------
     def _preference(self, items: list[Item]) -> Iterator[dict[str, Any]]:
-        conversational = any(it.kind == "conversation" or any(c.messages for c in it.candidates)
-                             for it in items)
-        for item in items:
+        conversational = self._conversational(items)
+        for item in self._each(items):
             cands = {c.id: c for c in item.candidates}
             pairs = []
             for r in self._anns(item, Ranking):
@@ -373,7 +403,7 @@ class _Exporter:
 
     # -- sft -----------------------------------------------------------------------------------
     def _sft(self, items: list[Item]) -> Iterator[dict[str, Any]]:
-        for item in items:
+        for item in self._each(items):
             msgs = list(item.messages)
             if item.candidates:
                 rankings = self._anns(item, Ranking)
@@ -399,6 +429,19 @@ class _Exporter:
                 continue
             yield {"id": item.id, "messages": [{"role": m.role, "content": m.content}
                                                for m in msgs]}
+
+
+def counts_as_answer(ann: AnnotationBase, kinds: Mapping[str, str],
+                     include_models: bool) -> bool:
+    """Whether an annotation is an answer (see `_Exporter.usable`); `kinds`: annotator kinds."""
+    kind = kinds.get(ann.annotator or "")
+    return ann.status in USABLE_STATUS and kind != "consensus" and (
+        include_models or kind != "model")
+
+
+def of_kind(ann: AnnotationBase, cls: type[AnnotationBase], label_set: str | None) -> bool:
+    """Whether an annotation is of the consensus kind asked for (any label set when None)."""
+    return isinstance(ann, cls) and (label_set is None or ann.label_set == label_set)
 
 
 def _by_annotator(anns: Iterable[Any]) -> dict[str, list[Any]]:

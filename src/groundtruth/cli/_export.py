@@ -6,6 +6,7 @@ import click
 
 from ..export import RESOLVE, TASKS, export
 from ._common import EXIT_OK, echo_json, from_option, parse_options
+from ._engine import engine_options
 
 
 @click.command("export")
@@ -28,22 +29,30 @@ from ._common import EXIT_OK, echo_json, from_option, parse_options
 @click.option("--overwrite", is_flag=True, help="Replace DST if it exists.")
 @click.option("--report", "output_format", type=click.Choice(["text", "json"]),
               default="text", show_default=True, help="How to print the loss report.")
+@engine_options
 def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: str,
                file_format: str | None, label_set: str | None, include_models: bool,
                skip_empty: bool, from_format: str | None, read_options: tuple[str, ...],
-               overwrite: bool, output_format: str) -> int:
+               overwrite: bool, output_format: str, engine: str | None,
+               workers: int | None) -> int:
     """Write DST, one row per item of PATH, shaped for training a TASK model.
 
     PATH is a native dataset or any file `gt formats` lists. Rows: classification
     {id, text, label}; ner {id, text, spans[, tokens, ner_tags]}; preference
     {id, prompt, chosen, rejected}; sft {id, messages}. Items left out (no usable label,
     ties) are listed in the loss report.
+
+    With --engine, a native dataset (folder, or URL) is exported by buckets of items, in this
+    process (local) or on a Dask cluster (dask): the same file and report, without loading
+    the whole dataset into one process. --resolve consensus then uses the consensus
+    annotations already in the data (run `gt consensus` first).
     """
     fmt = file_format or ("parquet" if dst.endswith((".parquet", ".pq")) else "jsonl")
     report = export(path, dst, task=task, split=split, resolve=resolve_rule, format=fmt,
                     from_format=from_format, label_set=label_set,
                     include_models=include_models, skip_empty=skip_empty,
-                    overwrite=overwrite, **parse_options(read_options))
+                    overwrite=overwrite, engine=engine, workers=workers,
+                    **parse_options(read_options))
     if output_format == "json":
         echo_json(report.to_dict())
         return EXIT_OK
