@@ -42,6 +42,7 @@ from ..io._native import (
 )
 from ..issues import Issue, issue
 from ..models import AnnotationBase, Manifest
+from ..quality._gc import paused_gc
 from ..validation._dataset import DatasetChecks
 from ..validation._engine import Engine as Checks
 from ..validation._engine import check_endpoint, check_source
@@ -56,7 +57,7 @@ from ..validation._sources import (
     stream_records,
 )
 from ..validation._structure import parse_record
-from .partition import KIND_RANK, Order, RouteTask, bucket_of, default_buckets
+from .partition import KIND_RANK, Order, RouteTask, bucket_of, default_buckets, pack, unpack
 from .tasks import fetch, tasks_for
 
 INF = 1 << 62
@@ -88,6 +89,7 @@ class _ReadTask:
     route: RouteTask
     index: int  # the part's place in the manifest: where a hash mismatch sorts
     check_hash: bool
+    pack: bool  # pieces travel between processes (see `partition.pack`)
 
 
 @dataclass
@@ -124,7 +126,13 @@ class _Columns:
 Piece = list[Record] | _Columns
 
 
-def _read_part(t: _ReadTask) -> tuple[list[Piece], _PartReport]:
+def _read_part(t: _ReadTask) -> tuple[list[Any], _PartReport]:
+    with paused_gc():  # millions of small, acyclic objects: the collector would rescan them
+        pieces, report = _read(t)
+        return [pack(p, t.pack) for p in pieces], report
+
+
+def _read(t: _ReadTask) -> tuple[list[Piece], _PartReport]:
     rt, task = t.route, t.route.task
     keyed: Keyed = []
     data = fetch(task)
@@ -215,6 +223,7 @@ class _Context:
     tolerance: float
     items_complete: bool
     key_buckets: int
+    pack: bool
 
 
 @dataclass
@@ -414,20 +423,27 @@ class _Bucket:
 _KINDS = ("items", "annotations")
 
 
-def _check_bucket(args: tuple[list[Piece], _Context]) -> _BucketResult:
+def _check_bucket(args: tuple[list[Any], _Context]) -> _BucketResult:
     pieces, ctx = args
-    bucket = _Bucket(ctx)
-    for piece in pieces:  # in task order: item parts, then annotation parts, each in order
-        bucket.piece(piece)
-    return bucket.finish()
+    with paused_gc():
+        bucket = _Bucket(ctx)
+        for piece in pieces:  # in task order: item parts, then annotation parts, each in order
+            bucket.piece(unpack(piece))
+        return bucket.finish()
 
 
 # ---------------------------------------------------------------------------------------------
 # 3. per key bucket
 
 
-def _split_facts(args: tuple[_BucketResult, int]) -> tuple[list[_Facts], _BucketResult]:
-    result, n = args
+def _split_facts(args: tuple[_BucketResult, int, bool]) -> tuple[list[Any], _BucketResult]:
+    result, n, packed = args
+    with paused_gc():
+        pieces, report = _split(result, n)
+        return [pack(p, packed) for p in pieces], report
+
+
+def _split(result: _BucketResult, n: int) -> tuple[list[_Facts], _BucketResult]:
     pieces = [_Facts() for _ in range(n)]
     f = result.facts
     for m in f.media:
@@ -442,8 +458,13 @@ def _split_facts(args: tuple[_BucketResult, int]) -> tuple[list[_Facts], _Bucket
     return pieces, result
 
 
-def _check_keys(args: tuple[list[_Facts], bool]) -> Keyed:
-    pieces, complete = args
+def _check_keys(args: tuple[list[Any], bool]) -> Keyed:
+    packed, complete = args
+    with paused_gc():
+        return _keys([unpack(p) for p in packed], complete)
+
+
+def _keys(pieces: list[_Facts], complete: bool) -> Keyed:
     keyed: Keyed = []
     out = Collector()
     # media: in read order, through the same checks (no taxonomy: splits are checked elsewhere)
@@ -528,22 +549,25 @@ def validate(
                               if src.display(p.path) in opened.absent) for kind in KIND_RANK}
     with _engine(engine, workers, src) as eng:
         n = buckets or default_buckets(eng, len(present))
+        packed = eng.name != "local"
         reads = []
         for kind in KIND_RANK:
             for number, task in enumerate(tasks_for(src, (kind,))):
                 if src.display(task.part.path) in opened.absent:
                     continue
                 reads.append(_ReadTask(RouteTask(task, 0, number, n), places[task.shown],
-                                       verify_hashes and task.shown not in sized))
+                                       verify_hashes and task.shown not in sized, packed))
         handles, reports = eng.partition(_read_part, reads, n)
         for t, report in zip(reads, reports, strict=True):
             keyed += report.issues
             if report.lost:
                 complete[t.route.kind] = False
-        ctx = _Context(opened.manifest, opened.manifest_file, tolerance, complete["items"], n)
+        ctx = _Context(opened.manifest, opened.manifest_file, tolerance, complete["items"], n,
+                       packed)
         results = eng.map_keep(_check_bucket, [(h, ctx) for h in handles])
         eng.release(handles)
-        fact_handles, bucket_reports = eng.partition(_split_facts, [(r, n) for r in results], n)
+        fact_handles, bucket_reports = eng.partition(
+            _split_facts, [(r, n, packed) for r in results], n)
         eng.release(results)
         for r in bucket_reports:
             keyed += r.issues

@@ -12,6 +12,7 @@ the same in every process), so the two versions of a dataset bucket their items 
 from __future__ import annotations
 
 import heapq
+import pickle
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 from ..io._native import NativeSource, iter_native_records
 from ..models import AnnotationBase, Item
+from ..quality._gc import paused_gc
 from .tasks import PartTask, tasks_for
 
 KIND_RANK = {"items": 0, "annotations": 1}
@@ -111,3 +113,20 @@ def assemble(pieces: Iterable[Routed], sides: int = 1) -> list[Side]:
             side.annotations.append(record)  # type: ignore[arg-type]
             side.annotation_orders.append(order)
     return out
+
+
+def pack(value: Any, enabled: bool) -> Any:
+    """`value` pickled here, with the garbage collector paused, when it is to travel between
+    processes: an engine pickling millions of small records itself, collector running, spends
+    most of a run in the collector. `unpack` undoes it (and passes anything else through)."""
+    if not enabled:
+        return value
+    with paused_gc():
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(value: Any) -> Any:
+    if not isinstance(value, bytes):
+        return value
+    with paused_gc():
+        return pickle.loads(value)
