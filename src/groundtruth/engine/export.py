@@ -32,7 +32,6 @@ with its consensus annotations).
 from __future__ import annotations
 
 import heapq
-import pickle
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -59,8 +58,10 @@ from .partition import (
     RouteTask,
     assemble,
     default_buckets,
+    pack,
     route_tasks,
     split_records,
+    unpack,
 )
 
 if TYPE_CHECKING:
@@ -130,11 +131,7 @@ def split_part(task: tuple[RouteTask, Plan]) -> tuple[list[Piece], Facts]:
     """Read one part and split it into buckets (`split_records`), noting the part's facts."""
     with paused_gc():  # no cycles made; a full collection would rescan every record held
         pieces, facts = _split_part(*task)
-        if not task[1].pack:
-            return list(pieces), facts
-        # Pickled here, with the collector paused, rather than by the cluster's transfer of
-        # thousands of small objects: that took several times as long.
-        return [pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for p in pieces], facts
+        return [pack(p, task[1].pack) for p in pieces], facts
 
 
 def _split_part(rt: RouteTask, plan: Plan) -> tuple[list[Routed], Facts]:
@@ -225,8 +222,7 @@ def export_bucket(args: tuple[list[Piece], Plan]) -> BucketResult:
     """The rows and loss-report issues of one bucket's items, tagged with their place."""
     pieces, plan = args
     with paused_gc():
-        return _export_bucket([p if isinstance(p, list) else pickle.loads(p) for p in pieces],
-                              plan)
+        return _export_bucket([unpack(p) for p in pieces], plan)
 
 
 def _export_bucket(pieces: list[Routed], plan: Plan) -> BucketResult:
