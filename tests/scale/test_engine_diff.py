@@ -15,6 +15,7 @@ from click.testing import CliRunner
 import groundtruth as gt
 import groundtruth.engine as gte
 from groundtruth.cli import cli
+from groundtruth.dataset import natural_key
 from groundtruth.engine import diff as engine_diff
 from groundtruth.engine.synthetic import make_dataset, manifest
 from groundtruth.models import AnnotationBase, Item, annotation_adapter
@@ -123,6 +124,25 @@ def _handmade(root: Path, ds: gt.Dataset, parts: int, seed: int, empty: bool = F
     return str(root)
 
 
+def _sorted_parts(root: Path, ds: gt.Dataset, item_cuts: list[int], ann_parts: int,
+                  reverse: bool = False) -> str:
+    """A hand-made dataset, sorted within each part; item parts cut at `item_cuts`,
+    `reverse`: annotation parts read last to first (each sorted, their sequence not)."""
+    items = sorted((it.to_json_dict() for it in ds.items), key=lambda d: natural_key(d["id"]))
+    anns = sorted((a.to_json_dict() for a in ds.annotations),
+                  key=lambda d: natural_key(d["item_id"]))
+    bounds = [0, *item_cuts, len(items)]
+    for p in range(len(bounds) - 1):
+        _write_jsonl(root / "items" / f"part-{p:05d}.jsonl", items[bounds[p]:bounds[p + 1]])
+    size = -(-len(anns) // ann_parts)
+    for p in range(ann_parts):
+        name = ann_parts - 1 - p if reverse else p
+        _write_jsonl(root / "annotations" / f"part-{name:05d}.jsonl",
+                     anns[p * size:(p + 1) * size])
+    (root / "groundtruth.json").write_bytes(orjson.dumps(manifest("parts").to_json_dict()))
+    return str(root)
+
+
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
     root = tmp_path_factory.mktemp("engine-diff")
@@ -138,6 +158,16 @@ def pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]
     out["renumbered"] = (old, save("renumbered", _renumbered(base), "parquet", 300))
     out["numeric"] = (save("num-old", _numeric(base, False), "jsonl", 250),
                       save("num-new", _numeric(_edited(base), True), "parquet", 250))
+    twice = _edited(base)  # sorted, but an item id twice (next to each other): not streamed
+    twice.items.append(twice.items[20].model_copy(update={"metadata": {"camera": "copy"}}))
+    out["item-twice"] = (old, save("item-twice", twice, "parquet", 200))
+    # each part in order, the parts not: an item id on both sides of a part boundary; the
+    # annotation parts read in reverse
+    ids = sorted((it.id for it in twice.items), key=natural_key)
+    out["straddle"] = (old, _sorted_parts(root / "straddle", twice,
+                                          [ids.index(twice.items[20].id) + 1], 3))
+    out["reversed"] = (old, _sorted_parts(root / "reversed", _edited(base), [40], 5,
+                                          reverse=True))
     hand = make_dataset(50, 500, seed=8)
     # one process names the second `it7` `it7'` (and this one `it7''`, or the other way round)
     hand.items.append(Item(id="it7'", kind="text", text="named like a renamed duplicate"))
@@ -156,6 +186,9 @@ CASES = [
     ("edited", {"match_by": "content"}),
     ("renumbered", {}),
     ("numeric", {}),
+    ("item-twice", {}),
+    ("straddle", {}),
+    ("reversed", {}),
     ("unsorted", {}),
     ("unsorted", {"match_by": "id", "max_changes": 3}),
 ]
@@ -196,6 +229,8 @@ def test_the_cases_exercise_every_merged_part(pairs: dict[str, tuple[str, str]])
     assert renumbered.issues[0].code == "diff.ids-renumbered"
     numeric = gt.diff(*pairs["numeric"])
     assert any(c.get("old_id") for c in numeric.item_changes)  # `15` paired with `0015`
+    for name in ("item-twice", "straddle", "reversed"):
+        assert gt.diff(*pairs[name]).match_by["streamed"] is False
     unsorted = gt.diff(*pairs["unsorted"])
     assert unsorted.match_by["streamed"] is False
     assert unsorted.match_by["stable_share"] < 1  # the `{}` record's key counts
@@ -246,7 +281,7 @@ def test_a_wrong_merge_is_seen(pairs: dict[str, tuple[str, str]],
     assert gt.diff(old, new, engine="local").to_dict() != ref  # buckets merged in turn
 
 
-def test_bad_record_is_the_same_error(tmp_path: Path) -> None:
+def test_bad_record_is_the_same_error(engine: Any, tmp_path: Path) -> None:
     ds = make_dataset(20, 100, seed=1)
     gt.save(ds, tmp_path / "a", encoding="jsonl")
     root = Path(_handmade(tmp_path / "b", ds, 2, seed=0))
@@ -257,8 +292,9 @@ def test_bad_record_is_the_same_error(tmp_path: Path) -> None:
     with pytest.raises(gt.errors.DataFormatError) as single:
         gt.diff(tmp_path / "a", root, match_by="id")
     with pytest.raises(gt.errors.DataFormatError) as dist:
-        gt.diff(tmp_path / "a", root, engine="local")
+        gt.diff(tmp_path / "a", root, engine=engine)
     assert str(dist.value) == str(single.value)
+    assert "part-00000.jsonl" in str(dist.value)
 
 
 def test_refusals(pairs: dict[str, tuple[str, str]], tmp_path: Path) -> None:

@@ -7,11 +7,12 @@ single-process diff.
 The steps:
 
 1. Every data part of both versions is read on a worker and split into buckets by item id
-   (the same hash on both sides, so an item's old and new records share a bucket). The split
-   also reports whether the part is in the canonical order (items by id, annotations by item)
-   and its first and last id: the caller decides from these whether one process would have
-   streamed the two versions side by side or (a hand-made, unsorted dataset) read them whole,
-   which groups items slightly differently when ids repeat.
+   (the same hash on both sides, so an item's old and new records share a bucket); each
+   bucket validates its records with the models and puts them in single-process read order.
+   The split also reports whether the part is in the canonical order (items by id,
+   annotations by item) and its first and last id: the caller decides from these whether one
+   process would have streamed the two versions side by side or (a hand-made, unsorted
+   dataset) read them whole, which groups items differently when ids repeat.
 2. `match_by="auto"`: each bucket counts its annotation keys (id, type, item) per side and
    the keys both sides share; a key names its item, so it lives in one bucket and the counts
    add up to the single-process ones. The caller decides `id` or `content`.
@@ -32,6 +33,7 @@ from __future__ import annotations
 import heapq
 import os
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,15 +42,22 @@ from ..dataset import Dataset, natural_key
 from ..diff._engine import _Accumulator, decide_auto, result
 from ..diff._options import DiffOptions
 from ..diff._result import DatasetDiff
+from ..diff._sources import (
+    Group,
+    annotation_keys,
+    groups_in_memory,
+    merge_groups,
+    side_groups,
+)
 from ..diff._sources import Side as DiffSide
-from ..diff._sources import annotation_keys, groups_in_memory, merge_groups, side_groups
 from ..errors import GroundtruthError
 from ..fingerprint import Fingerprinter
 from ..io._native import _raise, iter_part_dicts, open_native
 from ..models import AnnotationBase, Item, Manifest
+from ..quality._gc import paused_gc
 from ..validation._structure import parse_record
 from . import _engine
-from .partition import Routed, RouteTask, Side, assemble, default_buckets, route_tasks
+from .partition import Order, RouteTask, Side, assemble, default_buckets, route_tasks
 
 ENGINE_HINT = "run the diff without an engine (engine=None; no --engine option)"
 
@@ -80,17 +89,32 @@ class PartReport:
     ordered: bool
 
 
-def split_part(rt: RouteTask) -> tuple[list[Routed], PartReport]:
-    """Read one part with the models (`DataFormatError` at a bad record, as a single process
-    reads it) and split its records into buckets by item; report its order."""
+Raw = tuple[Order, dict[str, Any], int | None, int | None]
+"""A record as read (order, dict, line, row): validated in its bucket. Dicts travel between
+workers several times faster than models, and validating the very dict one process validates
+gives the very same model (and, for a bad record, the same located error)."""
+
+Piece = tuple[str, str, list[Raw]]
+"""What one part gives one bucket: (part as shown in errors, kind, records)."""
+
+
+def split_part(rt: RouteTask) -> tuple[list[Piece], PartReport]:
+    """Read one part and split its records into buckets by item; report its order. Bad JSON
+    fails here, a record the models refuse fails in its bucket (`DataFormatError`, located)."""
+    with paused_gc():  # see `_assemble_two`
+        return _split(rt)
+
+
+def _split(rt: RouteTask) -> tuple[list[Piece], PartReport]:
     src, part, kind = rt.task.source(), rt.task.part, rt.kind
     shown = src.display(part.path)
-    pieces: list[Routed] = [[] for _ in range(rt.buckets)]
+    rows: list[list[Raw]] = [[] for _ in range(rt.buckets)]
     n = empty = 0
     first: str | None = None
     last: str | None = None
     last_key: Any = None
     ordered = True
+    name = "id" if kind == "items" else "item_id"
     # as `iter_native_records` reads a part, also counting the empty records it skips
     for data, line, row, issues in iter_part_dicts(src, part):
         errors = [i for i in issues if i.severity == "error"]
@@ -99,13 +123,12 @@ def split_part(rt: RouteTask) -> tuple[list[Routed], PartReport]:
         if not data:
             empty += 1
             continue
-        parsed = parse_record(data, kind, file=shown, line=line, row=row)
-        if isinstance(parsed, list):
-            _raise(parsed)
-        record: Item | AnnotationBase = parsed
-        key = record.id if isinstance(record, Item) else record.item_id
-        pieces[item_bucket(key, rt.buckets)].append((rt.order(n), record))
+        value: Any = data  # a JSON line may hold a list or a number: not a record
+        key = value.get(name) if isinstance(value, dict) else None
+        rows[item_bucket(key, rt.buckets)].append((rt.order(n), data, line, row))
         n += 1
+        if not isinstance(key, str):
+            continue  # not a record: it fails in its bucket
         # the order `diff._sources.side_groups` requires: items strictly by id, annotations
         # in runs of one item, runs strictly by item id
         if kind == "items" or key != last:
@@ -115,7 +138,26 @@ def split_part(rt: RouteTask) -> tuple[list[Routed], PartReport]:
             last_key = k
         first = key if first is None else first
         last = key
-    return pieces, PartReport(n, empty, first, last, ordered)
+    return [(shown, kind, r) for r in rows], PartReport(n, empty, first, last, ordered)
+
+
+def _validated(piece: Piece) -> list[tuple[Order, Item | AnnotationBase]]:
+    shown, kind, rows = piece
+    out: list[tuple[Order, Item | AnnotationBase]] = []
+    for order, data, line, row in rows:
+        parsed = parse_record(data, kind, file=shown, line=line, row=row)
+        if isinstance(parsed, list):
+            _raise(parsed)
+        out.append((order, parsed))
+    return out
+
+
+def _assemble_two(bucket: list[Piece]) -> list[Side]:
+    """A bucket's records validated and put in single-process read order, per version."""
+    # The records stay alive until the bucket is diffed: the cyclic collector would scan them
+    # all again and again (models hold no cycles; reference counting frees them).
+    with paused_gc():
+        return assemble([_validated(p) for p in bucket], sides=2)
 
 
 def _in_order(kind: str, reports: list[PartReport]) -> bool:
@@ -177,20 +219,21 @@ def _bucket_diff(args: tuple[list[Side], int, DiffOptions, str, bool, tuple[bool
     old, new = sides
     acc = _Accumulator(options, mode)
     if streaming:  # the order was checked globally: a bucket's share of it is in order too
-        groups: Any = merge_groups(side_groups(old.items, old.annotations, "old"),
-                                   side_groups(new.items, new.annotations, "new"))
+        groups: Iterable[Group] = merge_groups(side_groups(old.items, old.annotations, "old"),
+                                               side_groups(new.items, new.annotations, "new"))
     else:
         groups = groups_in_memory(Dataset(None, old.items, old.annotations),
                                   Dataset(None, new.items, new.annotations), "id")
     segments: list[tuple[Tag, tuple[int, ...]]] = []
-    before = _sizes(acc)
-    for position, group in enumerate(groups):
-        acc.group(*group)
-        after = _sizes(acc)
-        if after != before:
-            segments.append(((natural_key(group[0]), index, position),
-                             tuple(a - b for a, b in zip(after, before, strict=True))))
-            before = after
+    with paused_gc():
+        before = _sizes(acc)
+        for position, group in enumerate(groups):
+            acc.group(*group)
+            after = _sizes(acc)
+            if after != before:
+                segments.append(((natural_key(group[0]), index, position),
+                                 tuple(a - b for a, b in zip(after, before, strict=True))))
+                before = after
     fps: list[Fingerprinter | None] = []
     for side, wanted in zip(sides, want_fp, strict=True):
         fp = Fingerprinter() if wanted else None
@@ -322,7 +365,8 @@ def diff(old: Any, new: Any, options: DiffOptions, *, engine: Any, workers: int 
                                            for b, p in enumerate(prepared)])
         finally:
             eng.release(prepared)
-    acc = _merge(parts, options, decision["method"])
+    with paused_gc():
+        acc = _merge(parts, options, decision["method"])
     if want_fp[0]:
         acc.fp_old = Fingerprinter()
         for p in parts:
@@ -333,10 +377,8 @@ def diff(old: Any, new: Any, options: DiffOptions, *, engine: Any, workers: int 
         for p in parts:
             assert p.fp_new is not None
             acc.fp_new.merge(p.fp_new)
-    acc.finish()
+    with paused_gc():
+        acc.finish()
     decision["streamed"] = streaming
     return result(old_side, new_side, options, decision, acc)
 
-
-def _assemble_two(bucket: list[Routed]) -> list[Side]:
-    return assemble(bucket, sides=2)
