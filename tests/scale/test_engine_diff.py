@@ -334,3 +334,18 @@ def test_cli_refusals(pairs: dict[str, tuple[str, str]]) -> None:
     result = CliRunner().invoke(cli, ["diff", old, new, "--workers", "2"])
     assert result.exit_code == 2
     assert "--engine" in result.output
+
+
+def test_urls_and_zips(pairs: dict[str, tuple[str, str]], engine: Any, tmp_path: Path) -> None:
+    old, new = pairs["edited"]
+    zipped = str(tmp_path / "old.zip")
+    gt.save(gt.load(old), zipped, encoding="parquet", rows_per_part=300)
+    ref = gt.diff(zipped, new).to_dict()
+    if engine.name == "dask":  # one open zip file cannot be read from several processes
+        with pytest.raises(gte.EngineError, match="zipped"):
+            gt.diff(zipped, new, engine=engine)
+        return
+    assert gt.diff(zipped, new, engine=engine).to_dict() == ref
+    url = f"memory://engine-diff-{tmp_path.name}/new"  # a URL (in this process only)
+    gt.save(gt.load(new), url, encoding="jsonl", rows_per_part=300)
+    assert gt.diff(zipped, url, engine=engine).to_dict() == gt.diff(zipped, url).to_dict()
