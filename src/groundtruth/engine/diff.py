@@ -302,6 +302,14 @@ def _merge(parts: list[BucketDiff], options: DiffOptions, mode: str) -> _Accumul
     return acc
 
 
+def _fingerprint(parts: list[Fingerprinter | None]) -> Fingerprinter:
+    total = Fingerprinter()
+    for fp in parts:
+        assert fp is not None
+        total.merge(fp)
+    return total
+
+
 # ---------------------------------------------------------------------------------------------
 # the whole
 
@@ -322,6 +330,40 @@ def _native(obj: Any, which: str, fmt: str | None, storage_options: dict[str, An
     return DiffSide(url, name, src.manifest, native=src), src
 
 
+def _run(eng: Any, old: Any, new: Any, options: DiffOptions, want_fp: tuple[bool, bool]
+         ) -> tuple[bool, dict[str, Any], list[BucketDiff]]:
+    """Steps 1-3: whether one process would stream, the match decision, the buckets' diffs."""
+    n = default_buckets(eng, len(old.parts) + len(new.parts))
+    tasks = route_tasks([old, new], n)
+    handles, reports = eng.partition(split_part, tasks, n)
+    try:
+        prepared = eng.map_keep(_assemble_two, handles)
+    finally:
+        eng.release(handles)
+
+    def of(side: int, kind: str) -> list[PartReport]:
+        return [r for t, r in zip(tasks, reports, strict=True)
+                if t.side == side and t.kind == kind]
+
+    try:
+        streaming = all(_in_order(kind, of(side, kind))
+                        for side in (0, 1) for kind in ("items", "annotations"))
+        if options.match_by != "auto":
+            decision: dict[str, Any] = {"method": options.match_by, "reason": "asked for"}
+        else:
+            counts = eng.map(_bucket_keys, prepared)
+            empty = [sum(r.empty for r in of(side, "annotations")) for side in (0, 1)]
+            # records with no content (`{}` lines) all have one key: shared if both have one
+            decision = decide_auto(sum(c[0] for c in counts) + empty[0],
+                                   sum(c[1] for c in counts) + empty[1],
+                                   sum(c[2] for c in counts) + (min(empty) > 0), True)
+        parts = eng.map(_bucket_diff, [(p, b, options, decision["method"], streaming, want_fp)
+                                       for b, p in enumerate(prepared)])
+    finally:
+        eng.release(prepared)
+    return streaming, decision, parts
+
+
 def diff(old: Any, new: Any, options: DiffOptions, *, engine: Any, workers: int | None,
          old_format: str | None, new_format: str | None,
          storage_options: dict[str, Any] | None, read_options: dict[str, Any]) -> DatasetDiff:
@@ -338,46 +380,16 @@ def diff(old: Any, new: Any, options: DiffOptions, *, engine: Any, workers: int 
     old_side, old_src = _native(old, "OLD", old_format, storage_options)
     new_side, new_src = _native(new, "NEW", new_format, storage_options)
     want_fp = (not old_src.manifest.fingerprint, not new_src.manifest.fingerprint)
-    with _engine(engine, workers, old_src, new_src) as eng:
-        n = default_buckets(eng, len(old_src.parts) + len(new_src.parts))
-        tasks = route_tasks([old_src, new_src], n)
-        handles, reports = eng.partition(split_part, tasks, n)
-        try:
-            prepared = eng.map_keep(_assemble_two, handles)
-        finally:
-            eng.release(handles)
-        try:
-            streaming = all(
-                _in_order(kind, [r for t, r in zip(tasks, reports, strict=True)
-                                 if t.side == side and t.kind == kind])
-                for side in (0, 1) for kind in ("items", "annotations"))
-            if options.match_by != "auto":
-                decision: dict[str, Any] = {"method": options.match_by, "reason": "asked for"}
-            else:
-                counts = eng.map(_bucket_keys, prepared)
-                empty = [sum(r.empty for t, r in zip(tasks, reports, strict=True)
-                             if t.side == side and t.kind == "annotations") for side in (0, 1)]
-                # records with no content (`{}` lines) all have one key: shared if both have one
-                decision = decide_auto(sum(c[0] for c in counts) + empty[0],
-                                       sum(c[1] for c in counts) + empty[1],
-                                       sum(c[2] for c in counts) + (min(empty) > 0), True)
-            parts = eng.map(_bucket_diff, [(p, b, options, decision["method"], streaming, want_fp)
-                                           for b, p in enumerate(prepared)])
-        finally:
-            eng.release(prepared)
+    # Records stay alive between steps: on the local engine (workers pause it themselves)
+    # the cyclic collector would scan them all again and again (see `_assemble_two`).
     with paused_gc():
+        with _engine(engine, workers, old_src, new_src) as eng:
+            streaming, decision, parts = _run(eng, old_src, new_src, options, want_fp)
         acc = _merge(parts, options, decision["method"])
-    if want_fp[0]:
-        acc.fp_old = Fingerprinter()
-        for p in parts:
-            assert p.fp_old is not None
-            acc.fp_old.merge(p.fp_old)
-    if want_fp[1]:
-        acc.fp_new = Fingerprinter()
-        for p in parts:
-            assert p.fp_new is not None
-            acc.fp_new.merge(p.fp_new)
-    with paused_gc():
+        if want_fp[0]:
+            acc.fp_old = _fingerprint([p.fp_old for p in parts])
+        if want_fp[1]:
+            acc.fp_new = _fingerprint([p.fp_new for p in parts])
         acc.finish()
     decision["streamed"] = streaming
     return result(old_side, new_side, options, decision, acc)
