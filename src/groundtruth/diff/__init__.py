@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..dataset import Dataset
+from ..errors import GroundtruthError
 from ._engine import DUPLICATE_ID, IDS_RENUMBERED, KIND_CHANGED, TAXONOMY_CHANGED, run
 from ._gate import Gate, GateResult, evaluate_gates, parse_gate
 from ._options import (
@@ -22,6 +23,9 @@ from ._options import (
     MatchBy,
 )
 from ._result import DIFF_FORMAT_VERSION, DatasetDiff
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 RENDER_FORMATS = ("text", "json", "markdown", "html")
 
@@ -44,6 +48,8 @@ def diff(
     label_map: dict[str, str] | None = None,
     max_changes: int | None = None,
     storage_options: dict[str, Any] | None = None,
+    engine: str | Engine | None = None,
+    workers: int | None = None,
     **read_options: Any,
 ) -> DatasetDiff:
     """Compare two versions of a dataset: items and annotations added, removed and changed.
@@ -62,6 +68,11 @@ def diff(
         label_map: old label -> new label, applied to the old side before matching.
         max_changes: keep at most this many change records per list (counts are complete).
         storage_options: fsspec options for URLs.
+        engine: None (the default) diffs in this process; `local` or `dask` (or an engine
+            object, see `groundtruth.engine`) shuffles both versions by item and diffs the
+            buckets in parallel, with exactly the same result. Engines take native datasets
+            (folders or URLs) and `item_key="id"` only.
+        workers: workers of the engine's local cluster (`dask`; default 2).
         **read_options: reading options of the source format.
 
     Native datasets on both sides are streamed item by item (memory holds one item's
@@ -73,6 +84,15 @@ def diff(
         text_similarity=text_similarity, tolerance=tolerance, ignore=tuple(ignore),
         label_map=dict(label_map or {}), max_changes=max_changes,
     )
+    if engine is not None:
+        from ..engine.diff import diff as diff_on_engine
+
+        return diff_on_engine(old, new, options, engine=engine, workers=workers,
+                              old_format=old_format or format, new_format=new_format or format,
+                              storage_options=storage_options, read_options=read_options)
+    if workers is not None:
+        raise GroundtruthError("workers is an option of an engine, and no engine was given",
+                               hint="pass engine='local' or engine='dask' as well")
     return run(old, new, options, old_format=old_format or format,
                new_format=new_format or format, storage_options=storage_options,
                read_options=read_options)

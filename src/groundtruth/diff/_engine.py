@@ -275,10 +275,15 @@ def _decide(old: Side, new: Side, options: DiffOptions) -> dict[str, Any]:
         return {"method": options.match_by, "reason": "asked for"}
     with_item = options.item_key == "id"
     ka, kb = annotation_keys(old, with_item), annotation_keys(new, with_item)
-    smaller = min(len(ka), len(kb))
+    return decide_auto(len(ka), len(kb), len(np.intersect1d(ka, kb)), with_item)
+
+
+def decide_auto(n_old: int, n_new: int, shared: int, with_item: bool) -> dict[str, Any]:
+    """`auto`: ids when at least `STABLE_SHARE` of the smaller side's annotation keys (see
+    `annotation_keys`: n_old, n_new of them) are on both sides (`shared` distinct keys)."""
+    smaller = min(n_old, n_new)
     if smaller == 0:
         return {"method": "id", "reason": "one side has no annotations", "stable_share": None}
-    shared = len(np.intersect1d(ka, kb))
     share = shared / smaller
     method = "id" if share >= STABLE_SHARE else "content"
     return {"method": method, "stable_share": round(share, 4),
@@ -316,6 +321,12 @@ def run(old_obj: Any, new_obj: Any, options: DiffOptions, *, old_format: str | N
         break
     acc.finish()
     decision["streamed"] = not force_memory and old.dataset is None and new.dataset is None
+    return result(old, new, options, decision, acc)
+
+
+def result(old: Side, new: Side, options: DiffOptions, decision: dict[str, Any],
+           acc: _Accumulator) -> DatasetDiff:
+    """The diff from a finished accumulator: taxonomy, issues, summary, side descriptions."""
     taxonomy = compare_taxonomies(old.manifest, new.manifest, acc.used_old, acc.used_new,
                                   acc.confusion, options.label_map)
     issues = list(acc.issues)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,10 +138,20 @@ def groups_in_memory(old: Dataset, new: Dataset, item_key: str) -> Iterator[Grou
         yield k, old_items.get(k), new_items.get(k), old_anns.get(k, []), new_anns.get(k, [])
 
 
-def _side_groups(src: NativeSource) -> Iterator[tuple[str, Item | None, list[AnnotationBase]]]:
+SideGroup = tuple[str, Item | None, list[AnnotationBase]]
+"""(item id, item, annotations) of one item on one side."""
+
+
+def _side_groups(src: NativeSource) -> Iterator[SideGroup]:
     """One native side as (item id, item, annotations), in natural id order, or `Unsorted`."""
-    items = iter_native_records(src, ("items",))
-    anns = iter_native_records(src, ("annotations",))
+    return side_groups(iter_native_records(src, ("items",)),
+                       iter_native_records(src, ("annotations",)), src.url)
+
+
+def side_groups(items: Iterable[Item | AnnotationBase], anns: Iterable[Item | AnnotationBase],
+                name: str) -> Iterator[SideGroup]:
+    """Items and annotations, each in read order, as (item id, item, annotations) in natural
+    id order; `Unsorted` (naming `name`) when they are not in the canonical order."""
 
     def ann_runs() -> Iterator[tuple[str, list[AnnotationBase]]]:
         current: str | None = None
@@ -152,7 +162,7 @@ def _side_groups(src: NativeSource) -> Iterator[tuple[str, Item | None, list[Ann
             if a.item_id != current:
                 k = natural_key(a.item_id)
                 if last_key is not None and k <= last_key:
-                    raise Unsorted(src.url)
+                    raise Unsorted(name)
                 if run:
                     yield current or "", run
                 current, last_key, run = a.item_id, k, []
@@ -167,7 +177,7 @@ def _side_groups(src: NativeSource) -> Iterator[tuple[str, Item | None, list[Ann
         assert isinstance(it, Item)
         k = natural_key(it.id)
         if last_item is not None and k <= last_item:
-            raise Unsorted(src.url)
+            raise Unsorted(name)
         last_item = k
         while next_run is not None and natural_key(next_run[0]) < k:
             yield next_run[0], None, next_run[1]  # annotations of an item that is not there
@@ -184,7 +194,11 @@ def _side_groups(src: NativeSource) -> Iterator[tuple[str, Item | None, list[Ann
 
 def groups_streaming(old: NativeSource, new: NativeSource) -> Iterator[Group]:
     """Merge-join the two sides on the item id; memory holds one item's annotations."""
-    a_iter, b_iter = _side_groups(old), _side_groups(new)
+    return merge_groups(_side_groups(old), _side_groups(new))
+
+
+def merge_groups(a_iter: Iterator[SideGroup], b_iter: Iterator[SideGroup]) -> Iterator[Group]:
+    """The item groups of two sides (each from `side_groups`), merge-joined on the item id."""
     a, b = next(a_iter, None), next(b_iter, None)
     while a is not None or b is not None:
         ka = natural_key(a[0]) if a is not None else None

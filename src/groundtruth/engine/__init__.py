@@ -65,7 +65,7 @@ def _engine(engine: Any, workers: int | None, *sources: NativeSource) -> Iterato
     from fsspec.implementations.zip import ZipFileSystem
 
     if any(isinstance(s.fs, ZipFileSystem) for s in sources):
-        if engine != "local":
+        if engine != "local" and not isinstance(engine, LocalEngine):
             raise EngineError("a zipped dataset cannot be spread over workers",
                               hint="unzip it to a folder or a bucket first")
         engine = LocalEngine(threads=1)
