@@ -114,14 +114,8 @@ class DaskEngine:
         return self.client.scatter(value, broadcast=True) if value is not None else None
 
     def peak_memory_mb(self) -> dict[str, float]:
-        """Peak resident memory of each worker process, in MB (Linux ru_maxrss is KiB)."""
-
-        def _peak() -> float:
-            import resource
-
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-        return dict(self.client.run(_peak))
+        """Peak resident memory of each worker process, in MB."""
+        return dict(self.client.run(_peak_mb))
 
     def close(self) -> None:
         self.client.close()
@@ -145,3 +139,19 @@ def _bucket(*pieces: Any) -> list[Any]:
 
 def _report(result: tuple[list[Any], Any]) -> Any:
     return result[1]
+
+
+def _peak_mb() -> float:
+    """This process's peak RSS. Linux's VmHWM belongs to the process's own memory map, while
+    `ru_maxrss` carries over the peak of the process that started it (fork, then exec): a
+    worker started by a big process would report that process's peak."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

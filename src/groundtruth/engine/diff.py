@@ -57,7 +57,16 @@ from ..models import AnnotationBase, Item, Manifest
 from ..quality._gc import paused_gc
 from ..validation._structure import parse_record
 from . import _engine
-from .partition import Order, RouteTask, Side, assemble, default_buckets, route_tasks
+from .partition import (
+    Order,
+    RouteTask,
+    Side,
+    assemble,
+    default_buckets,
+    pack,
+    route_tasks,
+    unpack,
+)
 
 ENGINE_HINT = "run the diff without an engine (engine=None; no --engine option)"
 
@@ -98,11 +107,13 @@ Piece = tuple[str, str, list[Raw]]
 """What one part gives one bucket: (part as shown in errors, kind, records)."""
 
 
-def split_part(rt: RouteTask) -> tuple[list[Piece], PartReport]:
+def split_part(task: tuple[RouteTask, bool]) -> tuple[list[Any], PartReport]:
     """Read one part and split its records into buckets by item; report its order. Bad JSON
-    fails here, a record the models refuse fails in its bucket (`DataFormatError`, located)."""
+    fails here, a record the models refuse fails in its bucket (`DataFormatError`, located).
+    With `task[1]`, pieces are pickled here (they travel between processes: `pack`)."""
     with paused_gc():  # see `_assemble_two`
-        return _split(rt)
+        pieces, report = _split(task[0])
+        return [pack(p, task[1]) for p in pieces], report
 
 
 def _split(rt: RouteTask) -> tuple[list[Piece], PartReport]:
@@ -157,7 +168,7 @@ def _assemble_two(bucket: list[Piece]) -> list[Side]:
     # The records stay alive until the bucket is diffed: the cyclic collector would scan them
     # all again and again (models hold no cycles; reference counting frees them).
     with paused_gc():
-        return assemble([_validated(p) for p in bucket], sides=2)
+        return assemble([_validated(unpack(p)) for p in bucket], sides=2)
 
 
 def _in_order(kind: str, reports: list[PartReport]) -> bool:
@@ -335,7 +346,7 @@ def _run(eng: Any, old: Any, new: Any, options: DiffOptions, want_fp: tuple[bool
     """Steps 1-3: whether one process would stream, the match decision, the buckets' diffs."""
     n = default_buckets(eng, len(old.parts) + len(new.parts))
     tasks = route_tasks([old, new], n)
-    handles, reports = eng.partition(split_part, tasks, n)
+    handles, reports = eng.partition(split_part, [(t, eng.name != "local") for t in tasks], n)
     try:
         prepared = eng.map_keep(_assemble_two, handles)
     finally:
