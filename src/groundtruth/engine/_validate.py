@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from fsspec import AbstractFileSystem
 
 from ..errors import DataFormatError
@@ -224,6 +225,14 @@ class _Context:
     items_complete: bool
     key_buckets: int
     pack: bool
+    annotation_files: tuple[str, ...]  # each annotation part as issues name it, by index
+
+
+_IDS = pa.schema([("id", pa.string()), ("item", pa.string()), ("parsed", pa.bool_()),
+                  ("part", pa.int32()), ("n", pa.int64()), ("pos", pa.int64())])
+"""The first use of each annotation id in a bucket: its item, whether the record parsed, its
+annotation part, record number and line or row. Columns, not tuples: there is one per
+annotation, and they cross the second shuffle."""
 
 
 @dataclass
@@ -232,8 +241,7 @@ class _Facts:
 
     media: list[tuple[Order, str, str | None, str | None, str | None, At]] = field(
         default_factory=list)  # (order, item id, uri, sha256, split, at)
-    ids: list[tuple[str, Order, str | None, bool, At]] = field(
-        default_factory=list)  # first use of an annotation id: (id, order, item, parsed, at)
+    ids: list[pa.Table] = field(default_factory=list)  # first uses of annotation ids: _IDS
     endpoints: list[tuple[str, Key, str, str, str, At]] = field(
         default_factory=list)  # (endpoint id, key, relation id, its item, name, at)
     sources: list[tuple[str, Key, str, int, At]] = field(
@@ -286,7 +294,7 @@ class _Bucket:
         self.first_item: dict[str, Order] = {}
         self.texts: list[tuple[Order, str, Any]] = []  # (order, id, text or (table, row))
         self.facts = _Facts()
-        self.seen_ids: set[str] = set()
+        self.first_ids: list[tuple[str, str | None, bool, int, int, int]] = []
 
     def piece(self, piece: Piece) -> None:
         if not isinstance(piece, _Columns):
@@ -308,6 +316,8 @@ class _Bucket:
         self.ds.order = order
         checks.part_number = order[2]
         before, relations, sources = len(out.issues), len(checks.relations), len(checks.sources)
+        rid = data.get("id") if isinstance(data, dict) else None
+        first_use = not is_item and isinstance(rid, str) and rid not in checks.ann_item
         parsed = parse_record(data, _KINDS[order[1]], file=at.file, line=at.line, row=at.row)
         if isinstance(parsed, list):
             out.extend(parsed)
@@ -319,7 +329,6 @@ class _Bucket:
         pos = _pos(at)
         for k in range(before, len(out.issues)):
             self.keyed.append(((_RECORDS, order[1], order[2], pos, 1, k), out.issues[k]))
-        rid = data.get("id") if isinstance(data, dict) else None
         if not isinstance(rid, str):
             return
         if is_item:
@@ -331,12 +340,11 @@ class _Bucket:
             if parquet or isinstance(text, str):
                 self.texts.append((order, rid, text if isinstance(text, str) else None))
             return
-        if rid not in self.seen_ids:
-            self.seen_ids.add(rid)
+        if first_use:
             item_id = (parsed.item_id if isinstance(parsed, AnnotationBase)
                        else data.get("item_id"))
-            self.facts.ids.append((rid, order, item_id if isinstance(item_id, str) else None,
-                                   isinstance(parsed, AnnotationBase), at))
+            self.first_ids.append((rid, item_id if isinstance(item_id, str) else None,
+                                   isinstance(parsed, AnnotationBase), order[2], order[3], pos))
         for rel_id, item, source, target, rel_at in checks.relations[relations:]:
             for k, (name, end) in enumerate((("source", source), ("target", target))):
                 self.facts.endpoints.append((end, (*_RELATIONS, *order[1:], k), rel_id, item,
@@ -386,16 +394,14 @@ class _Bucket:
                 self.record((0, 1, piece.part_index, row), At(file=piece.file, row=row),
                             next(dicts))
             fa.register(batch, ~bad, piece.file, 0, rows=rows)
-            clean = np.flatnonzero(~bad)
-            take = pa.array(clean, pa.int64())
             # clean rows have unique, unseen ids (duplicates are flagged): each is a first use
-            for rid, item, k in zip(batch.column("id").take(take).to_pylist(),
-                                    batch.column("item_id").take(take).to_pylist(), clean,
-                                    strict=True):
-                row = int(rows[k])
-                self.seen_ids.add(rid)
-                self.facts.ids.append((rid, (0, 1, piece.part_index, row), item, True,
-                                       At(file=piece.file, row=row)))
+            clean = ~bad
+            at_rows = rows[clean]
+            self.facts.ids.append(pa.table([
+                batch.column("id").filter(clean), batch.column("item_id").filter(clean),
+                pa.array(np.ones(len(at_rows), bool)),
+                pa.array(np.full(len(at_rows), piece.part_index, np.int32)),
+                pa.array(at_rows, pa.int64()), pa.array(at_rows, pa.int64())], schema=_IDS))
 
     def finish(self) -> _BucketResult:
         checks, out, ds = self.checks, self.out, self.ds
@@ -414,6 +420,9 @@ class _Bucket:
             self.keyed += [((*_UNANNOTATED, *self.first_item[rid][1:]), i)
                            for i in out.issues[before:]]
         self.facts.media = ds.media_facts
+        if self.first_ids:
+            self.facts.ids.append(pa.Table.from_pylist(
+                [dict(zip(_IDS.names, f, strict=True)) for f in self.first_ids], schema=_IDS))
         no_guideline = {a: (ds.no_guideline_first[a], n) for a, n in ds.no_guideline.items()}
         return _BucketResult(self.keyed, self.facts, ds.first_undeclared, no_guideline,
                              ds.used_labels, checks.n_items, checks.n_annotations,
@@ -448,8 +457,12 @@ def _split(result: _BucketResult, n: int) -> tuple[list[_Facts], _BucketResult]:
     f = result.facts
     for m in f.media:
         pieces[bucket_of("sha256:" + m[3] if m[3] else "uri:" + (m[2] or ""), n)].media.append(m)
-    for i in f.ids:
-        pieces[bucket_of(i[0], n)].ids.append(i)
+    if f.ids:
+        ids = pa.concat_tables(f.ids)
+        codes = np.fromiter((bucket_of(k, n) for k in ids.column("id").to_pylist()), np.int64,
+                            ids.num_rows)
+        for b in np.unique(codes):
+            pieces[b].ids.append(ids.filter(pa.array(codes == b)))
     for e in f.endpoints:
         pieces[bucket_of(e[0], n)].endpoints.append(e)
     for s in f.sources:
@@ -458,13 +471,18 @@ def _split(result: _BucketResult, n: int) -> tuple[list[_Facts], _BucketResult]:
     return pieces, result
 
 
-def _check_keys(args: tuple[list[Any], bool]) -> Keyed:
-    packed, complete = args
+def _check_keys(args: tuple[list[Any], bool, tuple[str, ...]]) -> Keyed:
+    packed, complete, files = args
     with paused_gc():
-        return _keys([unpack(p) for p in packed], complete)
+        return _keys([unpack(p) for p in packed], complete, files)
 
 
-def _keys(pieces: list[_Facts], complete: bool) -> Keyed:
+def _annotation_at(files: tuple[str, ...], part: int, pos: int) -> At:
+    file = files[part]
+    return At(file=file, row=pos) if file.endswith(".parquet") else At(file=file, line=pos)
+
+
+def _keys(pieces: list[_Facts], complete: bool, files: tuple[str, ...]) -> Keyed:
     keyed: Keyed = []
     out = Collector()
     # media: in read order, through the same checks (no taxonomy: splits are checked elsewhere)
@@ -475,14 +493,24 @@ def _keys(pieces: list[_Facts], complete: bool) -> Keyed:
         media.media_and_split(rid, uri, sha256, split, at)
         keyed += [((_RECORDS, order[1], order[2], _pos(at), 2, k - before), out.issues[k])
                   for k in range(before, len(out.issues))]
-    # annotation ids: the first use wins; a later use on another bucket's item is a duplicate
+    # annotation ids: the first use wins; a later use on another bucket's item is a duplicate.
+    # Columns until the few ids that matter: used twice, or pointed at.
+    tables = [t for p in pieces for t in p.ids]
+    ids = pa.concat_tables(tables) if tables else _IDS.empty_table()
+    counts = pc.value_counts(ids.column("id"))
+    twice = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
+    pointed = {e[0] for p in pieces for e in p.endpoints} | {
+        s[0] for p in pieces for s in p.sources}
+    wanted = pa.concat_arrays([twice.cast(pa.string()), pa.array(sorted(pointed), pa.string())])
+    uses = ids.filter(pc.is_in(ids.column("id"), value_set=wanted)).to_pylist()
     first: dict[str, str | None] = {}
-    for rid, order, item, parsed, at in sorted((i for p in pieces for i in p.ids),
-                                               key=lambda i: i[1]):
+    for u in sorted(uses, key=lambda u: (u["part"], u["n"])):
+        rid = u["id"]
         if rid not in first:
-            first[rid] = item
-        elif parsed:
-            keyed.append(((_RECORDS, order[1], order[2], _pos(at), 1, -1), issue(
+            first[rid] = u["item"]
+        elif u["parsed"]:
+            at = _annotation_at(files, u["part"], u["pos"])
+            keyed.append(((_RECORDS, 1, u["part"], u["pos"], 1, -1), issue(
                 "reference.duplicate-id", f"annotation id {rid!r} is used twice",
                 file=at.file, line=at.line, row=at.row, record_id=rid, path="$.id",
                 hint=_DUPLICATE_HINT)))
@@ -562,8 +590,9 @@ def validate(
             keyed += report.issues
             if report.lost:
                 complete[t.route.kind] = False
+        files = tuple(src.display(p.path) for p in src.parts_of("annotations"))
         ctx = _Context(opened.manifest, opened.manifest_file, tolerance, complete["items"], n,
-                       packed)
+                       packed, files)
         results = eng.map_keep(_check_bucket, [(h, ctx) for h in handles])
         eng.release(handles)
         fact_handles, bucket_reports = eng.partition(
@@ -573,7 +602,7 @@ def validate(
             keyed += r.issues
         lost = any(r.annotations_lost for r in bucket_reports)
         ann_complete = complete["annotations"] and not lost
-        for keys in eng.map(_check_keys, [(h, ann_complete) for h in fact_handles]):
+        for keys in eng.map(_check_keys, [(h, ann_complete, files) for h in fact_handles]):
             keyed += keys
         eng.release(fact_handles)
     keyed += _totals(bucket_reports, checks, manifest_at)
