@@ -9,7 +9,7 @@ A moto S3 server runs in its own process on 127.0.0.1 (the data never touches lo
 dataset is generated part by part, in parallel, straight into the bucket: 10 annotations per
 image item (boxes, classes, polygons), 1M rows per part, manifest last. Then `stats` (what
 `gt info` reads), `fingerprint` (every record, canonical form) and `validate` (every layer of
-`gt validate`) run twice: single-process (in a fresh process so its peak memory is its own;
+`gt validate`) and `diff` (against a second version with 5% of labels changed) run twice: single-process (in a fresh process so its peak memory is its own;
 for validate, the plain `gt.validate` without an engine) and on a Dask LocalCluster of N worker
 processes (each worker's peak RSS reported). Each Dask result must equal the single-process one
 (for validate: the whole report).
@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
 LABELS = ["car", "person", "bicycle", "truck", "bus", "dog", "traffic light", "stop sign"]
-OPS = ("stats", "fingerprint", "validate")
+OPS = ("stats", "fingerprint", "validate", "diff")
 PER_ITEM = 10
 
 
@@ -70,7 +70,7 @@ def options(endpoint: str) -> dict[str, Any]:
 # generation: one part per task, Arrow built column-wise with numpy
 
 
-def _annotations(start: int, count: int, seed: int) -> Any:
+def _annotations(start: int, count: int, seed: int, edit: bool = False) -> Any:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -96,7 +96,8 @@ def _annotations(start: int, count: int, seed: int) -> Any:
         "id": pa.array([f"a{i}" for i in n]),
         "item_id": pa.array([f"i{i // PER_ITEM}" for i in n]),
         "type": pa.array(types),
-        "label": pa.array(np.array(LABELS)[rng.integers(0, len(LABELS), count)]),
+        "label": pa.array(np.where((n % 20 == 0) & edit, "truck",
+                                   np.array(LABELS)[rng.integers(0, len(LABELS), count)])),
         "annotator": pa.array(np.char.add("ann-", rng.integers(0, 20, count).astype(str))),
         "created": pa.array(t0 + n.astype("timedelta64[s]")).cast(pa.timestamp("us", tz="UTC")),
         "confidence": pa.array(np.round(rng.uniform(0, 1, count), 3)),
@@ -137,7 +138,7 @@ def make_part(spec: dict[str, Any]) -> tuple[dict[str, Any], Any]:
 
     kind, index, start, count = spec["kind"], spec["index"], spec["start"], spec["count"]
     table = (_items(start, count) if kind == "items"
-             else _annotations(start, count, spec["seed"]))
+             else _annotations(start, count, spec["seed"], spec.get("edit", False)))
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd", row_group_size=65536)
     data = buf.getvalue()
@@ -153,7 +154,8 @@ def make_part(spec: dict[str, Any]) -> tuple[dict[str, Any], Any]:
 
 
 def generate(url: str, opts: dict[str, Any], n_annotations: int, engine: Any,
-             rows_per_part: int = 1_000_000, seed: int = 0) -> None:
+             rows_per_part: int = 1_000_000, seed: int = 0, edit: bool = False) -> None:
+    """The dataset; `edit`: a second version, every 20th annotation relabelled `truck`."""
     import fsspec
     import orjson
 
@@ -167,7 +169,7 @@ def generate(url: str, opts: dict[str, Any], n_annotations: int, engine: Any,
         for index, start in enumerate(range(0, total, rows_per_part)):
             specs.append({"url": url, "options": opts, "kind": kind, "index": index,
                           "start": start, "count": min(rows_per_part, total - start),
-                          "seed": seed})
+                          "seed": seed, "edit": edit})
     results = engine.map(make_part, specs)
     fp = Fingerprinter()
     for _, partial in results:
@@ -196,6 +198,10 @@ def run_op(op: str, url: str, opts: dict[str, Any], engine: Any) -> Any:
         return gte.fingerprint(url, engine=engine, storage_options=opts)
     import groundtruth as gt
 
+    if op == "diff":  # against the edited second version; single process: plain `gt.diff`
+        d = gt.diff(url, url + "-v2", storage_options=opts,
+                    engine=None if engine == "local" else engine)
+        return hashlib.sha256(json.dumps(d.to_dict(), sort_keys=True).encode()).hexdigest()
     # single process: the plain `gt.validate` (no engine); the engine's report must equal it
     report = gt.validate(url, storage_options=opts, engine=None if engine == "local" else engine)
     if report.errors:
@@ -215,7 +221,7 @@ def _single(op: str, url: str, opts: dict[str, Any]) -> dict[str, Any]:
 
 
 def bench(n_annotations: int, workers: int = 2, rows_per_part: int | None = None,
-          ops: tuple[str, ...] = OPS, emit: Any = None) -> list[dict[str, Any]]:
+          ops: tuple[str, ...] = OPS[:3], emit: Any = None) -> list[dict[str, Any]]:
     import groundtruth.engine as gte
 
     proc, endpoint = start_moto()
@@ -236,6 +242,9 @@ def bench(n_annotations: int, workers: int = 2, rows_per_part: int | None = None
         with gte.get_engine("dask", workers=workers) as eng:
             t = time.perf_counter()
             generate(url, opts, n_annotations, eng, rows_per_part=per_part)
+            if "diff" in ops:
+                generate(url + "-v2", opts, n_annotations, eng, rows_per_part=per_part,
+                         edit=True)
             gen_s = time.perf_counter() - t
             rows.append(_row(f"generate + upload ({n_annotations:,} annotations)", gen_s,
                              max(eng.peak_memory_mb().values()), n_annotations, None, "dask"))
@@ -302,7 +311,9 @@ def main() -> None:
     p.add_argument("--scale", default="1M", help="annotations: 200k, 1M, 10M ...")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--rows-per-part", type=int, default=None)
-    p.add_argument("--ops", nargs="*", default=list(OPS), choices=OPS)
+    p.add_argument("--ops", nargs="*", default=list(OPS[:3]), choices=OPS,
+                   help="default: stats fingerprint validate (diff: one process streams both "
+                        "versions, slow at 10M)")
     args = p.parse_args()
     n = parse_scale(args.scale)
     print("| benchmark | seconds | annotations/s | annotations per CPU-s | "
