@@ -8,11 +8,12 @@ single-process and by the Dask engine.
 A moto S3 server runs in its own process on 127.0.0.1 (the data never touches local disk). The
 dataset is generated part by part, in parallel, straight into the bucket: 10 annotations per
 image item (boxes, classes, polygons), 1M rows per part, manifest last. Then `stats` (what
-`gt info` reads), `fingerprint` (every record, canonical form) and `validate` (every layer of
-`gt validate`) and `diff` (against a second version with 5% of labels changed) run twice: single-process (in a fresh process so its peak memory is its own;
-for validate, the plain `gt.validate` without an engine) and on a Dask LocalCluster of N worker
-processes (each worker's peak RSS reported). Each Dask result must equal the single-process one
-(for validate: the whole report).
+`gt info` reads), `fingerprint` (every record, canonical form), `validate` (every layer of
+`gt validate`) and, with `--ops diff`, `diff` (against a second version with 5% of labels
+changed) run twice: single-process (in a fresh process so its peak memory is its own; for
+validate and diff, the plain `gt.validate` / `gt.diff` without an engine) and on a Dask
+LocalCluster of N worker processes (each worker's peak RSS reported). Each Dask result must
+equal the single-process one (for validate and diff: the whole report).
 """
 
 from __future__ import annotations
