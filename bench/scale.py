@@ -94,8 +94,8 @@ def _annotations(start: int, count: int, seed: int, edit: bool = False) -> Any:
     is_box, is_poly = pa.array(kind < 7), pa.array(kind == 9)
     t0 = np.datetime64("2025-01-01T00:00:00", "us")
     columns = {
-        "id": pa.array([f"a{i}" for i in n]),
-        "item_id": pa.array([f"i{i // PER_ITEM}" for i in n]),
+        "id": pa.array([f"a{i:010d}" for i in n]),
+        "item_id": pa.array([f"i{i // PER_ITEM:09d}" for i in n]),
         "type": pa.array(types),
         "label": pa.array(np.where((n % 20 == 0) & edit, "truck",
                                    np.array(LABELS)[rng.integers(0, len(LABELS), count)])),
@@ -119,7 +119,7 @@ def _items(start: int, count: int) -> Any:
 
     n = np.arange(start, start + count)
     columns = {
-        "id": pa.array([f"i{i}" for i in n]),
+        "id": pa.array([f"i{i:09d}" for i in n]),
         "kind": pa.array(["image"] * count),
         "uri": pa.array([f"s3://fleet/frames/{i}.jpg" for i in n]),
         "width": pa.array(np.full(count, 640)), "height": pa.array(np.full(count, 480)),
