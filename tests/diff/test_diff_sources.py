@@ -168,3 +168,23 @@ def test_any_fsspec_url_and_zip(memfs, tmp_path):
     assert result.match_by["streamed"] is True
     assert result.new["source"].endswith("v2.zip")
     assert result.summary == gt.diff(old, new).summary
+
+
+def test_a_line_that_is_not_an_object_is_a_located_error(tmp_path):
+    """`match_by="auto"` reads every annotation line first: a JSON list there is reported where
+    it is (file and line), not a crash."""
+    ds = grid_dataset(2, 3)
+    gt.save(ds, tmp_path / "a", encoding="jsonl")
+    gt.save(ds, tmp_path / "b", encoding="jsonl")
+    manifest_path = tmp_path / "b" / "groundtruth.json"
+    data = orjson.loads(manifest_path.read_bytes())
+    data.pop("parts", None)  # a hand-edited dataset: no sizes to contradict
+    data.pop("fingerprint", None)
+    manifest_path.write_bytes(orjson.dumps(data))
+    with (tmp_path / "b" / "annotations.jsonl").open("ab") as f:
+        f.write(b"[1]\n")
+    with pytest.raises(gt.errors.DataFormatError) as err:
+        gt.diff(tmp_path / "a", tmp_path / "b")
+    assert err.value.location is not None
+    assert (err.value.location.file or "").endswith("annotations.jsonl")
+    assert err.value.location.line == len(ds.annotations) + 1

@@ -96,9 +96,11 @@ def annotation_keys(side: Side, with_item: bool) -> np.ndarray:
                 add(hash((i, t, it if with_item else ""))
                     for i, it, t in zip(ids, items, types, strict=True))
         else:
+            # a line that is not an object is no annotation: reading it later says where it is
             add(hash((str(data.get("id")), data.get("type"),
                       str(data.get("item_id")) if with_item else ""))
-                for data, _line, _row, _issues in iter_part_dicts(src, part))
+                for data, _line, _row, _issues in iter_part_dicts(src, part)
+                if isinstance(data, dict))
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
 
 
