@@ -97,10 +97,10 @@ def annotation_keys(side: Side, with_item: bool) -> np.ndarray:
                     for i, it, t in zip(ids, items, types, strict=True))
         else:
             # a line that is not an object is no annotation: reading it later says where it is
+            values: Iterator[Any] = (d for d, _line, _row, _issues in iter_part_dicts(src, part))
             add(hash((str(data.get("id")), data.get("type"),
                       str(data.get("item_id")) if with_item else ""))
-                for data, _line, _row, _issues in iter_part_dicts(src, part)
-                if isinstance(data, dict))
+                for data in values if isinstance(data, dict))
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
 
 

@@ -48,7 +48,8 @@ from ..validation._dataset import DatasetChecks
 from ..validation._engine import Engine as Checks
 from ..validation._engine import check_endpoint, check_source
 from ..validation._fast import FastAnnotations, FastItems
-from ..validation._references import NO_TAXONOMY
+from ..validation._references import DUPLICATE_ID, NO_TAXONOMY
+from ..validation._references import HINTS as REFERENCE_HINTS
 from ..validation._report import At, Collector, ValidationReport
 from ..validation._sources import (
     PART_RECORDS,
@@ -511,9 +512,9 @@ def _keys(pieces: list[_Facts], complete: bool, files: tuple[str, ...]) -> Keyed
         elif u["parsed"]:
             at = _annotation_at(files, u["part"], u["pos"])
             keyed.append(((_RECORDS, 1, u["part"], u["pos"], 1, -1), issue(
-                "reference.duplicate-id", f"annotation id {rid!r} is used twice",
-                file=at.file, line=at.line, row=at.row, record_id=rid, path="$.id",
-                hint=_DUPLICATE_HINT)))
+                DUPLICATE_ID, f"annotation id {rid!r} is used twice", file=at.file,
+                line=at.line, row=at.row, record_id=rid, path="$.id",
+                hint=REFERENCE_HINTS[DUPLICATE_ID])))
     for end, key, rel_id, item, name, at in (e for p in pieces for e in p.endpoints):
         before = len(out.issues)
         check_endpoint(out, rel_id, item, name, end, at, end in first, first.get(end), complete)
@@ -525,13 +526,6 @@ def _keys(pieces: list[_Facts], complete: bool, files: tuple[str, ...]) -> Keyed
     return keyed
 
 
-def _duplicate_hint() -> str:
-    from ..validation._references import DUPLICATE_ID, HINTS
-
-    return HINTS[DUPLICATE_ID]
-
-
-_DUPLICATE_HINT = _duplicate_hint()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -652,6 +646,3 @@ def _report(keyed: Keyed, name: str, strict: bool, max_issues: int | None,
              "annotations": sum(r.annotations for r in results)}
     return ValidationReport.from_collector(out, source=name, format="groundtruth", strict=strict,
                                            stats=stats)
-
-
-
