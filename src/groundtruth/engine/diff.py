@@ -44,7 +44,6 @@ from ..diff._options import DiffOptions
 from ..diff._result import DatasetDiff
 from ..diff._sources import (
     Group,
-    annotation_keys,
     groups_in_memory,
     merge_groups,
     side_groups,
@@ -53,7 +52,7 @@ from ..diff._sources import Side as DiffSide
 from ..errors import GroundtruthError
 from ..fingerprint import Fingerprinter
 from ..io._native import _raise, iter_part_dicts, open_native
-from ..models import AnnotationBase, Item, Manifest
+from ..models import AnnotationBase, Item
 from ..quality._gc import paused_gc
 from ..validation._structure import parse_record
 from . import _engine
@@ -190,15 +189,28 @@ def _in_order(kind: str, reports: list[PartReport]) -> bool:
 # steps 2 and 3: per bucket
 
 
-def _bucket_keys(sides: list[Side]) -> tuple[int, int, int]:
+def _bucket_keys(bucket: list[Any]) -> tuple[int, int, int]:
     """Annotation keys (see `annotation_keys`) of each side in this bucket, and how many
-    distinct keys both sides have (hashes compare within one process only, so per bucket)."""
+    distinct keys both sides have (hashes compare within one process only, so per bucket).
+
+    From the records as read, without building models: the bucket's models are built once,
+    by the task that diffs it, and freed with it (a worker holds one bucket's models at a
+    time). A record the models refuse fails there, as it would have here.
+    """
     import numpy as np
 
-    ka, kb = (annotation_keys(DiffSide("", "groundtruth", Manifest(),
-                                       dataset=Dataset(None, [], s.annotations)), True)
-              for s in sides)
-    return len(ka), len(kb), len(np.intersect1d(ka, kb))
+    keys: list[list[int]] = [[], []]
+    with paused_gc():
+        for piece in bucket:
+            _shown, kind, rows = unpack(piece)
+            if kind != "annotations":
+                continue
+            for order, data, _line, _row in rows:
+                if isinstance(data, dict):
+                    keys[order[0]].append(hash((str(data.get("id")), data.get("type"),
+                                                str(data.get("item_id")))))
+    ka, kb = (np.unique(np.array(k, dtype=np.int64)) for k in keys)
+    return len(keys[0]), len(keys[1]), len(np.intersect1d(ka, kb, assume_unique=True))
 
 
 Tag = tuple[tuple[int, int, str], int, int]
@@ -224,9 +236,10 @@ class BucketDiff:
     fp_new: Fingerprinter | None
 
 
-def _bucket_diff(args: tuple[list[Side], int, DiffOptions, str, bool, tuple[bool, bool]]
+def _bucket_diff(args: tuple[list[Any], int, DiffOptions, str, bool, tuple[bool, bool]]
                  ) -> BucketDiff:
-    sides, index, options, mode, streaming, want_fp = args
+    bucket, index, options, mode, streaming, want_fp = args
+    sides = _assemble_two(bucket)
     old, new = sides
     acc = _Accumulator(options, mode)
     if streaming:  # the order was checked globally: a bucket's share of it is in order too
@@ -347,10 +360,6 @@ def _run(eng: Any, old: Any, new: Any, options: DiffOptions, want_fp: tuple[bool
     n = default_buckets(eng, len(old.parts) + len(new.parts))
     tasks = route_tasks([old, new], n)
     handles, reports = eng.partition(split_part, [(t, eng.name != "local") for t in tasks], n)
-    try:
-        prepared = eng.map_keep(_assemble_two, handles)
-    finally:
-        eng.release(handles)
 
     def of(side: int, kind: str) -> list[PartReport]:
         return [r for t, r in zip(tasks, reports, strict=True)
@@ -362,16 +371,16 @@ def _run(eng: Any, old: Any, new: Any, options: DiffOptions, want_fp: tuple[bool
         if options.match_by != "auto":
             decision: dict[str, Any] = {"method": options.match_by, "reason": "asked for"}
         else:
-            counts = eng.map(_bucket_keys, prepared)
+            counts = eng.map(_bucket_keys, handles)
             empty = [sum(r.empty for r in of(side, "annotations")) for side in (0, 1)]
             # records with no content (`{}` lines) all have one key: shared if both have one
             decision = decide_auto(sum(c[0] for c in counts) + empty[0],
                                    sum(c[1] for c in counts) + empty[1],
                                    sum(c[2] for c in counts) + (min(empty) > 0), True)
-        parts = eng.map(_bucket_diff, [(p, b, options, decision["method"], streaming, want_fp)
-                                       for b, p in enumerate(prepared)])
+        parts = eng.map(_bucket_diff, [(h, b, options, decision["method"], streaming, want_fp)
+                                       for b, h in enumerate(handles)])
     finally:
-        eng.release(prepared)
+        eng.release(handles)
     return streaming, decision, parts
 
 
