@@ -43,6 +43,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "LocalEngine",
+    "PartTask",
     "RemoteReadError",
     "diff_ids",
     "export_training",
@@ -227,6 +228,3 @@ def export_training(url: Source, dst: PathLike, *, engine: Any = "local",
                "classes": labels}
     atomic_write_bytes(fs, posixpath.join(root, "_SUCCESS"), orjson.dumps(summary))
     return summary
-
-
-_ = PartTask  # re-exported for engines that build their own task lists
