@@ -224,9 +224,6 @@ class _Context:
     manifest_file: str
     tolerance: float
     items_complete: bool
-    key_buckets: int
-    pack: bool
-    annotation_files: tuple[str, ...]  # each annotation part as issues name it, by index
 
 
 _IDS = pa.schema([("id", pa.string()), ("item", pa.string()), ("parsed", pa.bool_()),
@@ -585,8 +582,7 @@ def validate(
             if report.lost:
                 complete[t.route.kind] = False
         files = tuple(src.display(p.path) for p in src.parts_of("annotations"))
-        ctx = _Context(opened.manifest, opened.manifest_file, tolerance, complete["items"], n,
-                       packed, files)
+        ctx = _Context(opened.manifest, opened.manifest_file, tolerance, complete["items"])
         results = eng.map_keep(_check_bucket, [(h, ctx) for h in handles])
         eng.release(handles)
         fact_handles, bucket_reports = eng.partition(
