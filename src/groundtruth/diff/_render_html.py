@@ -11,7 +11,6 @@ page by label and by kind of change (a few lines of inline JavaScript, no networ
 from __future__ import annotations
 
 import base64
-import html
 import io
 import itertools
 import mimetypes
@@ -22,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .. import geometry
+from ._inert import html_text
 from ._render_text import describe_details, short_fingerprint
 from ._result import DatasetDiff
 
@@ -87,7 +87,8 @@ _JS = """
 
 
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    # every value interpolated into the page goes through here (or `_fmt` for numbers)
+    return html_text(value)
 
 
 def _fmt(x: float) -> str:
@@ -186,7 +187,8 @@ def _shape(rec: dict[str, Any], side: str, attrs: str, unit: float) -> str:
         href = _mask_png(rec, colour)
         if href:
             h, w = rec["rle"]["size"]
-            out.append(f'<image href="{href}" x="0" y="0" width="{w}" height="{h}" {attrs}/>')
+            out.append(f'<image href="{href}" x="0" y="0" width="{_fmt(w)}" '
+                       f'height="{_fmt(h)}" {attrs}/>')
     if t in ("bbox", "mask", "keypoints") and rec.get("bbox") and (t == "bbox" or not out):
         x, y, w, h = rec["bbox"]
         rot = rec.get("rotation")
@@ -268,7 +270,7 @@ def _text_view(text: str, changes: list[dict[str, Any]]) -> str:
         if a >= b or a >= len(text):
             continue
         on = [m for m in marks if m[0] <= a and b <= m[1]]
-        chunk = _e(text[a:b])
+        chunk = html_text(text[a:b], multiline=True)
         if on:
             cls = " ".join(sorted({m[2] for m in on}))
             title = "; ".join(("old " if m[2] == "o" else "new ") + m[3] for m in on)
@@ -288,11 +290,11 @@ def _rows(changes: list[dict[str, Any]]) -> str:
         old_l, new_l = _labels_of(c)
         label = (f"{_e(old_l)} → {_e(new_l)}" if c["change"] == "changed" and old_l != new_l
                  else _e(c.get("label")))
-        what = _e(describe_details(c)) if c["change"] == "changed" else c["change"]
+        what = _e(describe_details(c) if c["change"] == "changed" else c["change"])
         ident = _e(c["id"]) + (f" <small>(was {_e(c['old_id'])})</small>"
                                if c.get("old_id") else "")
         rows.append(f'<tr {_data(_labels_of(c), _kinds_of(c))}>'
-                    f'<td class="{c["change"]}">{sign}</td><td>{_e(c["type"])}</td>'
+                    f'<td class="{_e(c["change"])}">{sign}</td><td>{_e(c["type"])}</td>'
                     f"<td>{ident}</td><td>{label}</td><td>{what}</td></tr>")
     rows.append("</table>")
     return "".join(rows)
@@ -303,13 +305,13 @@ def _card(ic: dict[str, Any], changes: list[dict[str, Any]], roots: list[str],
     item = ic.get("new") or ic.get("old") or {}
     kinds = [ic["change"], *ic.get("kinds", [])]
     counts = ic.get("annotations", {})
-    badges = "".join(f'<span class="badge {k}">{k} {counts[k]}</span>'
+    badges = "".join(f'<span class="badge {k}">{k} {_e(counts[k])}</span>'
                      for k in ("added", "removed", "changed") if counts.get(k))
     item_kinds = [k for k in ic.get("kinds", []) if k != "annotations"]
     if item_kinds:
         badges += f'<span class="badge">item: {_e(", ".join(item_kinds))}</span>'
     if ic["change"] != "changed":
-        badges += f'<span class="badge {ic["change"]}">item {ic["change"]}</span>'
+        badges += f'<span class="badge {_e(ic["change"])}">item {_e(ic["change"])}</span>'
     view = ""
     geometric = [c for c in changes
                  if any((c.get(s) or {}).get("type") in ("bbox", "polygon", "polyline",
@@ -355,7 +357,7 @@ def render_html(result: DatasetDiff, *, limit: int = 500, image_root: str | None
     kinds = ["added", "removed", "changed", *sorted(s["annotations"]["by_change"]),
              *(f for f in sorted(s["items"]["by_change"]) if f != "annotations")]
     summary = "".join(
-        f"<tr><th>{name}</th>" + "".join(f"<td>{s[name][c]}</td>" for c in _COLS) + "</tr>"
+        f"<tr><th>{name}</th>" + "".join(f"<td>{_e(s[name][c])}</td>" for c in _COLS) + "</tr>"
         for name in ("items", "annotations"))
     more = (f"<p>Showing the first {limit} of {len(result.item_changes)} changed items.</p>"
             if len(result.item_changes) > limit else "")
