@@ -84,8 +84,13 @@ def read_label_map(path: str) -> dict[str, str]:
               help="Write the rendering to FILE instead of standard output.")
 @click.option("--limit", type=click.IntRange(1), default=None,
               help="Changes listed in text/markdown, items shown in html (default 20/30/500).")
-@click.option("--image-root", metavar="DIR", default=None,
-              help="Folder that relative media URIs are resolved against (html).")
+@click.option("--media-root", "--image-root", "media_root", metavar="DIR", default=None,
+              type=click.Path(exists=True, file_okay=False),
+              help="html: embed local images from DIR only (items' relative URIs, kept inside "
+                   "DIR, symlinks included). Without it no local file is read.")
+@click.option("--fetch-remote-media", is_flag=True, default=False,
+              help="html: download remote images (http(s), s3://, ...) and embed them; by "
+                   "default http(s) images are linked and others not shown.")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="EXPR",
               help="Exit 1 when EXPR holds (repeatable), e.g. 'removed-items>0', "
                    "'changed-labels>5%'. See docs/diff.md for the metrics.")
@@ -94,8 +99,9 @@ def diff_cmd(
     old: str, new: str, from_format: str | None, old_from: str | None, new_from: str | None,
     read_options: tuple[str, ...], match_by: str, item_key: str, iou: float, oks: float,
     overlap: float, text_similarity: float, tolerance: float, ignore: tuple[str, ...],
-    label_map_file: str | None, output_format: str, output: str | None, limit: int | None,
-    image_root: str | None, fail_on: tuple[str, ...], engine: str | None, workers: int | None,
+    label_map_file: str | None, output_format: str, output: str | None,
+    limit: int | None, media_root: str | None, fetch_remote_media: bool,
+    fail_on: tuple[str, ...], engine: str | None, workers: int | None,
 ) -> int:
     """Show what changed between OLD and NEW: items and annotations added, removed, changed.
 
@@ -108,6 +114,8 @@ def diff_cmd(
     from ..diff import diff, evaluate_gates, parse_gate
     from ..diff._gate import GateSyntaxError
 
+    if output_format != "html" and (media_root or fetch_remote_media):
+        raise click.UsageError("--media-root and --fetch-remote-media apply to --format html")
     try:
         gates = [parse_gate(g) for g in fail_on]
     except GateSyntaxError as exc:
@@ -124,8 +132,9 @@ def diff_cmd(
     render_opts: dict[str, Any] = {}
     if limit is not None and output_format != "json":
         render_opts["limit"] = limit
-    if output_format == "html" and image_root:
-        render_opts["image_root"] = image_root
+    if output_format == "html":
+        render_opts["media_root"] = media_root
+        render_opts["fetch_remote_media"] = fetch_remote_media
     if output_format == "json":
         from ..diff._render_json import render_json
 

@@ -1,9 +1,10 @@
 """The diff as one self-contained HTML page a reviewer opens in a browser.
 
 Each changed item gets a card. Image items show the old version's shapes (red, dashed) and the
-new version's (green) drawn as SVG over the image: a local image file is embedded as a data URI,
-an http(s) image is referenced by its URL (drawn when the browser can reach it), and where there
-is no image the outlines are drawn on a blank canvas of the item's size. Text items show their
+new version's (green) drawn as SVG over the image: a local image under the media root is
+embedded as a data URI, an http(s) image is linked by its URL (drawn when the browser can reach
+it), and where there is no image the outlines are drawn on a blank canvas of the item's size,
+with a line saying why (see `_media` for what is read: nothing local without a media root). Text items show their
 text with old and new spans highlighted. A table lists every change; two selects filter the
 page by label and by kind of change (a few lines of inline JavaScript, no network).
 """
@@ -13,15 +14,15 @@ from __future__ import annotations
 import base64
 import io
 import itertools
-import mimetypes
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from .. import geometry
 from ._inert import html_text
+from ._media import MAX_IMAGE_BYTES, Media, MediaPolicy, resolve_media
 from ._render_text import describe_details, short_fingerprint
 from ._result import DatasetDiff
 
@@ -55,6 +56,7 @@ padding:6px;max-width:760px;background:#fff}
 .o{background:rgba(227,38,47,.22);border-bottom:2px solid #e3262f}
 .n{background:rgba(22,163,74,.22);border-bottom:2px solid #16a34a}
 .o.n{background:rgba(140,100,60,.25)}
+.note{color:#57606a;font-size:12px;margin:4px 0;max-width:560px;overflow-wrap:anywhere}
 .hidden{display:none}
 """
 
@@ -96,36 +98,6 @@ def _fmt(x: float) -> str:
 
 
 # -- images -----------------------------------------------------------------------------------
-
-
-def _local_path(uri: str, roots: Iterable[str]) -> str | None:
-    parsed = urlparse(uri)
-    if parsed.scheme == "file":
-        path = unquote(parsed.path)
-        return path if os.path.isfile(path) else None
-    if parsed.scheme and len(parsed.scheme) > 1:
-        return None
-    if os.path.isabs(uri):
-        return uri if os.path.isfile(uri) else None
-    for root in roots:
-        candidate = os.path.join(root, uri)
-        if os.path.isfile(candidate):
-            return candidate
-    return None
-
-
-def image_href(uri: str | None, roots: Iterable[str], max_bytes: int) -> str | None:
-    """A data URI for a local image, the URL itself for http(s), else None."""
-    if not uri:
-        return None
-    if urlparse(uri).scheme in ("http", "https"):
-        return uri
-    path = _local_path(uri, roots)
-    if path is None or os.path.getsize(path) > max_bytes:
-        return None
-    mime = mimetypes.guess_type(path)[0] or "image/jpeg"
-    with open(path, "rb") as f:
-        return f"data:{mime};base64,{base64.b64encode(f.read()).decode()}"
 
 
 def _mask_png(rec: dict[str, Any], colour: str) -> str | None:
@@ -300,8 +272,8 @@ def _rows(changes: list[dict[str, Any]]) -> str:
     return "".join(rows)
 
 
-def _card(ic: dict[str, Any], changes: list[dict[str, Any]], roots: list[str],
-          max_bytes: int) -> str:
+def _card(ic: dict[str, Any], changes: list[dict[str, Any]],
+          media: Callable[[str | None], Media]) -> str:
     item = ic.get("new") or ic.get("old") or {}
     kinds = [ic["change"], *ic.get("kinds", [])]
     counts = ic.get("annotations", {})
@@ -317,8 +289,12 @@ def _card(ic: dict[str, Any], changes: list[dict[str, Any]], roots: list[str],
                  if any((c.get(s) or {}).get("type") in ("bbox", "polygon", "polyline",
                                                         "keypoints", "mask") for s in ("old", "new"))]
     if geometric or item.get("kind") in ("image", "video"):
-        href = image_href(item.get("uri"), roots, max_bytes) if item.get("kind") == "image" else None
-        view += _svg(item, geometric, href)
+        shown = media(item.get("uri")) if item.get("kind") == "image" else Media()
+        uri = str(item.get("uri"))
+        uri = uri if len(uri) <= 120 else uri[:100] + "…"
+        note = (f'<p class="note">image {_e(uri)} not shown: {_e(shown.note)}</p>'
+                if shown.note else "")
+        view += f"<div>{_svg(item, geometric, shown.href)}{note}</div>"
     if item.get("text"):
         view += _text_view(item["text"], changes)
     labels = [x for c in changes for x in _labels_of(c)]
@@ -327,19 +303,28 @@ def _card(ic: dict[str, Any], changes: list[dict[str, Any]], roots: list[str],
             f'<div class="view">{view}{_rows(changes)}</div></section>')
 
 
-def _roots(result: DatasetDiff, image_root: str | None) -> list[str]:
-    roots = [image_root] if image_root else []
-    for side in (result.new, result.old):
-        src = str(side.get("source") or "")
-        if src and os.path.exists(src):
-            roots.append(src if os.path.isdir(src) else os.path.dirname(os.path.abspath(src)))
-    return roots
+def render_html(result: DatasetDiff, *, limit: int = 500,
+                media_root: str | os.PathLike[str] | None = None,
+                fetch_remote_media: bool = False,
+                max_image_bytes: int = MAX_IMAGE_BYTES) -> str:
+    """The page as a string.
 
+    Args:
+        limit: changed items shown.
+        media_root: the folder local images are embedded from: items' relative URIs are
+            resolved against it and must stay inside it (symlinks included). Without it no
+            local file is read; absolute paths, `file://` and `..` are never read.
+        fetch_remote_media: download remote images (http(s), s3://, ...) and embed them;
+            by default http(s) images are linked and other remote ones not shown.
+        max_image_bytes: the largest image embedded.
+    """
+    policy = MediaPolicy.make(media_root, fetch_remote=fetch_remote_media,
+                              max_bytes=max_image_bytes)
 
-def render_html(result: DatasetDiff, *, limit: int = 500, image_root: str | None = None,
-                max_image_bytes: int = 8_000_000) -> str:
-    """The page as a string. `limit`: items shown; `image_root`: folder relative media URIs are
-    resolved against (default: the datasets' own folders)."""
+    @lru_cache(maxsize=4096)  # an image shown in several cards is read (or fetched) once
+    def media(uri: str | None) -> Media:
+        return resolve_media(uri, policy)
+
     r = result.head()
     s = r["summary"]
     shown_items = result.item_changes[:limit]
@@ -350,9 +335,7 @@ def render_html(result: DatasetDiff, *, limit: int = 500, image_root: str | None
         label_set.update(x for x in _labels_of(c) if x)
         if str(c["item_id"]) in wanted:
             by_item[str(c["item_id"])].append(c)
-    roots = _roots(result, image_root)
-    cards = [_card(ic, by_item.get(str(ic["item_id"]), []), roots, max_image_bytes)
-             for ic in shown_items]
+    cards = [_card(ic, by_item.get(str(ic["item_id"]), []), media) for ic in shown_items]
     labels = sorted(label_set)
     kinds = ["added", "removed", "changed", *sorted(s["annotations"]["by_change"]),
              *(f for f in sorted(s["items"]["by_change"]) if f != "annotations")]
