@@ -81,7 +81,10 @@ def read_label_map(path: str) -> dict[str, str]:
               type=click.Choice(["text", "json", "markdown", "html"]), default="text",
               show_default=True, help="How to print the result.")
 @click.option("--output", metavar="FILE", default=None,
-              help="Write the rendering to FILE instead of standard output.")
+              help="Write the rendering to FILE instead of standard output (an existing FILE "
+                   "is kept unless --overwrite).")
+@click.option("--overwrite", is_flag=True, default=False,
+              help="Let --output replace an existing file (never a folder or an input).")
 @click.option("--limit", type=click.IntRange(1), default=None,
               help="Changes listed in text/markdown, items shown in html (default 20/30/500).")
 @click.option("--media-root", "--image-root", "media_root", metavar="DIR", default=None,
@@ -99,7 +102,7 @@ def diff_cmd(
     old: str, new: str, from_format: str | None, old_from: str | None, new_from: str | None,
     read_options: tuple[str, ...], match_by: str, item_key: str, iou: float, oks: float,
     overlap: float, text_similarity: float, tolerance: float, ignore: tuple[str, ...],
-    label_map_file: str | None, output_format: str, output: str | None,
+    label_map_file: str | None, output_format: str, output: str | None, overwrite: bool,
     limit: int | None, media_root: str | None, fetch_remote_media: bool,
     fail_on: tuple[str, ...], engine: str | None, workers: int | None,
 ) -> int:
@@ -114,6 +117,8 @@ def diff_cmd(
     from ..diff import diff, evaluate_gates, parse_gate
     from ..diff._gate import GateSyntaxError
 
+    if overwrite and not output:
+        raise click.UsageError("--overwrite applies to --output FILE")
     if output_format != "html" and (media_root or fetch_remote_media):
         raise click.UsageError("--media-root and --fetch-remote-media apply to --format html")
     try:
@@ -121,6 +126,10 @@ def diff_cmd(
     except GateSyntaxError as exc:
         raise click.BadParameter(f"{exc.message}\n  hint: {exc.hint}",
                                  param_hint="--fail-on") from None
+    if output:
+        from ..diff import check_target
+
+        check_target(output, overwrite=overwrite, protect=(old, new))
     label_map = read_label_map(label_map_file) if label_map_file else None
     result = diff(
         old, new, old_format=old_from or from_format, new_format=new_from or from_format,
@@ -142,11 +151,9 @@ def diff_cmd(
     else:
         text = result.render(output_format, **render_opts)
     if output:
-        from ..io._fs import atomic_write, resolve
+        from ..diff import publish
 
-        fs, path = resolve(output)
-        with atomic_write(fs, path) as f:
-            f.write(text.encode("utf-8"))
+        publish(text.encode("utf-8"), output, overwrite=overwrite, protect=(old, new))
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
