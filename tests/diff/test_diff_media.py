@@ -94,6 +94,20 @@ def test_every_escape_route_is_refused(layout):
     assert page.count('class="note"') == len(attacks)
 
 
+def test_fetching_never_reaches_local_files(layout):
+    """With --fetch-remote-media, fsspec schemes that read local files are still refused."""
+    tmp_path, media, _, leaked = layout
+    secret = tmp_path / "secret" / "key.png"
+    uris = [f"simplecache::{secret.as_uri()}", f"local://{secret}", f"file://{secret}",
+            f"zip://key.png::{secret.as_uri()}", f"memory://{secret}",
+            f"https://example.invalid/x.png::{secret.as_uri()}"]
+    old, new = _versions(uris)
+    page = gt.diff(old, new).render("html", media_root=str(media), fetch_remote_media=True)
+    assert not _leaks(page, leaked)
+    assert "data:image/png" not in page
+    assert page.count('class="note"') == len(uris)
+
+
 def test_nothing_local_is_read_without_a_media_root(layout):
     _, media, good, leaked = layout
     old, new = _versions(["good.png", str(media / "good.png"), "link.png"])

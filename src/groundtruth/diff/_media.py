@@ -13,7 +13,9 @@ symlink planted in an image folder must not carry a local file into the page. So
 - Remote media are linked, never fetched: an http(s) URL goes into the page as a link the
   browser may load; other schemes (s3://, gs://, ...) cannot be loaded by a browser and are
   named as not shown. With `fetch_remote=True` (`--fetch-remote-media`) they are downloaded and
-  embedded (under the same size cap and image check).
+  embedded (under the same size cap and image check). Only network schemes are fetched
+  (`REMOTE_SCHEMES`, no `::` chains): fsspec's `local://`, `simplecache::file://...` or
+  `zip://...::file://...` would read local files.
 
 Every refusal comes back as a short reason the page prints under the item's drawing.
 """
@@ -40,6 +42,10 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"BM", "image/bmp"),
 )
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+# What --fetch-remote-media may download: network stores only. fsspec also knows schemes that
+# read local files (`local://`, `simplecache::file://...`, `zip://a::file://...`): never those.
+REMOTE_SCHEMES = frozenset({"http", "https", "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss",
+                            "adl"})
 
 
 @dataclass(frozen=True)
@@ -162,9 +168,9 @@ def resolve_media(uri: str | None, policy: MediaPolicy) -> Media:
         return Media(note="an absolute path; only paths relative to --media-root are read")
     if scheme == "file":
         return Media(note="a file:// URI; only paths relative to --media-root are read")
-    if scheme in ("data", "javascript", "vbscript", "blob", "about"):
-        return Media(note=f"a {scheme}: URI; not shown")
     if scheme:
+        if scheme not in REMOTE_SCHEMES or "::" in uri:
+            return Media(note=f"a {scheme}: URI; only http(s) and object-store URLs are shown")
         if policy.fetch_remote:
             return _fetch(uri, scheme, policy)
         if scheme in ("http", "https"):
