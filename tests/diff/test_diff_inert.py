@@ -97,6 +97,7 @@ def test_markdown_renders_no_tag_link_image_or_emphasis_from_data(hostile):
     strong = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "strong_open"]
     assert all(not re.search(r"<|\[|\(|\*|_|`", s) or s in HOSTILE_LABELS for s in strong)
     text = "".join(t.content for t in tokens if t.type in ("text", "code_inline"))
+    text = text.replace("\u2060", "")  # the word joiners that break @mentions and #refs
     for label in (IMG, IMAGE_MD, LINK_MD, AUTOLINK, RICH, PIPE, EMPH, ENTITY):
         assert label in text, label  # shown as the characters it is
     assert not CONTROL.search(markdown)
@@ -137,6 +138,11 @@ def test_md_helpers():
     assert md("x\ny") == "x y"
     assert md_code("a`b") == "`` a`b ``"
     assert md_code("") == ""
+    # GitHub would notify @org/team, cross-reference #12 and autolink a@b.com in the text it
+    # renders: an invisible word joiner after @ and # breaks each
+    text = MarkdownIt("commonmark").render(md("@org/team #12 a@b.com"))
+    assert not re.search(r"[@#][\w]", text)
+    assert text.replace("\u2060", "") == "<p>@org/team #12 a@b.com</p>\n"
     parser = MarkdownIt("commonmark")
     for value in (IMG, IMAGE_MD, LINK_MD, "``", "a ` b", "\\", "\\<b>"):
         rendered = parser.render(f"x {md_code(value)} y {md(value)}")

@@ -38,6 +38,10 @@ _SPACE_LIKE = frozenset("\t\n\r\u2028\u2029")
 # CommonMark lets a backslash escape any ASCII punctuation character, and an escaped one is
 # always literal text: it opens no tag, link, image, emphasis, code span, table cell or entity.
 _MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# GitHub finds @mentions, #references and e-mail autolinks in the rendered text, after the
+# escapes are gone; a WORD JOINER (invisible) after `@` and `#` keeps a label `@org/team` from
+# notifying a team when the diff is posted as a comment.
+_WORD_JOINER = "\u2060"
 
 
 def _keep_newlines(m: re.Match[str]) -> str:
@@ -64,8 +68,9 @@ def plain(value: Any, *, multiline: bool = False) -> str:
 
 def md(value: Any) -> str:
     """`value` as inert Markdown text (also inside a GFM table cell): one line, every ASCII
-    punctuation character backslash-escaped."""
-    return _MD_PUNCTUATION.sub(r"\\\1", plain(value))
+    punctuation character backslash-escaped, no @mention or #reference."""
+    escaped = _MD_PUNCTUATION.sub(r"\\\1", plain(value))
+    return escaped.replace("@", "@" + _WORD_JOINER).replace("#", "#" + _WORD_JOINER)
 
 
 def md_code(value: Any) -> str:
