@@ -4,8 +4,8 @@ Each changed item gets a card. Image items show the old version's shapes (red, d
 new version's (green) drawn as SVG over the image: a local image under the media root is
 embedded as a data URI, an http(s) image is linked by its URL (drawn when the browser can reach
 it), and where there is no image the outlines are drawn on a blank canvas of the item's size,
-with a line saying why (see `_media` for what is read: nothing local without a media root). Text items show their
-text with old and new spans highlighted. A table lists every change; two selects filter the
+with a line saying why (`_media` decides what is read: nothing local without a media root).
+Text items show their text with old and new spans highlighted. A table lists every change; two selects filter the
 page by label and by kind of change (a few lines of inline JavaScript, no network).
 """
 
