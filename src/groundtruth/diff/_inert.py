@@ -37,11 +37,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u202
 _SPACE_LIKE = frozenset("\t\n\r\u2028\u2029")
 # CommonMark lets a backslash escape any ASCII punctuation character, and an escaped one is
 # always literal text: it opens no tag, link, image, emphasis, code span, table cell or entity.
-_MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # GitHub finds @mentions, #references and e-mail autolinks in the rendered text, after the
 # escapes are gone; a WORD JOINER (invisible) after `@` and `#` keeps a label `@org/team` from
 # notifying a team when the diff is posted as a comment.
-_WORD_JOINER = "\u2060"
+_MD_ESCAPES = {c: "\\" + chr(c) for c in range(0x21, 0x7F) if not chr(c).isalnum()}
+_MD_ESCAPES[ord("@")] = "\\@\u2060"
+_MD_ESCAPES[ord("#")] = "\\#\u2060"
 
 
 def _keep_newlines(m: re.Match[str]) -> str:
@@ -69,8 +70,7 @@ def plain(value: Any, *, multiline: bool = False) -> str:
 def md(value: Any) -> str:
     """`value` as inert Markdown text (also inside a GFM table cell): one line, every ASCII
     punctuation character backslash-escaped, no @mention or #reference."""
-    escaped = _MD_PUNCTUATION.sub(r"\\\1", plain(value))
-    return escaped.replace("@", "@" + _WORD_JOINER).replace("#", "#" + _WORD_JOINER)
+    return plain(value).translate(_MD_ESCAPES)
 
 
 def md_code(value: Any) -> str:
@@ -85,4 +85,7 @@ def md_code(value: Any) -> str:
 
 def html_text(value: Any, *, multiline: bool = False) -> str:
     """`value` escaped for HTML text and (double-quoted) attribute values."""
-    return html.escape(plain(value, multiline=multiline), quote=True)
+    text = "" if value is None else str(value)
+    if _CONTROL.search(text):
+        text = plain(text, multiline=multiline)
+    return html.escape(text, quote=True)
