@@ -149,7 +149,9 @@ def _fetch(uri: str, scheme: str, policy: MediaPolicy) -> Media:
         else:
             from ..io._fs import resolve
 
-            fs, path = resolve(uri)
+            # a fresh filesystem: one built for a URL a dataset names is not cached for
+            # (and reused by) the rest of the process
+            fs, path = resolve(uri, storage_options={"skip_instance_cache": True})
             with fs.open(path, "rb") as f:
                 data = f.read(policy.max_bytes + 1)
     except Exception as exc:  # noqa: BLE001 - any failure of any backend: say so, go on
