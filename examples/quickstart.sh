@@ -16,7 +16,9 @@ step "3. The corrected re-delivery: what changed from v1 to v2?"
 $GT convert examples/delivery/instances_v2.json "$OUT/delivery-v2" --from coco --encoding parquet
 $GT validate "$OUT/delivery-v2"
 $GT diff "$OUT/delivery-v1" "$OUT/delivery-v2"
-$GT diff "$OUT/delivery-v1" "$OUT/delivery-v2" --format html --output "$OUT/diff.html"
+# the page embeds the street photos only because --media-root names their folder
+$GT diff "$OUT/delivery-v1" "$OUT/delivery-v2" --format html --media-root examples/delivery \
+  --output "$OUT/diff.html"
 $GT diff "$OUT/delivery-v1" "$OUT/delivery-v2" --format markdown > "$OUT/diff.md"
 echo "review page: $OUT/diff.html   pull-request comment: $OUT/diff.md"
 

@@ -19,7 +19,9 @@ def test_quickstart_script_runs_end_to_end(tmp_path):
     out = tmp_path / "qs"
     assert "geometry.out-of-bounds" in res.stdout  # validate finds the vendor's slip in v1
     assert "label changes" in res.stdout  # diff shows the flipped labels
-    assert (out / "diff.html").stat().st_size > 1000
+    page = (out / "diff.html").read_text()
+    assert page.count("data:image/jpeg;base64,") >= 3  # the changed photos, from --media-root
+    assert "not shown" not in page
     rows = [json.loads(line) for line in (out / "train.jsonl").open()]
     assert len(rows) == 10  # 12 reviews, 2 ties left out for adjudication
     original = json.loads((ROOT / "examples/delivery/instances_v2.json").read_text())

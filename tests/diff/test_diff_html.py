@@ -6,20 +6,23 @@ from PIL import Image
 
 import groundtruth as gt
 from groundtruth import Dataset
-from groundtruth.diff._render_html import image_href
+from groundtruth.diff._media import MediaPolicy, resolve_media
 from groundtruth.models import BBox, Item
 
 
-def test_image_href(tmp_path):
+def test_resolve_media(tmp_path):
     Image.new("RGB", (4, 4), (1, 2, 3)).save(tmp_path / "a.png")
-    assert image_href("https://example.org/x.jpg", [], 10**6) == "https://example.org/x.jpg"
-    assert image_href("a.png", [str(tmp_path)], 10**6).startswith("data:image/png;base64,")
-    assert image_href((tmp_path / "a.png").as_uri(), [], 10**6).startswith("data:image/png")
-    assert image_href(str(tmp_path / "a.png"), [], 10**6).startswith("data:image/png")
-    assert image_href("a.png", [str(tmp_path)], 10) is None  # too big to embed
-    assert image_href("missing.png", [str(tmp_path)], 10**6) is None
-    assert image_href("s3://bucket/a.png", [], 10**6) is None
-    assert image_href(None, [], 10**6) is None
+    rooted = MediaPolicy.make(tmp_path)
+    assert resolve_media("https://example.org/x.jpg", rooted).href == "https://example.org/x.jpg"
+    assert resolve_media("a.png", rooted).href.startswith("data:image/png;base64,")
+    assert resolve_media("a.png", MediaPolicy()).href is None  # no media root: nothing read
+    assert resolve_media((tmp_path / "a.png").as_uri(), rooted).href is None
+    assert resolve_media(str(tmp_path / "a.png"), rooted).href is None  # absolute
+    assert "larger than" in resolve_media("a.png", MediaPolicy.make(tmp_path, max_bytes=10)).note
+    assert resolve_media("missing.png", rooted).note == "not found under the media root"
+    assert "--fetch-remote-media" in resolve_media("s3://bucket/a.png", rooted).note
+    assert resolve_media(None, rooted).href is None
+    assert resolve_media(None, rooted).note is None  # no URI: a blank canvas, nothing to say
 
 
 def test_blank_canvas_escaping_and_filter_data():

@@ -53,7 +53,7 @@ def page(tmp_path_factory):
     gt.save(new, root / "v2")
     result = gt.diff(str(root / "v1"), str(root / "v2"))
     html_path = root / "diff.html"
-    html_path.write_text(result.render("html", image_root=str(root)))
+    html_path.write_text(result.render("html", media_root=str(root)))
     assert "data:image/png;base64," in html_path.read_text()  # the image is embedded
     return root, html_path
 

@@ -81,11 +81,19 @@ def read_label_map(path: str) -> dict[str, str]:
               type=click.Choice(["text", "json", "markdown", "html"]), default="text",
               show_default=True, help="How to print the result.")
 @click.option("--output", metavar="FILE", default=None,
-              help="Write the rendering to FILE instead of standard output.")
+              help="Write the rendering to FILE instead of standard output (an existing FILE "
+                   "is kept unless --overwrite).")
+@click.option("--overwrite", is_flag=True, default=False,
+              help="Let --output replace an existing file (never a folder or an input).")
 @click.option("--limit", type=click.IntRange(1), default=None,
               help="Changes listed in text/markdown, items shown in html (default 20/30/500).")
-@click.option("--image-root", metavar="DIR", default=None,
-              help="Folder that relative media URIs are resolved against (html).")
+@click.option("--media-root", "--image-root", "media_root", metavar="DIR", default=None,
+              type=click.Path(exists=True, file_okay=False),
+              help="html: embed local images from DIR only (items' relative URIs, kept inside "
+                   "DIR, symlinks included). Without it no local file is read.")
+@click.option("--fetch-remote-media", is_flag=True, default=False,
+              help="html: download remote images (http(s), s3://, ...) and embed them; by "
+                   "default http(s) images are linked and others not shown.")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="EXPR",
               help="Exit 1 when EXPR holds (repeatable), e.g. 'removed-items>0', "
                    "'changed-labels>5%'. See docs/diff.md for the metrics.")
@@ -94,8 +102,9 @@ def diff_cmd(
     old: str, new: str, from_format: str | None, old_from: str | None, new_from: str | None,
     read_options: tuple[str, ...], match_by: str, item_key: str, iou: float, oks: float,
     overlap: float, text_similarity: float, tolerance: float, ignore: tuple[str, ...],
-    label_map_file: str | None, output_format: str, output: str | None, limit: int | None,
-    image_root: str | None, fail_on: tuple[str, ...], engine: str | None, workers: int | None,
+    label_map_file: str | None, output_format: str, output: str | None, overwrite: bool,
+    limit: int | None, media_root: str | None, fetch_remote_media: bool,
+    fail_on: tuple[str, ...], engine: str | None, workers: int | None,
 ) -> int:
     """Show what changed between OLD and NEW: items and annotations added, removed, changed.
 
@@ -108,11 +117,19 @@ def diff_cmd(
     from ..diff import diff, evaluate_gates, parse_gate
     from ..diff._gate import GateSyntaxError
 
+    if overwrite and not output:
+        raise click.UsageError("--overwrite applies to --output FILE")
+    if output_format != "html" and (media_root or fetch_remote_media):
+        raise click.UsageError("--media-root and --fetch-remote-media apply to --format html")
     try:
         gates = [parse_gate(g) for g in fail_on]
     except GateSyntaxError as exc:
         raise click.BadParameter(f"{exc.message}\n  hint: {exc.hint}",
                                  param_hint="--fail-on") from None
+    if output:
+        from ..diff import check_target
+
+        check_target(output, overwrite=overwrite, protect=(old, new))
     label_map = read_label_map(label_map_file) if label_map_file else None
     result = diff(
         old, new, old_format=old_from or from_format, new_format=new_from or from_format,
@@ -124,8 +141,9 @@ def diff_cmd(
     render_opts: dict[str, Any] = {}
     if limit is not None and output_format != "json":
         render_opts["limit"] = limit
-    if output_format == "html" and image_root:
-        render_opts["image_root"] = image_root
+    if output_format == "html":
+        render_opts["media_root"] = media_root
+        render_opts["fetch_remote_media"] = fetch_remote_media
     if output_format == "json":
         from ..diff._render_json import render_json
 
@@ -133,11 +151,9 @@ def diff_cmd(
     else:
         text = result.render(output_format, **render_opts)
     if output:
-        from ..io._fs import atomic_write, resolve
+        from ..diff import publish
 
-        fs, path = resolve(output)
-        with atomic_write(fs, path) as f:
-            f.write(text.encode("utf-8"))
+        publish(text.encode("utf-8"), output, overwrite=overwrite, protect=(old, new))
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

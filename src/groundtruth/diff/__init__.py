@@ -22,6 +22,7 @@ from ._options import (
     ItemKey,
     MatchBy,
 )
+from ._publish import check_target, publish
 from ._result import DIFF_FORMAT_VERSION, DatasetDiff
 
 if TYPE_CHECKING:
@@ -132,8 +133,10 @@ __all__ = [
     "DiffOptions",
     "Gate",
     "GateResult",
+    "check_target",
     "diff",
     "evaluate_gates",
     "parse_gate",
+    "publish",
     "render",
 ]

@@ -1,27 +1,28 @@
 """The diff as one self-contained HTML page a reviewer opens in a browser.
 
 Each changed item gets a card. Image items show the old version's shapes (red, dashed) and the
-new version's (green) drawn as SVG over the image: a local image file is embedded as a data URI,
-an http(s) image is referenced by its URL (drawn when the browser can reach it), and where there
-is no image the outlines are drawn on a blank canvas of the item's size. Text items show their
-text with old and new spans highlighted. A table lists every change; two selects filter the
+new version's (green) drawn as SVG over the image: a local image under the media root is
+embedded as a data URI, an http(s) image is linked by its URL (drawn when the browser can reach
+it), and where there is no image the outlines are drawn on a blank canvas of the item's size,
+with a line saying why (`_media` decides what is read: nothing local without a media root).
+Text items show their text with old and new spans highlighted. A table lists every change; two selects filter the
 page by label and by kind of change (a few lines of inline JavaScript, no network).
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import itertools
-import mimetypes
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from .. import geometry
+from ._inert import html_text
+from ._media import MAX_IMAGE_BYTES, Media, MediaPolicy, resolve_media
 from ._render_text import describe_details, short_fingerprint
 from ._result import DatasetDiff
 
@@ -55,6 +56,7 @@ padding:6px;max-width:760px;background:#fff}
 .o{background:rgba(227,38,47,.22);border-bottom:2px solid #e3262f}
 .n{background:rgba(22,163,74,.22);border-bottom:2px solid #16a34a}
 .o.n{background:rgba(140,100,60,.25)}
+.note{color:#57606a;font-size:12px;margin:4px 0;max-width:560px;overflow-wrap:anywhere}
 .hidden{display:none}
 """
 
@@ -87,7 +89,8 @@ _JS = """
 
 
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    # every value interpolated into the page goes through here (or `_fmt` for numbers)
+    return html_text(value)
 
 
 def _fmt(x: float) -> str:
@@ -95,36 +98,6 @@ def _fmt(x: float) -> str:
 
 
 # -- images -----------------------------------------------------------------------------------
-
-
-def _local_path(uri: str, roots: Iterable[str]) -> str | None:
-    parsed = urlparse(uri)
-    if parsed.scheme == "file":
-        path = unquote(parsed.path)
-        return path if os.path.isfile(path) else None
-    if parsed.scheme and len(parsed.scheme) > 1:
-        return None
-    if os.path.isabs(uri):
-        return uri if os.path.isfile(uri) else None
-    for root in roots:
-        candidate = os.path.join(root, uri)
-        if os.path.isfile(candidate):
-            return candidate
-    return None
-
-
-def image_href(uri: str | None, roots: Iterable[str], max_bytes: int) -> str | None:
-    """A data URI for a local image, the URL itself for http(s), else None."""
-    if not uri:
-        return None
-    if urlparse(uri).scheme in ("http", "https"):
-        return uri
-    path = _local_path(uri, roots)
-    if path is None or os.path.getsize(path) > max_bytes:
-        return None
-    mime = mimetypes.guess_type(path)[0] or "image/jpeg"
-    with open(path, "rb") as f:
-        return f"data:{mime};base64,{base64.b64encode(f.read()).decode()}"
 
 
 def _mask_png(rec: dict[str, Any], colour: str) -> str | None:
@@ -186,7 +159,8 @@ def _shape(rec: dict[str, Any], side: str, attrs: str, unit: float) -> str:
         href = _mask_png(rec, colour)
         if href:
             h, w = rec["rle"]["size"]
-            out.append(f'<image href="{href}" x="0" y="0" width="{w}" height="{h}" {attrs}/>')
+            out.append(f'<image href="{href}" x="0" y="0" width="{_fmt(w)}" '
+                       f'height="{_fmt(h)}" {attrs}/>')
     if t in ("bbox", "mask", "keypoints") and rec.get("bbox") and (t == "bbox" or not out):
         x, y, w, h = rec["bbox"]
         rot = rec.get("rotation")
@@ -268,7 +242,7 @@ def _text_view(text: str, changes: list[dict[str, Any]]) -> str:
         if a >= b or a >= len(text):
             continue
         on = [m for m in marks if m[0] <= a and b <= m[1]]
-        chunk = _e(text[a:b])
+        chunk = html_text(text[a:b], multiline=True)
         if on:
             cls = " ".join(sorted({m[2] for m in on}))
             title = "; ".join(("old " if m[2] == "o" else "new ") + m[3] for m in on)
@@ -288,35 +262,39 @@ def _rows(changes: list[dict[str, Any]]) -> str:
         old_l, new_l = _labels_of(c)
         label = (f"{_e(old_l)} → {_e(new_l)}" if c["change"] == "changed" and old_l != new_l
                  else _e(c.get("label")))
-        what = _e(describe_details(c)) if c["change"] == "changed" else c["change"]
+        what = _e(describe_details(c) if c["change"] == "changed" else c["change"])
         ident = _e(c["id"]) + (f" <small>(was {_e(c['old_id'])})</small>"
                                if c.get("old_id") else "")
         rows.append(f'<tr {_data(_labels_of(c), _kinds_of(c))}>'
-                    f'<td class="{c["change"]}">{sign}</td><td>{_e(c["type"])}</td>'
+                    f'<td class="{_e(c["change"])}">{sign}</td><td>{_e(c["type"])}</td>'
                     f"<td>{ident}</td><td>{label}</td><td>{what}</td></tr>")
     rows.append("</table>")
     return "".join(rows)
 
 
-def _card(ic: dict[str, Any], changes: list[dict[str, Any]], roots: list[str],
-          max_bytes: int) -> str:
+def _card(ic: dict[str, Any], changes: list[dict[str, Any]],
+          media: Callable[[str | None], Media]) -> str:
     item = ic.get("new") or ic.get("old") or {}
     kinds = [ic["change"], *ic.get("kinds", [])]
     counts = ic.get("annotations", {})
-    badges = "".join(f'<span class="badge {k}">{k} {counts[k]}</span>'
+    badges = "".join(f'<span class="badge {k}">{k} {_e(counts[k])}</span>'
                      for k in ("added", "removed", "changed") if counts.get(k))
     item_kinds = [k for k in ic.get("kinds", []) if k != "annotations"]
     if item_kinds:
         badges += f'<span class="badge">item: {_e(", ".join(item_kinds))}</span>'
     if ic["change"] != "changed":
-        badges += f'<span class="badge {ic["change"]}">item {ic["change"]}</span>'
+        badges += f'<span class="badge {_e(ic["change"])}">item {_e(ic["change"])}</span>'
     view = ""
     geometric = [c for c in changes
                  if any((c.get(s) or {}).get("type") in ("bbox", "polygon", "polyline",
                                                         "keypoints", "mask") for s in ("old", "new"))]
     if geometric or item.get("kind") in ("image", "video"):
-        href = image_href(item.get("uri"), roots, max_bytes) if item.get("kind") == "image" else None
-        view += _svg(item, geometric, href)
+        shown = media(item.get("uri")) if item.get("kind") == "image" else Media()
+        uri = str(item.get("uri"))
+        uri = uri if len(uri) <= 120 else uri[:100] + "…"
+        note = (f'<p class="note">image {_e(uri)} not shown: {_e(shown.note)}</p>'
+                if shown.note else "")
+        view += f"<div>{_svg(item, geometric, shown.href)}{note}</div>"
     if item.get("text"):
         view += _text_view(item["text"], changes)
     labels = [x for c in changes for x in _labels_of(c)]
@@ -325,19 +303,28 @@ def _card(ic: dict[str, Any], changes: list[dict[str, Any]], roots: list[str],
             f'<div class="view">{view}{_rows(changes)}</div></section>')
 
 
-def _roots(result: DatasetDiff, image_root: str | None) -> list[str]:
-    roots = [image_root] if image_root else []
-    for side in (result.new, result.old):
-        src = str(side.get("source") or "")
-        if src and os.path.exists(src):
-            roots.append(src if os.path.isdir(src) else os.path.dirname(os.path.abspath(src)))
-    return roots
+def render_html(result: DatasetDiff, *, limit: int = 500,
+                media_root: str | os.PathLike[str] | None = None,
+                fetch_remote_media: bool = False,
+                max_image_bytes: int = MAX_IMAGE_BYTES) -> str:
+    """The page as a string.
 
+    Args:
+        limit: changed items shown.
+        media_root: the folder local images are embedded from: items' relative URIs are
+            resolved against it and must stay inside it (symlinks included). Without it no
+            local file is read; absolute paths, `file://` and `..` are never read.
+        fetch_remote_media: download remote images (http(s), s3://, ...) and embed them;
+            by default http(s) images are linked and other remote ones not shown.
+        max_image_bytes: the largest image embedded.
+    """
+    policy = MediaPolicy.make(media_root, fetch_remote=fetch_remote_media,
+                              max_bytes=max_image_bytes)
 
-def render_html(result: DatasetDiff, *, limit: int = 500, image_root: str | None = None,
-                max_image_bytes: int = 8_000_000) -> str:
-    """The page as a string. `limit`: items shown; `image_root`: folder relative media URIs are
-    resolved against (default: the datasets' own folders)."""
+    @lru_cache(maxsize=4096)  # an image shown in several cards is read (or fetched) once
+    def media(uri: str | None) -> Media:
+        return resolve_media(uri, policy)
+
     r = result.head()
     s = r["summary"]
     shown_items = result.item_changes[:limit]
@@ -348,14 +335,12 @@ def render_html(result: DatasetDiff, *, limit: int = 500, image_root: str | None
         label_set.update(x for x in _labels_of(c) if x)
         if str(c["item_id"]) in wanted:
             by_item[str(c["item_id"])].append(c)
-    roots = _roots(result, image_root)
-    cards = [_card(ic, by_item.get(str(ic["item_id"]), []), roots, max_image_bytes)
-             for ic in shown_items]
+    cards = [_card(ic, by_item.get(str(ic["item_id"]), []), media) for ic in shown_items]
     labels = sorted(label_set)
     kinds = ["added", "removed", "changed", *sorted(s["annotations"]["by_change"]),
              *(f for f in sorted(s["items"]["by_change"]) if f != "annotations")]
     summary = "".join(
-        f"<tr><th>{name}</th>" + "".join(f"<td>{s[name][c]}</td>" for c in _COLS) + "</tr>"
+        f"<tr><th>{name}</th>" + "".join(f"<td>{_e(s[name][c])}</td>" for c in _COLS) + "</tr>"
         for name in ("items", "annotations"))
     more = (f"<p>Showing the first {limit} of {len(result.item_changes)} changed items.</p>"
             if len(result.item_changes) > limit else "")

@@ -2,12 +2,19 @@
 
 GitHub caps a comment at 65,536 characters; the first `limit` changes go in a collapsed
 `<details>` block, so the comment stays readable and within the cap.
+
+Every string that comes from the data (labels, ids, attribute values, annotator names, file
+names, fingerprints, issue messages) goes through `md` or `md_code` where it is put in a cell or
+a line; the markup (tables, bold, `<details>`) comes only from the literals here. So a label
+`<img src=x onerror=...>`, `![x](http://...)`, `[click](javascript:...)` or `a|b` is shown as
+those characters: no tag, image, link, emphasis or extra table cell.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ._inert import md, md_code
 from ._render_text import describe_details, short_fingerprint
 from ._result import DatasetDiff
 
@@ -15,13 +22,13 @@ _COLS = ("added", "removed", "changed", "unchanged")
 _MATRIX_MAX = 12
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+def _row(cells: list[str]) -> str:
+    """A table row of cells that are Markdown already (data escaped by the caller)."""
+    return "| " + " | ".join(cells) + " |"
 
 
-def _row(cells: list[Any]) -> str:
-    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+def _counts(counts: dict[str, Any]) -> list[str]:
+    return [md(counts[c]) for c in _COLS]
 
 
 def _confusion(confusion: list[dict[str, Any]]) -> list[str]:
@@ -34,12 +41,13 @@ def _confusion(confusion: list[dict[str, Any]]) -> list[str]:
     out = ["", "#### Label changes (old → new)", ""]
     if len(rows) <= _MATRIX_MAX and len(cols) <= _MATRIX_MAX:
         cells = {(c["old"], c["new"]): c["count"] for c in matched}
-        out.append(_row(["old \\ new", *cols]))
+        out.append(_row(["old \\ new", *(md(n) for n in cols)]))
         out.append(_row(["---", *["---:"] * len(cols)]))
-        out.extend(_row([f"**{o}**", *(cells.get((o, n), "") for n in cols)]) for o in rows)
+        out.extend(_row([f"**{md(o)}**", *(md(cells.get((o, n), "")) for n in cols)])
+                   for o in rows)
         return out
     out += [_row(["old", "new", "annotations"]), _row(["---", "---", "---:"])]
-    out += [_row([c["old"], c["new"], c["count"]]) for c in flips[:50]]
+    out += [_row([md(c["old"]), md(c["new"]), md(c["count"])]) for c in flips[:50]]
     return out
 
 
@@ -50,19 +58,19 @@ def render_markdown(result: DatasetDiff, *, limit: int = 30) -> str:
     lines = [
         "### groundtruth diff",
         "",
-        (f"`{_cell(old['source'])}` (`{short_fingerprint(old['fingerprint'])}`) → "
-        f"`{_cell(new['source'])}` (`{short_fingerprint(new['fingerprint'])}`); "
-        f"annotations matched by **{r['match_by']['method']}**."),
+        (f"{md_code(old['source'])} ({md_code(short_fingerprint(old['fingerprint']))}) → "
+        f"{md_code(new['source'])} ({md_code(short_fingerprint(new['fingerprint']))}); "
+        f"annotations matched by **{md(r['match_by']['method'])}**."),
         "",
         _row(["", *_COLS]),
         _row(["---", *["---:"] * len(_COLS)]),
-        _row(["**items**", *(s["items"][c] for c in _COLS)]),
-        _row(["**annotations**", *(s["annotations"][c] for c in _COLS)]),
+        _row(["**items**", *_counts(s["items"])]),
+        _row(["**annotations**", *_counts(s["annotations"])]),
     ]
     kinds = s["annotations"]["by_change"]
     if kinds:
         lines += ["", "**Annotation changes:** " + ", ".join(
-            f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))]
+            f"{md(k)} {md(v)}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))]
         geo = s["annotations"]["geometry"]
         if geo["changed"]:
             lines[-1] += (f" (geometry similarity mean {geo['mean_similarity']:.3f}, "
@@ -73,24 +81,24 @@ def render_markdown(result: DatasetDiff, *, limit: int = 30) -> str:
         rows.sort(key=lambda kv: -(kv[1]["added"] + kv[1]["removed"] + kv[1]["changed"]))
         lines += ["", "#### Per label", "", _row(["label", *_COLS]),
                   _row(["---", *["---:"] * len(_COLS)])]
-        lines += [_row([k, *(v[c] for c in _COLS)]) for k, v in rows[:limit]]
+        lines += [_row([md(k), *_counts(v)]) for k, v in rows[:limit]]
     annotators = s["by_annotator"]
     if len(annotators) > 1 or "(none)" not in annotators:
         lines += ["", "#### Per annotator", "", _row(["annotator", *_COLS]),
                   _row(["---", *["---:"] * len(_COLS)])]
-        lines += [_row([k, *(v[c] for c in _COLS)]) for k, v in list(annotators.items())[:limit]]
+        lines += [_row([md(k), *_counts(v)]) for k, v in list(annotators.items())[:limit]]
     tax = r["taxonomy"]
     if tax["changed"]:
         lab = tax["labels"]
         lines += ["", "#### Taxonomy", ""]
         for key in ("added", "removed"):
             if lab[key]:
-                lines.append(f"- labels {key}: " + ", ".join(f"`{x}`" for x in lab[key][:50]))
+                lines.append(f"- labels {key}: " + ", ".join(md_code(x) for x in lab[key][:50]))
             if tax["label_sets"][key]:
                 lines.append(f"- label sets {key}: "
-                             + ", ".join(f"`{x}`" for x in tax["label_sets"][key]))
-        lines += [f"- probably renamed: `{x['old']}` → `{x['new']}` ({x['annotations']})"
-                  for x in lab["renamed"]]
+                             + ", ".join(md_code(x) for x in tax["label_sets"][key]))
+        lines += [f"- probably renamed: {md_code(x['old'])} → {md_code(x['new'])} "
+                  f"({md(x['annotations'])})" for x in lab["renamed"]]
     total = len(result.annotation_changes)
     if total:
         shown = result.annotation_changes[:limit]
@@ -101,9 +109,10 @@ def render_markdown(result: DatasetDiff, *, limit: int = 30) -> str:
         for c in shown:
             sign = {"added": "➕", "removed": "➖", "changed": "✏️"}[c["change"]]
             what = describe_details(c) if c["change"] == "changed" else c["change"]
-            lines.append(_row([sign, c["item_id"], c["type"], c["id"], c.get("label"), what]))
+            lines.append(_row([sign, *(md(x) for x in (c["item_id"], c["type"], c["id"],
+                                                         c.get("label"), what))]))
         lines += ["", "</details>"]
     if r["issues"]:
-        lines += [""] + [f"- **{i['severity']}** `{i['code']}`: {_cell(i['message'])}"
+        lines += [""] + [f"- **{md(i['severity'])}** {md_code(i['code'])}: {md(i['message'])}"
                          for i in r["issues"][:10]]
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._inert import plain
 from ._result import DatasetDiff
 
 _COLS = ("added", "removed", "changed", "unchanged")
@@ -52,15 +53,21 @@ def _clip(value: Any, n: int = 40) -> str:
 
 
 def _table(rows: list[tuple[str, dict[str, Any]]], first: str) -> list[str]:
-    width = max([len(first), *(len(r[0]) for r in rows)])
+    names = [plain(r[0]) for r in rows]
+    width = max([len(first), *(len(n) for n in names)])
     out = [f"  {first:<{width}}  " + "  ".join(f"{c:>9}" for c in _COLS)]
-    for name, counts in rows:
+    for name, (_, counts) in zip(names, rows, strict=True):
         out.append(f"  {name:<{width}}  " + "  ".join(f"{counts.get(c, 0):>9}" for c in _COLS))
     return out
 
 
 def render_text(result: DatasetDiff, *, limit: int = 20) -> str:
-    """Plain text; `limit` caps the lists (changes, labels, annotators) shown."""
+    """Plain text; `limit` caps the lists (changes, labels, annotators) shown.
+
+    Labels, ids, names and messages come from the data: every line goes through `plain`, so
+    no escape sequence or control character from a dataset reaches the terminal, and no
+    newline in a label can start a line of its own. Nothing is interpreted as markup.
+    """
     r = result.head()
     s = r["summary"]
     lines = [
@@ -127,4 +134,5 @@ def render_text(result: DatasetDiff, *, limit: int = 20) -> str:
     if r["issues"]:
         lines += ["", "notes:"]
         lines += [f"  {i['severity']} [{i['code']}] {i['message']}" for i in r["issues"][:limit]]
-    return "\n".join(lines) + "\n"
+    # the one place data is made inert: each line is one line, with nothing a terminal obeys
+    return "\n".join(plain(line) for line in lines) + "\n"
