@@ -27,12 +27,12 @@ from ..errors import ConversionError
 from ..issues import Location
 
 __all__ = [
+    "XmlOut",
     "fmt_num",
     "iter_events",
     "line_of",
     "to_value",
     "write_value",
-    "XmlOut",
 ]
 
 

@@ -73,7 +73,10 @@ class CvatConverter:
         anns: list[Any] = []
         with filesystem.open(p, "rb") as f:
             for record in iter_cvat(f, ctx):
-                (items if isinstance(record, Item) else anns).append(record)
+                if isinstance(record, Item):
+                    items.append(record)
+                else:
+                    anns.append(record)
         frames_issue(ctx)
         stem = posixpath.splitext(posixpath.basename(p))[0]
         return Dataset(build_manifest(ctx, options.get("name") or stem), items, anns,

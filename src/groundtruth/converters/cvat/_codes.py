@@ -50,6 +50,3 @@ SHAPE_AS_TRACK = define(
     "cvat.export.shape-as-track", "warning", "A video annotation without a track id"
 )
 RENUMBERED = define("cvat.export.renumbered", "info", "Image or track ids renumbered to integers")
-MASK_NEEDS_SIZE = define(
-    "cvat.export.mask-no-size", "warning", "A mask on an image without width/height"
-)

@@ -8,6 +8,7 @@ at the file and line. See converters/cvat/MAPPING.md.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ from . import _codes as C
 
 NS = "cvat"
 SHAPES = ("box", "polygon", "polyline", "points", "ellipse", "mask", "skeleton", "tag")
-_SOURCE_KIND = {"manual": "human", "semi-auto": "human", "auto": "model", "file": "rule",
+_SOURCE_KIND: dict[str, Any] = {"manual": "human", "semi-auto": "human", "auto": "model", "file": "rule",
                 "consensus": "consensus"}
 _COMMON = ("label", "source", "occluded", "outside", "keyframe", "z_order", "group_id", "frame")
 _GEOMETRY = {
@@ -99,8 +100,8 @@ def read_meta(meta: Element, ctx: Ctx) -> None:
     labels = _labels_elem(meta)
     children: dict[str, list[Any]] = {}
     if labels is not None:
-        for lab in labels.findall("label"):
-            value = to_value(lab)
+        for lab_el in labels.findall("label"):
+            value = to_value(lab_el)
             value = value if isinstance(value, dict) else {}
             name = str(value.get("name", ""))
             parent = value.get("parent")
@@ -176,8 +177,8 @@ def _edges(svg: str, names: list[str]) -> list[list[int]]:
     for m in _EDGE.finditer(svg):
         a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
         na, nb = ids.get(a), ids.get(b)
-        if na in names and nb in names:
-            out.append([names.index(na), names.index(nb)])  # type: ignore[arg-type]
+        if na is not None and nb is not None and na in names and nb in names:
+            out.append([names.index(na), names.index(nb)])
     return out
 
 
@@ -264,7 +265,7 @@ def _common(
         aid = f"cvat-{source}" if source else "cvat"
         if aid not in ctx.annotators:
             ctx.annotators[aid] = Annotator(
-                id=aid, kind=_SOURCE_KIND.get(source, "human"), tool="cvat",  # type: ignore[arg-type]
+                id=aid, kind=_SOURCE_KIND.get(source, "human"), tool="cvat",
                 metadata={"source": source},
             )
         fields["annotator"] = aid
@@ -412,7 +413,8 @@ def _skeleton(elem: Element, ctx: Ctx, rid: str, base: dict[str, Any], ext: dict
             raw_nodes.append(None)
             continue
         flat = _points(node, ctx, rid, 1)
-        raw = {k: v for k, v in node.attrib.items() if k not in ("label", "points")}
+        raw: dict[str, Any] = {k: v for k, v in node.attrib.items()
+                               if k not in ("label", "points")}
         outside = node.get("outside") == "1"
         occluded = node.get("occluded") == "1"
         if outside:
@@ -458,7 +460,8 @@ def _image_item(elem: Element, ctx: Ctx, index: int) -> Item:
     if attrib:
         ext["@"] = attrib
     return Item(id=item_id, kind="image", uri=name if name else item_id, split=split,
-                extensions={NS: ext} if ext else {}, **size)
+                width=size.get("width"), height=size.get("height"),
+                extensions={NS: ext} if ext else {})
 
 
 def _video_item(ctx: Ctx) -> Item:
@@ -472,9 +475,12 @@ def _video_item(ctx: Ctx) -> Item:
         text = str(size.get(key, "")) if isinstance(size, dict) else ""
         if text.isdigit() and int(text) > 0:
             fields[key] = int(text)
-    count = str((task or {}).get("size", ""))
-    if count.isdigit():
-        fields["frame_count"] = int(count)
+    # Frame numbers are the video's own (absolute: a task may start at frame 10 and take
+    # every 3rd frame), so the video has at least stop_frame + 1 frames. `size` counts the
+    # task's frames, not the video's.
+    stop = str((task or {}).get("stop_frame", ""))
+    if stop.isdigit():
+        fields["frame_count"] = int(stop) + 1
     return Item(id=str(name), kind="video", uri=str(name), **fields)
 
 
@@ -521,10 +527,8 @@ def iter_cvat(f: IO[bytes], ctx: Ctx) -> Iterator[Item | AnnotationBase]:
                 yield from _track(elem, ctx, ctx.video_item)
             else:
                 rid = f"{tag}{len(ctx.other)}:{elem.get('frame', '')}"
-                try:
+                with contextlib.suppress(_Skip):
                     yield read_shape(elem, ctx, rid, ctx.video_item)
-                except _Skip:
-                    pass
         else:
             ctx.add(C.UNKNOWN_TAG, f"<{tag}> is not a CVAT 1.1 element; kept",
                     line=line_of(elem))

@@ -322,8 +322,7 @@ def _node_attrs(name: str, t: list[float], node: dict[str, Any] | None) -> dict[
     raw_points = node.pop("points", None)
     base = {"occluded": "1" if t[2] == 1 else "0", "source": "manual",
             "outside": "1" if t[2] == 0 else "0"}
-    for k, v in {**base, **{k: str(v) for k, v in node.items()}}.items():
-        attrs[k] = v
+    attrs.update({**base, **{k: str(v) for k, v in node.items()}})
     if t[2] == 0:
         attrs["outside"] = "1"
     attrs["points"] = str(raw_points) if t[2] == 0 and raw_points is not None else (

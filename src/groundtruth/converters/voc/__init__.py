@@ -14,6 +14,7 @@ from ...dataset import Dataset
 from ...errors import UnknownOptionError
 from ...io._fs import resolve
 from ...issues import Issue
+from ...models import Item
 from .._base import ConversionReport
 from ._read import Ctx, build_manifest, find_layout, iter_voc
 from ._write import write_voc
@@ -79,13 +80,10 @@ class VocConverter:
         layout = find_layout(filesystem, p)
         records = list(iter_voc(filesystem, p, ctx, layout))
         stem = posixpath.splitext(posixpath.basename(p.rstrip("/")))[0]
-        ds = Dataset(build_manifest(ctx, options.get("name") or stem), issues=ctx.issues,
-                     source=path, source_format=self.name)
-        from ...models import Item
-
-        for r in records:
-            (ds.items if isinstance(r, Item) else ds.annotations).append(r)  # type: ignore[arg-type]
-        return ds
+        items = [r for r in records if isinstance(r, Item)]
+        anns = [r for r in records if not isinstance(r, Item)]
+        return Dataset(build_manifest(ctx, options.get("name") or stem), items, anns,
+                       issues=ctx.issues, source=path, source_format=self.name)
 
     def stream_to_native(
         self, path: str, dst: str, *, encoding: str = "parquet", overwrite: bool = False,
@@ -93,7 +91,6 @@ class VocConverter:
     ) -> StreamResult:
         """Convert to a native dataset one annotation file at a time (bounded memory)."""
         from ...io._native import DatasetWriter
-        from ...models import Item
 
         ctx = self._ctx(path, options)
         filesystem, p = resolve(path, storage_options=options.get("storage_options"))
@@ -122,7 +119,7 @@ class VocConverter:
         if unknown:
             raise UnknownOptionError(f"unknown option(s) for voc: {', '.join(sorted(unknown))}")
         filesystem, p = resolve(path, fs=fs, storage_options=options.get("storage_options"))
-        outputs, issues, details = write_voc(
+        _, issues, details = write_voc(
             dataset, filesystem, p.rstrip("/"), overwrite=bool(options.get("overwrite")),
             label_set=options.get("label_set"),
         )

@@ -17,8 +17,17 @@ from xml.etree.ElementTree import Element
 
 from ...errors import ConversionError
 from ...issues import Issue, Location, issue
-from ...models import AnnotationBase, BBox, Classification, Item, Label, LabelSet, Manifest, Mask
-from ...models import Taxonomy
+from ...models import (
+    AnnotationBase,
+    BBox,
+    Classification,
+    Item,
+    Label,
+    LabelSet,
+    Manifest,
+    Mask,
+    Taxonomy,
+)
 from .._xml import iter_events, line_of, to_value
 from . import _codes as C
 
@@ -107,7 +116,8 @@ def _split_rank(name: str) -> tuple[int, str]:
 
 def _lines(fs: AbstractFileSystem, path: str) -> list[str]:
     with fs.open(path, "rb") as f:
-        return f.read().decode("utf-8", errors="replace").splitlines()
+        data: bytes = f.read()
+    return data.decode("utf-8", errors="replace").splitlines()
 
 
 def read_sets(fs: AbstractFileSystem, root: str, ctx: Ctx) -> Sets:
@@ -273,7 +283,7 @@ def read_item(
     if root.tag != "annotation":
         ctx.add(C.NOT_VOC, f"the root element is <{root.tag}>, not <annotation>; not read",
                 hint="a VOC annotation file is one <annotation> element", file=display,
-                line=line_of(root))
+                line=line_of(root), record_id=item_id)
         return
     ext: dict[str, Any] = {}
     if root.attrib:
@@ -456,9 +466,21 @@ def iter_voc(
             location=Location(file=layout.display_root),
         )
     done: set[str] = set()
+    single = layout.root is None and len(layout.annotations) == 1 and not fs.isdir(path)
     for item_id, xml in layout.annotations:
         display = xml
-        root = parse_file(fs, xml, display)
+        try:
+            root = parse_file(fs, xml, display)
+        except ConversionError as err:
+            if single:
+                raise  # the one file given cannot be read: nothing to convert
+            # One broken file of a folder: reported at its place, the rest is read.
+            line = err.location.line if err.location is not None else None
+            loc = Location(file=display, line=line, record_id=item_id)
+            code = C.ENTITIES if C.ENTITIES in err.message else C.NOT_XML
+            message = err.message.replace(f" [{code}]", "")
+            ctx.issues.append(Issue(code, message, "error", loc, err.hint))
+            continue
         yield from read_item(root, item_id, ctx, sets, seg, display)
         root.clear()
         done.add(item_id)

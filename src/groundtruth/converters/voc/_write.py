@@ -185,11 +185,12 @@ def item_xml(item: Item, anns: list[AnnotationBase], actions: list[str], loss: L
 @contextlib.contextmanager
 def staged_folder(fs: AbstractFileSystem, path: str, overwrite: bool) -> Iterator[str]:
     """A folder to write into that replaces `path` only once complete (on a local disk)."""
-    if fs.exists(path) and not overwrite:
-        if not (fs.isdir(path) and not fs.ls(path, detail=False)):
-            raise DatasetExistsError(
-                f"{path} already exists", hint="choose another destination or pass --overwrite"
-            )
+    if fs.exists(path) and not overwrite and not (
+        fs.isdir(path) and not fs.ls(path, detail=False)
+    ):
+        raise DatasetExistsError(
+            f"{path} already exists", hint="choose another destination or pass --overwrite"
+        )
     if not is_local(fs):
         if overwrite and fs.exists(path):
             fs.rm(path, recursive=True)
