@@ -70,7 +70,7 @@ def iter_events(
         ) from None
     except DefusedXmlException as err:
         name = getattr(err, "name", None)
-        system = getattr(err, "system_id", None)
+        system = getattr(err, "sysid", None)
         what = f"entity {name!r}" if name else type(err).__name__
         if system:
             what += f" (external: {system})"
