@@ -82,6 +82,7 @@ class Ctx:
     interpolated: int = 0
     dropped: int = 0
     tracks: int = 0
+    splits: list[str] = field(default_factory=list)
 
     def add(self, code: str, message: str, *, hint: str | None = None, **where: Any) -> None:
         self.issues.append(issue(code, message, hint=hint, file=self.file, **where))
@@ -457,6 +458,8 @@ def _image_item(elem: Element, ctx: Ctx, index: int) -> Item:
                     "kept as text", line=line_of(elem), record_id=item_id)
             attrib[key] = text
     split = attrib.pop("subset", None)
+    if split is not None and split not in ctx.splits:
+        ctx.splits.append(split)
     if attrib:
         ext["@"] = attrib
     return Item(id=item_id, kind="image", uri=name if name else item_id, split=split,
@@ -612,8 +615,11 @@ def build_manifest(ctx: Ctx, name: str) -> Manifest:
         ext["other"] = ctx.other
     if ctx.frames != "all":
         ext["frames"] = ctx.frames
+    from ...models import Split
+
     return Manifest(
         name=name,
+        splits=[Split(name=s) for s in ctx.splits],
         taxonomy=Taxonomy(label_sets=[LabelSet(name=ctx.label_set,
                                                labels=list(ctx.labels.values()))]),
         annotators=list(ctx.annotators.values()),

@@ -406,8 +406,10 @@ def _item_loss(item: Item, w: WCtx) -> None:
 def _manifest_loss(w: WCtx) -> None:
     m = w.ds.manifest
     lost = [k for k in ("description", "license", "version", "created") if getattr(m, k)]
-    lost += [k for k in ("creators", "guidelines", "metadata", "parents", "splits") if
-             getattr(m, k)]
+    lost += [k for k in ("creators", "guidelines", "metadata", "parents") if getattr(m, k)]
+    used = {it.split for it in w.ds.items} if not w.video else set()
+    if any(s.name not in used or s.description for s in m.splits):
+        lost.append("splits (only image subsets are written)")
     lost += [f"annotator {a.id}" for a in m.annotators if not a.id.startswith("cvat")]
     lost += [f"extensions.{k}" for k in m.extensions if k != NS]
     if lost:
