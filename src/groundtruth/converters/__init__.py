@@ -113,7 +113,7 @@ def detect_format(path: str, *, fs: AbstractFileSystem | None = None) -> str:
     head = read_head(path, fs=fs)
     scores = {name: conv.detect(head, path) for name, conv in _registry.items()}
     if not head:
-        # A folder (or an empty file): converters of folder layouts may look inside it.
+        # A folder (or an empty file): converters of folder formats may look inside.
         filesystem, folder = resolve(path, fs=fs)
         if filesystem.isdir(folder):
             for name, conv in _registry.items():
