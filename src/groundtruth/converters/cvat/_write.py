@@ -6,7 +6,9 @@ moved into place. See converters/cvat/MAPPING.md.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from html import escape
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -72,6 +74,7 @@ def _label_xml(out: XmlOut, lab: Label) -> None:
     else:
         if lab.keypoints:
             out.leaf("type", "skeleton")
+            out.leaf("svg", _svg(lab))
         out.open("attributes")
         for a in lab.attributes:
             out.open("attribute")
@@ -96,6 +99,27 @@ def _label_xml(out: XmlOut, lab: Label) -> None:
                 write_value(out, k, v)
         out.leaf("parent", lab.name)
         out.close("label")
+
+
+def _svg(lab: Label) -> str:
+    """The skeleton drawing CVAT keeps its edges in: nodes on a circle, edges between them
+    (`data-node-id` is 1-based, as CVAT numbers them)."""
+    n = len(lab.keypoints)
+    xy = [(50 + 40 * math.cos(2 * math.pi * i / n), 50 + 40 * math.sin(2 * math.pi * i / n))
+          for i in range(n)]
+    parts = [
+        f'<line x1="{xy[a][0]:.2f}" y1="{xy[a][1]:.2f}" x2="{xy[b][0]:.2f}" y2="{xy[b][1]:.2f}" '
+        f'stroke="black" data-type="edge" data-node-from="{a + 1}" stroke-width="0.5" '
+        f'data-node-to="{b + 1}"></line>'
+        for a, b in lab.skeleton if a < n and b < n
+    ]
+    parts += [
+        f'<circle r="1.5" stroke="black" fill="#b3b3b3" cx="{x:.2f}" cy="{y:.2f}" '
+        f'stroke-width="0.1" data-type="element node" data-element-id="{i + 1}" '
+        f'data-node-id="{i + 1}" data-label-name="{escape(name, quote=True)}"></circle>'
+        for i, ((x, y), name) in enumerate(zip(xy, lab.keypoints, strict=True))
+    ]
+    return "".join(parts)
 
 
 def _labels_xml(out: XmlOut, labels: list[Label]) -> None:
