@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from html import escape
 from dataclasses import dataclass, field
+from html import escape
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
