@@ -429,8 +429,10 @@ def _item_loss(item: Item, w: WCtx) -> None:
 
 def _manifest_loss(w: WCtx) -> None:
     m = w.ds.manifest
-    lost = [k for k in ("description", "license", "version", "created") if getattr(m, k)]
-    lost += [k for k in ("creators", "guidelines", "metadata", "parents") if getattr(m, k)]
+    # name, version label, created time and lineage are the native dataset's bookkeeping, as
+    # in the COCO converter; content a user put there is reported.
+    lost = [k for k in ("description", "license") if getattr(m, k)]
+    lost += [k for k in ("creators", "guidelines", "metadata") if getattr(m, k)]
     used = {it.split for it in w.ds.items} if not w.video else set()
     if any(s.name not in used or s.description for s in m.splits):
         lost.append("splits (only image subsets are written)")

@@ -221,9 +221,10 @@ def _label_loss(ds: Dataset, loss: Loss) -> None:
 
 def _manifest_loss(ds: Dataset, loss: Loss) -> None:
     m = ds.manifest
-    lost = [k for k in ("description", "license", "version", "created") if getattr(m, k)]
-    lost += [k for k in ("creators", "annotators", "guidelines", "metadata", "parents") if
-             getattr(m, k)]
+    # name, version label, created time and lineage are the native dataset's bookkeeping, as
+    # in the COCO converter; content a user put there is reported.
+    lost = [k for k in ("description", "license") if getattr(m, k)]
+    lost += [k for k in ("creators", "annotators", "guidelines", "metadata") if getattr(m, k)]
     lost += [f"extensions.{k}" for k in m.extensions if k != NS]
     if lost:
         loss.add(C.LOST_MANIFEST, f"not written: {', '.join(lost)}")
