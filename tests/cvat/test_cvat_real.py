@@ -96,3 +96,40 @@ def test_keyframes_only(tmp_path: Path) -> None:
     text = (tmp_path / "k.xml").read_text()
     assert 'frame="16" outside="0" occluded="0" keyframe="0"' not in text
     assert text.count("<box ") == 3
+
+
+SPARSE = """<annotations><version>1.1</version>
+<meta><task><mode>interpolation</mode><frame_filter>step=5</frame_filter>
+<labels><label><name>car</name></label></labels></task></meta>
+<track id="0" label="car">
+  <box frame="0" outside="0" occluded="0" keyframe="1" xtl="0" ytl="0" xbr="10" ybr="10"/>
+  <box frame="20" outside="0" occluded="0" keyframe="1" xtl="40" ytl="0" xbr="50" ybr="20"/>
+  <box frame="25" outside="1" occluded="0" keyframe="1" xtl="40" ytl="0" xbr="50" ybr="20"/>
+</track>
+<track id="1" label="car">
+  <points frame="0" outside="0" occluded="0" keyframe="1" points="0,0;10,10"/>
+  <points frame="10" outside="0" occluded="0" keyframe="1" points="10,10;20,30"/>
+</track>
+</annotations>
+"""
+
+
+def test_frames_missing_from_the_file_are_materialised(tmp_path: Path) -> None:
+    path = tmp_path / "sparse.xml"
+    path.write_text(SPARSE)
+    conv = converters.get("cvat")
+    ds = conv.read(str(path))
+    boxes = [(a.frame, a.bbox) for a in ds.annotations if a.track_id == "0"]  # type: ignore[attr-defined]
+    assert boxes == [(0, [0, 0, 10, 10]), (5, [10, 0, 10, 12.5]), (10, [20, 0, 10, 15]),
+                     (15, [30, 0, 10, 17.5]), (20, [40, 0, 10, 20]), (25, [40, 0, 10, 20])]
+    points = [a.keypoints for a in ds.annotations if a.track_id == "1"]  # type: ignore[attr-defined]
+    assert points[1] == [5, 5, 2, 15, 20, 2]
+    filled = [a for a in ds.annotations if a.extensions["cvat"].get("materialised")]
+    assert len(filled) == 4
+    assert all(a.extensions["cvat"]["keyframe"] is False for a in filled)
+    note = next(i for i in ds.issues if i.code == "cvat.track.frames")
+    assert "4 frame(s) missing from the file materialised" in note.message
+    # the filled frames are CVAT's to interpolate: the file written back is the one read
+    conv.write(ds, str(tmp_path / "back.xml"))
+    assert file_value(tmp_path / "back.xml") == file_value(path)
+    assert len(conv.read(str(path), frames="keyframes").annotations) == 5

@@ -40,6 +40,7 @@ from ...models import (
 from .. import _rle
 from .._xml import iter_events, line_of, to_value
 from . import _codes as C
+from ._interpolate import materialise
 
 NS = "cvat"
 SHAPES = ("box", "polygon", "polyline", "points", "ellipse", "mask", "skeleton", "tag")
@@ -82,6 +83,7 @@ class Ctx:
     interpolated: int = 0
     dropped: int = 0
     tracks: int = 0
+    materialised: int = 0
     splits: list[str] = field(default_factory=list)
 
     def add(self, code: str, message: str, *, hint: str | None = None, **where: Any) -> None:
@@ -576,6 +578,7 @@ def _track(elem: Element, ctx: Ctx, item: Item) -> Iterator[AnnotationBase]:
             ctx.add(C.UNKNOWN_TAG, f"<{c.tag}> is not a CVAT 1.1 track element; not read",
                     line=line_of(c), record_id=f"track {tid}")
     seen: dict[str, int] = {}
+    anns: list[AnnotationBase] = []
     for shape in shapes:
         frame = shape.get("frame", "")
         n = seen.get(frame, 0)
@@ -602,7 +605,23 @@ def _track(elem: Element, ctx: Ctx, item: Item) -> Iterator[AnnotationBase]:
             ext = dict(ann.extensions.get(NS, {}))
             ext["node_tracks"] = node_tracks
             ann.extensions = {NS: ext}
-        yield ann
+        anns.append(ann)
+    if ctx.frames == "all":
+        anns, added = materialise(anns, _step(ctx))
+        ctx.materialised += added
+    yield from anns
+
+
+def _step(ctx: Ctx) -> int:
+    """The task's frame step (`<frame_filter>step=N</frame_filter>`), 1 without one."""
+    meta = ctx.meta if isinstance(ctx.meta, dict) else {}
+    task = meta.get("task") if isinstance(meta.get("task"), dict) else {}
+    text = str((task or {}).get("frame_filter", ""))
+    if text.startswith("step="):
+        value = text[len("step="):].strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
 
 
 def build_manifest(ctx: Ctx, name: str) -> Manifest:
@@ -636,4 +655,8 @@ def frames_issue(ctx: Ctx) -> None:
     else:
         msg = (f"{ctx.interpolated} interpolated track frame(s) read as annotations "
                "(extensions.cvat.keyframe = false); -o frames=keyframes keeps keyframes only")
+        if ctx.materialised:
+            msg += (f"; {ctx.materialised} frame(s) missing from the file materialised by "
+                    "linear interpolation between a track's shapes "
+                    "(extensions.cvat.materialised, not written back)")
     ctx.add(C.FRAMES, msg)

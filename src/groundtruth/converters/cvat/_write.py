@@ -516,6 +516,8 @@ def _tracks(out: XmlOut, anns: list[AnnotationBase], w: WCtx, video: Item) -> No
     tracks: dict[str, list[AnnotationBase]] = {}
     singles: list[AnnotationBase] = []
     for a in anns:
+        if _ext(a).get("materialised"):
+            continue  # filled in by the reader: CVAT interpolates it again on import
         if a.track_id is None:
             singles.append(a)
         else:
