@@ -322,3 +322,10 @@ def test_detection_and_every_verb(shapes_file: Path, tmp_path: Path,
     with pytest.raises(SystemExit) as exit_:
         main(["export", str(shapes_file), str(tmp_path / "t.jsonl"), "--task", "classification"])
     assert exit_.value.code == 0
+
+
+def test_reads_and_writes_any_filesystem(shapes_file: Path, memfs) -> None:
+    conv = converters.get("cvat")
+    conv.write(conv.read(str(shapes_file)), "memory://c/out.xml")
+    assert converters.detect_format("/c/out.xml", fs=memfs) == "cvat"
+    assert conv.read("/c/out.xml", fs=memfs) == conv.read(str(shapes_file))

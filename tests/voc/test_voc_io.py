@@ -279,3 +279,12 @@ def test_round_trip_through_native_keeps_the_xml(tmp_path: Path) -> None:
     converters.get("voc").write(again, str(tmp_path / "back"))
     assert file_value(tmp_path / "back" / "Annotations" / "a.xml") == file_value(
         src / "Annotations" / "a.xml")
+
+
+def test_reads_and_writes_any_filesystem(memfs) -> None:
+    conv = converters.get("voc")
+    conv.write(_dataset(), "memory://voc/out")
+    assert converters.detect_format("/voc/out", fs=memfs) == "voc"
+    back = conv.read("/voc/out", fs=memfs)
+    assert [a.id for a in back.annotations] == ["a:1", "a:2", "a:class:dog"]
+    assert back.annotations[0].bbox == [0, 0, 10, 5]  # type: ignore[attr-defined]

@@ -103,3 +103,14 @@ def test_real_voc_folder_layout(tmp_path: Path) -> None:
     assert "person" in labels
     assert "cat" not in labels
     assert {s.name for s in ds.manifest.splits} == {"train", "test"}
+
+
+def test_stream_to_native_matches_read(tmp_path: Path) -> None:
+    src = shared_path("voc", "kili_voc2012")
+    conv = converters.get("voc")
+    result = conv.stream_to_native(str(src), str(tmp_path / "n"), encoding="parquet")  # type: ignore[attr-defined]
+    ds = conv.read(str(src))
+    assert (result.items, result.annotations) == (len(ds.items), len(ds.annotations))
+    from groundtruth import Dataset
+
+    assert Dataset.from_file(str(tmp_path / "n")) == ds
