@@ -288,3 +288,21 @@ def test_reads_and_writes_any_filesystem(memfs) -> None:
     back = conv.read("/voc/out", fs=memfs)
     assert [a.id for a in back.annotations] == ["a:1", "a:2", "a:class:dog"]
     assert back.annotations[0].bbox == [0, 0, 10, 5]  # type: ignore[attr-defined]
+
+
+def test_ids_that_are_not_safe_file_names_are_renamed(tmp_path: Path) -> None:
+    items = [Item(id=i, kind="image", uri="x.jpg", split="train")
+             for i in ("../../escape", "/abs/path", "a:b", "sub/ok", "with space")]
+    anns = [BBox(id=f"b{n}", item_id=it.id, label="dog", bbox=[0, 0, 1, 1])
+            for n, it in enumerate(items)]
+    report = converters.get("voc").write(Dataset(Manifest(), items, anns), str(tmp_path / "out"))
+    renamed = {i.location.record_id for i in report.issues if i.code == "voc.export.renamed"}
+    assert renamed == {"../../escape", "/abs/path", "a:b"}
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.xml"))
+    assert written == ["out/Annotations/a_b.xml", "out/Annotations/abs_path.xml",
+                       "out/Annotations/escape.xml", "out/Annotations/sub/ok.xml",
+                       "out/Annotations/with space.xml"]
+    lines = (tmp_path / "out" / "ImageSets" / "Main" / "train.txt").read_text().splitlines()
+    assert lines == ["escape", "abs_path", "a_b", "sub/ok", "with space"]
+    back = converters.get("voc").read(str(tmp_path / "out"))
+    assert {it.id: it.split for it in back.items}["with space"] == "train"

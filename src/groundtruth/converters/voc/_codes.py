@@ -48,6 +48,9 @@ NO_SPLIT = define(
     "warning",
     "An image-level label on an item with no split (VOC lists need one)",
 )
+RENAMED = define(
+    "voc.export.renamed", "warning", "An item id that is not a safe file name, written renamed"
+)
 MASK_FILE = define(
     "voc.export.mask-file", "warning", "A segmentation PNG referenced, not copied"
 )

@@ -156,7 +156,7 @@ def read_sets(fs: AbstractFileSystem, root: str, ctx: Ctx) -> Sets:
                         file=p, line=n)
                 continue
             if per_class is not None:
-                tokens = line.split()
+                tokens = line.rsplit(None, 1)  # an id may hold spaces: the value is last
                 if len(tokens) != 2 or tokens[1] not in ("1", "0", "-1"):
                     ctx.add(C.SET_BAD_LINE, f"expected `<image id> 1|0|-1`, got {line!r}",
                             hint="each line of <class>_<split>.txt is an image id and 1 "
@@ -167,7 +167,9 @@ def read_sets(fs: AbstractFileSystem, root: str, ctx: Ctx) -> Sets:
                 if value >= 0:
                     sets.classes.setdefault(tokens[0], []).append((per_class[0], value))
                 continue
-            item, _, rest = line.partition(" ")
+            # A Main split list holds one id a line (ids may hold spaces); other lists may
+            # follow the id with values (Action's `<id> <object index>`).
+            item, rest = (line, "") if task == "Main" else line.partition(" ")[::2]
             note(item)
             if task == "Main":
                 memberships.setdefault(item, []).append(name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import posixpath
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -282,6 +283,34 @@ def _labelmap(ds: Dataset, labels: list[Label]) -> str:
     return "".join(x + "\n" for x in lines)
 
 
+_UNSAFE = re.compile(r"[\x00-\x1f\\:*?\"<>|]")
+
+
+def _file_names(ds: Dataset, loss: Loss) -> dict[str, str]:
+    """Item id -> the name its annotation file is written under (`Annotations/<name>.xml`).
+
+    An id is used as is when it is a safe relative path (sub-folders allowed, as VOC ids read
+    from sub-folders are; spaces too, as in labelImg file names); otherwise (`..`, an absolute
+    path, control characters or `\\:*?"<>|`) it is renamed and reported, so a stranger's
+    dataset never writes outside the destination folder."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for item in ds.items:
+        name = item.id
+        parts = name.split("/")
+        if (name.startswith("/") or any(p in ("", ".", "..") for p in parts)
+                or _UNSAFE.search(name)):
+            safe = _UNSAFE.sub("_", name.replace("/", "_")).strip("._") or "item"
+            while safe in taken:
+                safe += "_"
+            loss.add(C.RENAMED, f"id {name!r} is not a safe file name: written as {safe!r}",
+                     item.id)
+            name = safe
+        taken.add(name)
+        out[item.id] = name
+    return out
+
+
 def write_voc(
     ds: Dataset, fs: AbstractFileSystem, path: str, *, overwrite: bool, label_set: str | None,
 ) -> tuple[list[str], list[Issue], dict[str, Any]]:
@@ -296,6 +325,7 @@ def write_voc(
     lists: dict[str, list[str]] = {}  # "Task/name" -> lines
     classes: dict[tuple[str, str], dict[str, int]] = {}  # (split, item) -> {class: 1|0}
     splits_used: list[str] = []
+    names = _file_names(ds, loss)
     written = 0
     masks = 0
     with staged_folder(fs, path, overwrite) as stage:
@@ -313,11 +343,12 @@ def write_voc(
             if lost:
                 loss.add(C.LOST_ITEM_FIELDS, f"not written: {', '.join(lost)}", item.id)
             if item.split:
-                lists.setdefault(f"Main/{item.split}", []).append(item.id)
+                lists.setdefault(f"Main/{item.split}", []).append(names[item.id])
                 if item.split not in splits_used:
                     splits_used.append(item.split)
             for key, rest in (ext.get("sets") or {}).items():
-                lists.setdefault(key, []).append(f"{item.id} {rest}" if rest else item.id)
+                lists.setdefault(key, []).append(
+                    f"{names[item.id]} {rest}" if rest else names[item.id])
                 task, _, name = key.partition("/")
                 if task == "Main" and name not in splits_used:
                     splits_used.append(name)
@@ -336,7 +367,7 @@ def write_voc(
                                  "the item has no split", a.id)
                         continue
                     value = 0 if a.attributes.get("difficult") is True else 1
-                    seen = classes.setdefault((item.split, item.id), {})
+                    seen = classes.setdefault((item.split, names[item.id]), {})
                     seen[a.label] = max(seen.get(a.label, value), value)
                 elif isinstance(a, Mask) and a.uri and _ext(a).get("segmentation"):
                     _check_provenance(a, loss)
@@ -351,7 +382,7 @@ def write_voc(
                 isinstance(a, BBox) for a in kept
             ):
                 continue
-            name = posixpath.join(ann_dir, f"{item.id}.xml")
+            name = posixpath.join(ann_dir, f"{names[item.id]}.xml")
             fs.makedirs(posixpath.dirname(name), exist_ok=True)
             with fs.open(name, "wb") as f:
                 f.write(item_xml(item, kept, actions, loss))
@@ -367,7 +398,7 @@ def write_voc(
             items_of: dict[str, list[str]] = {}
             for item in ds.items:
                 if item.kind == "image" and item.split:
-                    items_of.setdefault(item.split, []).append(item.id)
+                    items_of.setdefault(item.split, []).append(names[item.id])
             for split in sorted(items_of, key=_split_rank):
                 for lab in labels:
                     rows = []
