@@ -306,3 +306,30 @@ def test_ids_that_are_not_safe_file_names_are_renamed(tmp_path: Path) -> None:
     assert lines == ["escape", "abs_path", "a_b", "sub/ok", "with space"]
     back = converters.get("voc").read(str(tmp_path / "out"))
     assert {it.id: it.split for it in back.items}["with space"] == "train"
+
+
+def test_coco_to_voc_with_shape_boxes(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                      ) -> None:
+    from tests.conftest import shared_path
+
+    src = shared_path("coco", "tinycoco_instances_val2017.json")
+    coco = converters.get("coco").read(str(src))
+    out = tmp_path / "voc"
+    with pytest.raises(SystemExit) as exit_:
+        main(["convert", str(src), str(out), "--to", "voc", "-w", "shape_boxes=true",
+              "--format", "json"])
+    assert exit_.value.code == 0
+    loss = json.loads(capsys.readouterr().out)["loss"]
+    assert loss["voc.export.shape-as-box"]["count"] == 136
+    assert "voc.export.unsupported-annotation" not in loss
+    back = converters.get("voc").read(str(out))
+    boxes = {(a.item_id, tuple(round(v, 6) for v in a.bbox)) for a in back.annotations  # type: ignore[attr-defined]
+             if isinstance(a, BBox)}
+    # each instance's box is COCO's stated `bbox`, exactly (1-based conversion undone on read)
+    want = {(a.item_id, tuple(round(v, 6) for v in a.bbox)) for a in coco.annotations  # type: ignore[attr-defined]
+            if getattr(a, "bbox", None) is not None}
+    assert boxes == want
+    without = converters.get("voc").write(coco, str(tmp_path / "plain"))
+    assert {i.code for i in without.issues} >= {"voc.export.unsupported-annotation"}
+    with pytest.raises(Exception, match="not true or false"):
+        converters.get("voc").write(coco, str(tmp_path / "x"), shape_boxes="maybe")

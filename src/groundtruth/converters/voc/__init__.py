@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["VocConverter"]
 
 _READ_OPTIONS = {"name", "label_set", "part_label_set", "storage_options"}
-_WRITE_OPTIONS = {"label_set", "overwrite", "storage_options"}
+_WRITE_OPTIONS = {"label_set", "shape_boxes", "overwrite", "storage_options"}
 _VOC_ROOT = re.compile(rb"<annotation[\s>]")
 
 
@@ -37,6 +37,15 @@ class StreamResult:
     issues: list[Issue] = field(default_factory=list)
     items: int = 0
     annotations: int = 0
+
+
+def _flag(value: Any) -> bool:
+    """A boolean option, also as `-w key=true|false` text."""
+    if isinstance(value, str):
+        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise UnknownOptionError(f"{value!r} is not true or false")
+        return value.lower() in ("true", "1", "yes")
+    return bool(value)
 
 
 class VocConverter:
@@ -114,7 +123,8 @@ class VocConverter:
         **options: Any,
     ) -> ConversionReport:
         """Write a VOC folder. Options: `label_set` (the classes; default: every label set but
-        the parts')."""
+        the parts'), `shape_boxes` (write polygons, masks, keypoints and polylines as their
+        stated box or extent, reported; default: they are reported as not written)."""
         unknown = set(options) - _WRITE_OPTIONS
         if unknown:
             raise UnknownOptionError(f"unknown option(s) for voc: {', '.join(sorted(unknown))}")
@@ -122,6 +132,7 @@ class VocConverter:
         _, issues, details = write_voc(
             dataset, filesystem, p.rstrip("/"), overwrite=bool(options.get("overwrite")),
             label_set=options.get("label_set"),
+            shape_boxes=_flag(options.get("shape_boxes", False)),
         )
         return ConversionReport(format=self.name, outputs=[str(path)], issues=issues,
                                 details=details)

@@ -48,6 +48,9 @@ NO_SPLIT = define(
     "warning",
     "An image-level label on an item with no split (VOC lists need one)",
 )
+SHAPE_AS_BOX = define(
+    "voc.export.shape-as-box", "warning", "A polygon, mask, keypoints or polyline written as a box"
+)
 RENAMED = define(
     "voc.export.renamed", "warning", "An item id that is not a safe file name, written renamed"
 )

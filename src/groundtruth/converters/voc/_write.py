@@ -21,7 +21,18 @@ from typing import TYPE_CHECKING, Any
 from ...errors import DatasetExistsError
 from ...io._fs import is_local
 from ...issues import Issue, issue
-from ...models import AnnotationBase, BBox, Classification, Item, Label, Mask
+from ...models import (
+    AnnotationBase,
+    BBox,
+    Classification,
+    Item,
+    Keypoints,
+    Label,
+    Mask,
+    Polygon,
+    Polyline,
+)
+from .. import _rle
 from .._xml import XmlOut, fmt_num, write_value
 from . import _codes as C
 from ._read import ABSENT, FLAGS, NS, SEGMENTATION_FOLDERS, _split_rank
@@ -311,8 +322,34 @@ def _file_names(ds: Dataset, loss: Loss) -> dict[str, str]:
     return out
 
 
+_BOX_FIELDS = ("id", "item_id", "label", "label_set", "annotator", "guideline", "created",
+               "confidence", "status", "attributes", "frame", "time", "track_id", "sources",
+               "consensus", "extensions")
+
+
+def _shape_box(ann: AnnotationBase) -> list[float] | None:
+    """The box of a shape: the one it states (COCO's instance box), else its extent."""
+    stated = getattr(ann, "bbox", None)
+    if stated is not None:
+        return [float(v) for v in stated]
+    if isinstance(ann, Polygon):
+        return _rle.poly_bbox(ann.polygon)
+    if isinstance(ann, Polyline):
+        return _rle.poly_bbox(ann.polyline)
+    if isinstance(ann, Keypoints):
+        xy = [v for i in range(0, len(ann.keypoints) - 2, 3) if ann.keypoints[i + 2] > 0
+              for v in ann.keypoints[i:i + 2]]
+        return _rle.poly_bbox([xy]) if xy else None
+    if isinstance(ann, Mask) and ann.rle is not None:
+        counts = (_rle.counts_from_string(ann.rle.counts) if isinstance(ann.rle.counts, str)
+                  else ann.rle.counts)
+        return _rle.to_bbox(counts, ann.rle.size[0])
+    return None
+
+
 def write_voc(
     ds: Dataset, fs: AbstractFileSystem, path: str, *, overwrite: bool, label_set: str | None,
+    shape_boxes: bool = False,
 ) -> tuple[list[str], list[Issue], dict[str, Any]]:
     """Write the VOC folder; returns (outputs, loss issues, details)."""
     loss = Loss()
@@ -375,9 +412,15 @@ def write_voc(
                     kept.append(a)
                     loss.add(C.MASK_FILE, f"{a.uri} is referenced (<segmented>1), not copied: "
                              "copy the PNG alongside", a.id)
+                elif shape_boxes and (box := _shape_box(a)) is not None:
+                    loss.add(C.SHAPE_AS_BOX, f"a {getattr(a, 'type', '?')} written as its box "
+                             f"{[round(v, 3) for v in box]}", a.id)
+                    kept.append(BBox(**{k: v for k, v in a.__dict__.items()
+                                        if k in _BOX_FIELDS}, bbox=box))
                 else:
                     loss.add(C.LOST_ANNOTATION, f"a {getattr(a, 'type', '?')} annotation "
-                             "not written (VOC holds boxes)", a.id)
+                             "not written (VOC holds boxes; -w shape_boxes=true writes "
+                             "polygons, masks, keypoints and polylines as their boxes)", a.id)
             if "annotation" in ext.get(ABSENT, []) and not any(
                 isinstance(a, BBox) for a in kept
             ):
