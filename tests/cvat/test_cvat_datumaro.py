@@ -46,3 +46,47 @@ def test_datumaro_reads_our_cvat_export_as_the_original(source: str, tmp_path: P
     ours = objects(datumaro, str(_with_images(written, tmp_path / "b", names)), "cvat")
     assert sum(len(v) for v in original.values()) > 0
     assert ours == original
+
+
+def test_datumaro_reads_a_coco_dataset_we_wrote_as_cvat(tmp_path: Path, datumaro) -> None:
+    """Data that did not come from CVAT (COCO polygons, a crowd RLE mask): Datumaro reads our
+    CVAT file to the same polygons (each part, to Datumaro's 2 decimals), labels and mask
+    pixels as groundtruth holds."""
+    import json
+
+    import numpy as np
+
+    from groundtruth.converters import _rle
+    from groundtruth.models import Mask, Polygon
+    from tests.datumaro_objects import DATUMARO_OBJECTS
+
+    src = shared_path("coco", "tinycoco_instances_val2017.json")
+    ds = converters.get("coco").read(str(src))
+    written = tmp_path / "w" / "coco.xml"
+    written.parent.mkdir()
+    converters.get("cvat").write(ds, str(written))
+    names = [it.uri or it.id for it in ds.items]
+    got = datumaro(DATUMARO_OBJECTS, str(_with_images(written, tmp_path / "d", names)), "cvat")
+    theirs: dict[str, list[str]] = {}
+    for item in got:
+        for a in item["annotations"]:
+            if a["type"] == "polygon":
+                key = json.dumps([a["label"], [round(v, 1) for v in a["points"]]])
+            else:
+                key = json.dumps([a["label"], a["type"], a["pixels"]])
+            theirs.setdefault(item["id"], []).append(key)
+    ours: dict[str, list[str]] = {}
+    for ann in ds.annotations:
+        stem = Path(ds.item(ann.item_id).uri or "").stem
+        if isinstance(ann, Polygon):
+            for part in ann.polygon:
+                ours.setdefault(stem, []).append(
+                    json.dumps([ann.label, [round(round(v, 2), 1) for v in part]]))
+        elif isinstance(ann, Mask) and ann.rle is not None:
+            h, w = ann.rle.size
+            counts = (_rle.counts_from_string(ann.rle.counts)
+                      if isinstance(ann.rle.counts, str) else ann.rle.counts)
+            pixels = int(np.count_nonzero(_rle.decode(counts, h, w)))
+            ours.setdefault(stem, []).append(json.dumps([ann.label, "mask", pixels]))
+    assert sum(map(len, ours.values())) == 145  # 135 polygons, 144 parts; 1 crowd mask
+    assert {k: sorted(v) for k, v in theirs.items()} == {k: sorted(v) for k, v in ours.items()}
