@@ -20,7 +20,7 @@ REVERSED = define("voc.bndbox.reversed", "warning", "A <bndbox> max is smaller t
 BAD_FLAG = define(
     "voc.object.bad-flag", "warning", "difficult/truncated/occluded is not 0 or 1"
 )
-UNKNOWN_TAG = define("voc.tag.unknown", "info", "An element VOC does not define (kept)")
+UNKNOWN_TAG = define("voc.tag.unknown", "warning", "An element VOC does not define (kept)")
 SET_COMMENT = define("voc.imageset.comment", "info", "A comment line in an ImageSets list")
 SET_BAD_LINE = define(
     "voc.imageset.bad-line", "warning", "A per-class ImageSets line is not `<id> 1|0|-1`"
