@@ -68,6 +68,12 @@ def iter_events(
             hint="the file is cut short or was edited by hand; fix the XML at that place",
             location=Location(file=file, line=line),
         ) from None
+    except LookupError as err:  # an XML declaration naming an encoding Python does not know
+        raise ConversionError(
+            f"not readable XML [{not_xml_code}]: {err}",
+            hint="declare a known encoding (UTF-8) in the <?xml ...?> line",
+            location=Location(file=file, line=1),
+        ) from None
     except DefusedXmlException as err:
         name = getattr(err, "name", None)
         system = getattr(err, "sysid", None)

@@ -121,9 +121,10 @@ def _object(out: XmlOut, ann: BBox, parts: list[BBox], actions: list[str], loss:
             if k != "part_of":
                 write_value(out, k, v)
         out.close("part")
-    action_names = [a for a in ext.get("actions", []) if a in attrs] or [
-        a for a in actions if a in attrs and a not in ext.get("attributes", [])
-    ]
+    action_names = list(dict.fromkeys(
+        [a for a in ext.get("actions", []) if a in attrs] or [
+            a for a in actions if a in attrs and a not in ext.get("attributes", [])]
+    ))
     if "actions" in ext or action_names:
         out.open("actions")
         for a in action_names:
