@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...dataset import Dataset
 from ...errors import DatasetExistsError, UnknownOptionError
-from ...io._fs import atomic_write, resolve
+from ...io import atomic_write, resolve
 from ...issues import Issue
 from ...models import Item
 from .._base import ConversionReport
@@ -87,7 +87,7 @@ class CvatConverter:
         **options: Any,
     ) -> StreamResult:
         """Convert to a native dataset one image or track at a time (bounded memory)."""
-        from ...io._native import DatasetWriter
+        from ...io import DatasetWriter
 
         ctx = self._ctx(path, options)
         filesystem, p = resolve(path, storage_options=options.get("storage_options"))

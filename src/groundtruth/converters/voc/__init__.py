@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...dataset import Dataset
 from ...errors import UnknownOptionError
-from ...io._fs import resolve
+from ...io import resolve
 from ...issues import Issue
 from ...models import Item
 from .._base import ConversionReport
@@ -99,7 +99,7 @@ class VocConverter:
         **options: Any,
     ) -> StreamResult:
         """Convert to a native dataset one annotation file at a time (bounded memory)."""
-        from ...io._native import DatasetWriter
+        from ...io import DatasetWriter
 
         ctx = self._ctx(path, options)
         filesystem, p = resolve(path, storage_options=options.get("storage_options"))

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ...errors import DatasetExistsError
-from ...io._fs import is_local
 from ...issues import Issue, issue
 from ...models import (
     AnnotationBase,
@@ -204,7 +203,8 @@ def staged_folder(fs: AbstractFileSystem, path: str, overwrite: bool) -> Iterato
         raise DatasetExistsError(
             f"{path} already exists", hint="choose another destination or pass --overwrite"
         )
-    if not is_local(fs):
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    if protocol not in ("file", "local"):  # object stores: no rename, files appear whole
         if overwrite and fs.exists(path):
             fs.rm(path, recursive=True)
         yield path
