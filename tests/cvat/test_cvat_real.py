@@ -133,3 +133,16 @@ def test_frames_missing_from_the_file_are_materialised(tmp_path: Path) -> None:
     conv.write(ds, str(tmp_path / "back.xml"))
     assert file_value(tmp_path / "back.xml") == file_value(path)
     assert len(conv.read(str(path), frames="keyframes").annotations) == 5
+
+
+def test_the_write_report_states_the_frames(tmp_path: Path) -> None:
+    src = shared_path("cvat", "datumaro", "for_video", "annotations.xml")
+    conv = converters.get("cvat")
+    details = conv.write(conv.read(str(src)), str(tmp_path / "a.xml")).details
+    assert details == {"layout": "video", "tracks": 4, "keyframes": 9, "interpolated_frames": 1,
+                       "materialised_frames_left_to_cvat": 0}
+    sparse = tmp_path / "sparse.xml"
+    sparse.write_text(SPARSE)
+    details = conv.write(conv.read(str(sparse)), str(tmp_path / "b.xml")).details
+    assert details["materialised_frames_left_to_cvat"] == 4
+    assert details["keyframes"] == 5

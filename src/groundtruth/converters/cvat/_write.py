@@ -461,10 +461,10 @@ def write_document(f: IO[bytes], w: WCtx) -> dict[str, Any]:
                        f"{len(by_item.get(it.id, []))} annotation(s) not written (a CVAT "
                        "video file holds one video)", it.id)
         _meta(out, w, video.frame_count or 0 if video else 0, video)
+        details: dict[str, Any] = {"layout": "video"}
         if video is not None:
             _item_loss(video, w)
-            _tracks(out, by_item.get(video.id, []), w, video)
-        details: dict[str, Any] = {"layout": "video"}
+            details.update(_tracks(out, by_item.get(video.id, []), w, video))
     else:
         images = [it for it in ds.items if it.kind == "image"]
         for it in ds.items:
@@ -512,12 +512,25 @@ def write_document(f: IO[bytes], w: WCtx) -> dict[str, Any]:
     return details
 
 
-def _tracks(out: XmlOut, anns: list[AnnotationBase], w: WCtx, video: Item) -> None:
+def _keyframe(ann: AnnotationBase) -> bool:
+    """A keyframe, as the reader counts them: the shape's own flag, or any skeleton node's."""
+    ext = _ext(ann)
+    nodes = ext.get("nodes") or []
+    return ext.get("keyframe", True) is not False or any(
+        isinstance(n, dict) and n.get("keyframe") == "1" for n in nodes)
+
+
+def _tracks(out: XmlOut, anns: list[AnnotationBase], w: WCtx, video: Item) -> dict[str, int]:
+    """Write the tracks; what the report says about frames (`details`)."""
     tracks: dict[str, list[AnnotationBase]] = {}
     singles: list[AnnotationBase] = []
+    counts = {"tracks": 0, "keyframes": 0, "interpolated_frames": 0,
+              "materialised_frames_left_to_cvat": 0}
     for a in anns:
         if _ext(a).get("materialised"):
+            counts["materialised_frames_left_to_cvat"] += 1
             continue  # filled in by the reader: CVAT interpolates it again on import
+        counts["keyframes" if _keyframe(a) else "interpolated_frames"] += 1
         if a.track_id is None:
             singles.append(a)
         else:
@@ -539,6 +552,8 @@ def _tracks(out: XmlOut, anns: list[AnnotationBase], w: WCtx, video: Item) -> No
         nxt += 1
     for tid, members in tracks.items():
         _track(out, str(ids[tid]), members, w, video)
+    counts["tracks"] = len(tracks) + sum(1 for a in singles if not isinstance(a, Classification))
+    return counts
 
 
 def _track(out: XmlOut, tid: str, members: list[AnnotationBase], w: WCtx, video: Item) -> None:
