@@ -30,11 +30,13 @@ def test_real_cvat_round_trips(source: str, tmp_path: Path) -> None:
     assert file_value(tmp_path / "out.xml") == file_value(src)
 
 
+@pytest.mark.parametrize("encoding", ["jsonl", "parquet"])
 @pytest.mark.parametrize("source", SOURCES)
-def test_real_cvat_round_trips_through_a_native_dataset(source: str, tmp_path: Path) -> None:
+def test_real_cvat_round_trips_through_a_native_dataset(source: str, encoding: str,
+                                                        tmp_path: Path) -> None:
     src = shared_path("cvat", *source.split("/"))
     conv = converters.get("cvat")
-    conv.read(str(src)).to_file(str(tmp_path / "native"))
+    conv.read(str(src)).to_file(str(tmp_path / "native"), encoding=encoding)
     conv.write(Dataset.from_file(str(tmp_path / "native")), str(tmp_path / "out.xml"))
     assert file_value(tmp_path / "out.xml") == file_value(src)
 
