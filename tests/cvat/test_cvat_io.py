@@ -329,3 +329,20 @@ def test_reads_and_writes_any_filesystem(shapes_file: Path, memfs) -> None:
     conv.write(conv.read(str(shapes_file)), "memory://c/out.xml")
     assert converters.detect_format("/c/out.xml", fs=memfs) == "cvat"
     assert conv.read("/c/out.xml", fs=memfs) == conv.read(str(shapes_file))
+
+
+def test_a_mask_on_an_image_without_a_size_is_kept_raw(tmp_path: Path) -> None:
+    path = tmp_path / "m.xml"
+    path.write_text('<annotations><version>1.1</version><image id="0" name="a.jpg">'
+                    '<mask label="x" rle="1, 3" left="4" top="5" width="2" height="2"/>'
+                    "</image></annotations>")
+    conv = converters.get("cvat")
+    ds = conv.read(str(path))
+    assert [i.code for i in ds.issues] == ["cvat.label.unknown", "cvat.mask.no-image-size"]
+    mask = ds.annotations[0]
+    assert isinstance(mask, Mask)
+    assert mask.rle is not None
+    assert mask.rle.size == [2, 2]
+    assert mask.bbox == [4, 5, 2, 2]
+    conv.write(ds, str(tmp_path / "back.xml"))
+    assert 'rle="1, 3" left="4" top="5" width="2" height="2"' in (tmp_path / "back.xml").read_text()

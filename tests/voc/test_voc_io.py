@@ -333,3 +333,19 @@ def test_coco_to_voc_with_shape_boxes(tmp_path: Path, capsys: pytest.CaptureFixt
     assert {i.code for i in without.issues} >= {"voc.export.unsupported-annotation"}
     with pytest.raises(Exception, match="not true or false"):
         converters.get("voc").write(coco, str(tmp_path / "x"), shape_boxes="maybe")
+
+
+def test_an_empty_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConversionError, match=r"voc\.folder\.empty"):
+        converters.get("voc").read(str(tmp_path / "empty"))
+
+
+def test_unlabelled_boxes_and_labels_without_a_split_are_reported(tmp_path: Path) -> None:
+    ds = Dataset(Manifest(), [Item(id="a", kind="image", uri="a.jpg")],
+                 [BBox(id="1", item_id="a", bbox=[0, 0, 2, 2]),
+                  Classification(id="2", item_id="a", label="dog")])
+    report = converters.get("voc").write(ds, str(tmp_path / "out"))
+    assert {(i.code, i.location.record_id) for i in report.issues} == {
+        ("voc.export.unlabelled", "1"), ("voc.export.classification-no-split", "2")}
+    assert "<name></name>" in (tmp_path / "out" / "Annotations" / "a.xml").read_text()
