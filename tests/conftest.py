@@ -40,3 +40,21 @@ def memfs():
     fs.pseudo_dirs.append("")
     yield fs
     fs.store.clear()
+
+
+@pytest.fixture(scope="session")
+def datumaro():
+    """`run_datumaro` (tests/datumaro_env.py) with Datumaro's venv made (once, cached).
+
+    Where the venv cannot be made (no network, no wheel) the test skips with the reason; in CI
+    (`CI=true`) it fails instead, so a cross-check never silently stops running there."""
+    from tests.datumaro_env import DatumaroUnavailable, ensure_venv, run_datumaro
+
+    try:
+        ensure_venv()
+    except DatumaroUnavailable as exc:
+        message = f"Datumaro venv unavailable: {exc}"
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return run_datumaro
