@@ -43,6 +43,7 @@ _BUILTINS: dict[str, str] = {
     "doccano": "groundtruth.converters.doccano:DoccanoConverter",
     "labelstudio": "groundtruth.converters.labelstudio:LabelStudioConverter",
     "preference": "groundtruth.converters.preference:PreferenceConverter",
+    "yolo": "groundtruth.converters.yolo:YoloConverter",
 }
 
 _registry: dict[str, Converter] = {}
@@ -105,11 +106,19 @@ def detect_format(path: str, *, fs: AbstractFileSystem | None = None) -> str:
     Raises `UnknownFormatError` when no converter claims it, or when several claim it equally,
     naming the candidates so the user can pass `--from`.
     """
-    from ..io._fs import read_head
+    from ..io._fs import read_head, resolve
 
     _discover()
     head = read_head(path, fs=fs)
     scores = {name: conv.detect(head, path) for name, conv in _registry.items()}
+    if not head:
+        # A folder (or an empty file): converters of folder formats may look inside.
+        filesystem, folder = resolve(path, fs=fs)
+        if filesystem.isdir(folder):
+            for name, conv in _registry.items():
+                look = getattr(conv, "detect_folder", None)
+                if look is not None:
+                    scores[name] = max(scores[name], float(look(filesystem, folder)))
     ranked = sorted(((s, n) for n, s in scores.items() if s > 0), reverse=True)
     if not ranked:
         raise UnknownFormatError(
