@@ -26,6 +26,9 @@ from . import _codes as C
 NEAR = 0.01
 """Ultralytics accepts coordinates up to 1% outside [0, 1] (`verify_image_label`)."""
 
+SNAP = 1e-6
+"""Box edges outside the image by less than this share of its size are rounding: snapped."""
+
 RECT_TOLERANCE = 0.01
 """How far (relative) oriented-box corners may be from a rectangle and still be read as one."""
 
@@ -266,8 +269,21 @@ def row_annotations(
 
 
 def _box(v: list[float], width: int, height: int) -> list[float]:
+    """`cx cy w h` -> `[x, y, w, h]` pixels. An edge past the border by less than the rounding
+    of a 6-decimal file (`SNAP` of the image size: `0.133333 0.3 0.266667 ...` is a box from
+    x = -7.5e-6 on a 15 px image) is put on the border, where the labeller drew it."""
     cx, cy, w, h = v[0], v[1], v[2], v[3]
-    return [(cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height]
+    x0, x1 = _snap((cx - w / 2) * width, width), _snap((cx + w / 2) * width, width)
+    y0, y1 = _snap((cy - h / 2) * height, height), _snap((cy + h / 2) * height, height)
+    return [x0, y0, x1 - x0, y1 - y0]
+
+
+def _snap(v: float, size: int) -> float:
+    if -SNAP * size <= v < 0:
+        return 0.0
+    if size < v <= size * (1 + SNAP):
+        return float(size)
+    return v
 
 
 def _scale(v: list[float], width: int, height: int) -> list[float]:
