@@ -316,7 +316,7 @@ class YoloReader:
                 raw = self.fs.cat_file(lay.abs(e.label))
             except FileNotFoundError:
                 raw = b""
-        rows_text = split_lines(raw, label_where, self.issues) if raw else []
+        rows_text = split_lines(raw, label_where, self.issues, e.key) if raw else []
         if image is None:
             image = e.key + ".jpg"
             self.issues.append(issue(
@@ -352,14 +352,14 @@ class YoloReader:
         seen_rows: set[str] = set()
         kpt = lay.kpt_shape
         for n, line in rows_text:
-            row = parse_row(n, line, label_where, self.task, kpt, self.issues)
+            row = parse_row(n, line, label_where, self.task, kpt, self.issues, e.key)
             if row is None:
                 continue
             canon = " ".join(line.split())
             if canon in seen_rows:
                 self.issues.append(issue(C.ROW_DUPLICATE, "the same row as an earlier line "
                                          "(Ultralytics drops duplicates; kept here)",
-                                         file=label_where, line=n))
+                                         file=label_where, line=n, record_id=e.key))
             seen_rows.add(canon)
             yield self._annotation(row, width, height, e.key, label_where)
 
@@ -370,7 +370,7 @@ class YoloReader:
             self.issues.append(issue(
                 C.ROW_CLASS_RANGE, f"class {row.cls} has no name ({len(self.names)} classes): "
                 "read without a label, the id kept in extensions.yolo.class_id",
-                file=where, line=row.line, record_id=f"{key}#{row.line}",
+                file=where, line=row.line, record_id=key,
                 hint="add the class to the names, or fix the id"))
         self.counts["annotations"] += 1
         return row_annotations(row, width, height, key, label, where, self.layout.kpt_shape,

@@ -42,14 +42,15 @@ class Row:
     confidence: float | None = None
 
 
-def split_lines(raw: bytes, where: str, issues: list[Issue]) -> list[tuple[int, str]]:
+def split_lines(raw: bytes, where: str, issues: list[Issue],
+                key: str | None = None) -> list[tuple[int, str]]:
     """The non-empty lines of a label file with their 1-based numbers."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         issues.append(issue(C.FILE_ENCODING, f"not UTF-8 at byte {err.start}; undecodable "
                             "bytes replaced", file=where,
-                            line=raw[:err.start].count(b"\n") + 1,
+                            line=raw[:err.start].count(b"\n") + 1, record_id=key,
                             hint="save the label file as UTF-8 text"))
         text = raw.decode("utf-8-sig", errors="replace")
     lines = text.split("\n")
@@ -63,12 +64,12 @@ def split_lines(raw: bytes, where: str, issues: list[Issue]) -> list[tuple[int, 
             if not crlf:
                 crlf = n
         if not line.strip():
-            issues.append(issue(C.LINE_EMPTY, "empty line: skipped", file=where, line=n))
+            issues.append(issue(C.LINE_EMPTY, "empty line: skipped", file=where, line=n, record_id=key))
             continue
         out.append((n, line))
     if crlf:
         issues.append(issue(C.FILE_CRLF, "Windows (CRLF) line ends: read as LF", file=where,
-                            line=crlf, hint="written back with LF line ends"))
+                            line=crlf, record_id=key, hint="written back with LF line ends"))
     return out
 
 
@@ -82,14 +83,14 @@ def _number(tok: str) -> float | None:
 
 def parse_row(
     n: int, line: str, where: str, task: str, kpt_shape: tuple[int, int] | None,
-    issues: list[Issue],
+    issues: list[Issue], key: str | None = None,
 ) -> Row | None:
     """A checked row, or None (with an issue) when the line cannot be read."""
     toks = line.split()
     cls_f = _number(toks[0])
     if cls_f is None or cls_f < 0 or cls_f != int(cls_f):
         issues.append(issue(C.ROW_CLASS_INVALID, f"class {toks[0]!r} is not a non-negative "
-                            "integer: row skipped", file=where, line=n,
+                            "integer: row skipped", file=where, line=n, record_id=key,
                             hint="the first value of a row is the class id (0-based)"))
         return None
     values: list[float] = []
@@ -97,23 +98,23 @@ def parse_row(
         v = _number(tok)
         if v is None:
             issues.append(issue(C.ROW_NOT_NUMBER, f"value {k} {tok!r} is not a finite number: "
-                                "row skipped", file=where, line=n))
+                                "row skipped", file=where, line=n, record_id=key))
             return None
         values.append(v)
     count = len(values)
     kind, conf = _kind(count, task, kpt_shape)
     if kind is None:
         issues.append(issue(C.ROW_COLUMNS, _columns_message(count, task, kpt_shape),
-                            file=where, line=n, hint=_columns_hint(task, kpt_shape)))
+                            file=where, line=n, record_id=key, hint=_columns_hint(task, kpt_shape)))
         return None
     confidence = None
     if conf:
         confidence = values.pop()
         if not 0 <= confidence <= 1:
             issues.append(issue(C.ROW_RANGE, f"confidence {confidence:g} is not in [0, 1]",
-                                file=where, line=n))
+                                file=where, line=n, record_id=key))
     row = Row(n, int(cls_f), values, kind, confidence)
-    if not _check_range(row, where, kpt_shape, issues):
+    if not _check_range(row, where, kpt_shape, issues, key):
         return None
     return row
 
@@ -157,7 +158,7 @@ def _columns_hint(task: str, kpt_shape: tuple[int, int] | None) -> str:
 
 
 def _check_range(row: Row, where: str, kpt_shape: tuple[int, int] | None,
-                 issues: list[Issue]) -> bool:
+                 issues: list[Issue], key: str | None) -> bool:
     """Coordinates in [0, 1]; up to 1% outside is a warning (Ultralytics accepts it), more is
     an error. Oriented boxes: only the centre is checked, since the corners of a rotated box
     at the image border legitimately fall outside. Visibility must be 0, 1 or 2."""
@@ -174,7 +175,7 @@ def _check_range(row: Row, where: str, kpt_shape: tuple[int, int] | None,
                 vis = v[4 + i * d + 2]
                 if vis not in (0.0, 1.0, 2.0):
                     issues.append(issue(C.ROW_VISIBILITY, f"keypoint {i} visibility {vis:g} is "
-                                        "not 0, 1 or 2: row skipped", file=where, line=row.line,
+                                        "not 0, 1 or 2: row skipped", file=where, line=row.line, record_id=key,
                                         hint="0 = not labelled, 1 = occluded, 2 = visible"))
                     return False
         what = "coordinate"
@@ -185,14 +186,14 @@ def _check_range(row: Row, where: str, kpt_shape: tuple[int, int] | None,
     if low < -NEAR or high > 1 + NEAR:
         bad = low if low < -NEAR else high
         issues.append(issue(C.ROW_RANGE, f"{what} {bad:g} is outside [0, 1]: kept as written",
-                            file=where, line=row.line,
+                            file=where, line=row.line, record_id=key,
                             hint="YOLO coordinates are normalised by the image size; check the "
                                  "image size or whether the row is in pixels"))
     elif low < 0 or high > 1:
         bad = low if low < 0 else high
         issues.append(issue(C.ROW_NEAR_RANGE, f"{what} {bad:g} is outside [0, 1] by less than "
                             "1% (Ultralytics accepts it): kept as written",
-                            file=where, line=row.line))
+                            file=where, line=row.line, record_id=key))
     return True
 
 
@@ -250,6 +251,7 @@ def row_annotations(
         if not rect:
             issues.append(issue(C.OBB_NOT_RECTANGLE, "the 4 corners are not a rectangle: read "
                                 "as a 4-point polygon", file=where, line=row.line,
+                                record_id=item_id,
                                 hint="written back as the same 4 corners"))
             return Polygon(polygon=[xy], **common)
         if ccw:

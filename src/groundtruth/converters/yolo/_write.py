@@ -39,8 +39,8 @@ from . import _codes as C
 from ._layout import SPLIT_KEYS, label_file_for
 from ._loss import Loss
 from ._read import TASKS
-from ._sizes import SIZES_FILE
 from ._shapes import largest_part, merge_parts, min_area_rect, trace_mask
+from ._sizes import SIZES_FILE
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
