@@ -37,9 +37,9 @@ def label_rows(folder: Path) -> dict[str, list[list[float]]]:
 def assert_same_rows(a: dict[str, list[list[float]]], b: dict[str, list[list[float]]],
                      tol: float) -> None:
     assert sorted(a) == sorted(b), f"label files differ: {sorted(a)} vs {sorted(b)}"
-    for name in a:
-        assert len(a[name]) == len(b[name]), name
-        for ra, rb in zip(a[name], b[name], strict=True):
+    for name, rows in a.items():
+        assert len(rows) == len(b[name]), name
+        for ra, rb in zip(rows, b[name], strict=True):
             assert len(ra) == len(rb), (name, ra, rb)
             assert ra[0] == rb[0], (name, ra, rb)  # the class id exactly
             worst = max((abs(x - y) for x, y in zip(ra[1:], rb[1:], strict=True)), default=0.0)

@@ -65,7 +65,8 @@ def test_each_bad_row_is_located_and_the_rest_is_read(tmp_path: Path) -> None:
     # kept: lines 1-4 and 10 (the unknown class without a label, its id kept)
     assert [a.id for a in ds.annotations] == [f"images/train/x#{n}" for n in (1, 2, 3, 4, 10)]
     unknown = ds.annotations[1]
-    assert unknown.label is None and unknown.extensions == {"yolo": {"class_id": 5}}
+    assert unknown.label is None
+    assert unknown.extensions == {"yolo": {"class_id": 5}}
     assert "odd number of coordinates (7)" in next(
         i.message for i in ds.issues if i.location.line == 6)
 
@@ -86,7 +87,8 @@ def test_missing_image_and_size_keep_the_rows_verbatim(tmp_path: Path) -> None:
     assert ("yolo.image.missing", "images/train/lost", "warning") in got
     assert ("yolo.image.no-size", "images/train/lost", "error") in got
     lost = ds.item("images/train/lost")
-    assert lost.width is None and lost.extensions == {"yolo": {"rows": ["1 0.25 0.25 0.1 0.1"]}}
+    assert lost.width is None
+    assert lost.extensions == {"yolo": {"rows": ["1 0.25 0.25 0.1 0.1"]}}
     report = gt.save(ds, str(tmp_path / "out"), format="yolo")
     assert (tmp_path / "out/labels/train/lost.txt").read_text() == "1 0.25 0.25 0.1 0.1\n"
     assert [i.code for i in report.issues] == ["yolo.export.unsized-rows"]
@@ -188,8 +190,10 @@ def test_cli_exit_codes_and_no_traceback(tmp_path: Path) -> None:
 
     bad = gt_cli("validate", str(src))
     assert bad.returncode == 1
-    assert "labels/train/x.txt:1" in bad.stdout and "yolo.row.class-out-of-range" in bad.stdout
+    assert "labels/train/x.txt:1" in bad.stdout
+    assert "yolo.row.class-out-of-range" in bad.stdout
     (src / "data.yaml").write_text("names: [a\n")
     broken = gt_cli("convert", str(src), str(tmp_path / "out"))
     assert broken.returncode == 2
-    assert "Traceback" not in broken.stderr and "data.yaml" in broken.stderr
+    assert "Traceback" not in broken.stderr
+    assert "data.yaml" in broken.stderr

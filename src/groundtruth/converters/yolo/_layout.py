@@ -390,8 +390,8 @@ def _kpt(doc: dict[str, Any], layout: Layout, display: str) -> None:
         k = layout.kpt_shape[0] if layout.kpt_shape else None
         if isinstance(listed, list) and (k is None or len(listed) == k):
             layout.kpt_names = [str(n) for n in listed]
-            if isinstance(names, dict):
-                layout.extra["@kpt_names_by_class"] = True
+            if isinstance(names, list):
+                layout.extra["@kpt_names_list"] = True
         else:
             layout.issues.append(issue(
                 C.KPT_SHAPE_INVALID, f"kpt_names does not list {k} names", file=display,

@@ -36,7 +36,7 @@ from ...models import (
 )
 from .. import _rle
 from . import _codes as C
-from ._layout import SPLIT_KEYS, label_file_for
+from ._layout import SPLIT_KEYS, folder_score, label_file_for
 from ._loss import Loss
 from ._read import TASKS
 from ._shapes import largest_part, merge_parts, min_area_rect, trace_mask
@@ -221,6 +221,8 @@ class YoloWriter:
                         str(i) for i in range(k)]:
                     self.kpt_names = list(lab.keypoints)
                     break
+        if self.flip_idx is None and self.kpt_names is not None:
+            self.flip_idx = mirror_index(self.kpt_names)
 
     def _split_dirs(self) -> dict[str, str]:
         """Image folder per split: as the source dataset named it, else images/<split>."""
@@ -229,10 +231,14 @@ class YoloWriter:
 
     def _prepare_destination(self) -> None:
         fs, dst = self.fs, self.dst
-        if fs.exists(dst) and (fs.isfile(dst) or fs.ls(dst, detail=False)) \
-                and not self.c.overwrite:
-            raise DatasetExistsError(f"{self.display} already exists",
+        if fs.exists(dst) and (fs.isfile(dst) or fs.ls(dst, detail=False)):
+            if not self.c.overwrite:
+                raise DatasetExistsError(f"{self.display} already exists",
                                          hint="choose another destination or pass --overwrite")
+            if fs.isfile(dst) or not folder_score(fs, dst):
+                raise DatasetExistsError(
+                    f"{self.display} holds files that are not a YOLO dataset; not overwriting it",
+                    hint="choose an empty or new destination")
         self.stage: str | None = None
         if is_local(fs):
             parent = posixpath.dirname(dst) or "."
@@ -692,12 +698,12 @@ class YoloWriter:
         lines.append("names:")
         lines.extend(f"  {i}: {_scalar(n)}" for i, n in self.names.items())
         if self.task == "pose" and self.kpt_names is not None:
-            if extra.pop("@kpt_names_by_class", False):
-                listed = ", ".join(_scalar(n) for n in self.kpt_names)
+            listed = ", ".join(_scalar(n) for n in self.kpt_names)
+            if extra.pop("@kpt_names_list", False):
+                lines.append(f"kpt_names: [{listed}]")
+            else:  # Ultralytics' pose yamls: names per class
                 lines.append("kpt_names:")
                 lines.extend(f"  {i}: [{listed}]" for i in self.names)
-            else:
-                lines.append(f"kpt_names: [{', '.join(_scalar(n) for n in self.kpt_names)}]")
         extra = {k: v for k, v in extra.items() if not k.startswith("@")}
         text = "\n".join(lines) + "\n"
         if extra:
@@ -735,6 +741,21 @@ class YoloWriter:
         keys.setdefault("backup", "backup/")
         out.append(self._write_text("obj.data", "".join(f"{k} = {v}\n" for k, v in keys.items())))
         return out
+
+
+def mirror_index(names: Sequence[str]) -> list[int] | None:
+    """flip_idx from keypoint names: `left_eye` <-> `right_eye` (Ultralytics needs it to flip
+    images in training); None when some left/right name has no mirror."""
+    index = {n: i for i, n in enumerate(names)}
+    out = []
+    swap = {"left": "right", "right": "left", "Left": "Right", "Right": "Left", "l": "r", "r": "l"}
+    for n in names:
+        parts = re.split(r"([_\-\s.])", n)
+        mirrored = "".join(swap.get(p, p) for p in parts)
+        if mirrored not in index:
+            return None
+        out.append(index[mirrored])
+    return out if out != list(range(len(names))) else None
 
 
 def _darknet_split(split: str) -> str:
