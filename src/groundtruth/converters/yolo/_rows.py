@@ -26,6 +26,8 @@ from . import _codes as C
 NEAR = 0.01
 """Ultralytics accepts coordinates up to 1% outside [0, 1] (`verify_image_label`)."""
 
+PIXEL_DECIMALS = 9
+
 SNAP = 1e-6
 """Box edges outside the image by less than this share of its size are rounding: snapped."""
 
@@ -257,7 +259,8 @@ def row_annotations(
         if ccw:
             ext = common.setdefault("extensions", {}).setdefault("yolo", {})
             ext["corners"] = "counterclockwise"
-        return BBox(bbox=box, rotation=angle, **common)
+        return BBox(bbox=[_px(c) for c in box], rotation=round(angle, PIXEL_DECIMALS) + 0.0,
+                    **common)
     # pose
     assert kpt_shape is not None
     k, d = kpt_shape
@@ -266,7 +269,7 @@ def row_annotations(
         x, y = v[4 + i * d], v[5 + i * d]
         # Without a visibility column a point at (0, 0) is Ultralytics' "not labelled".
         vis = v[6 + i * d] if d == 3 else (0.0 if x == 0 and y == 0 else 2.0)
-        kps.extend((x * width, y * height, vis))
+        kps.extend((_px(x * width), _px(y * height), vis))
     return Keypoints(keypoints=kps, bbox=_box(v[:4], width, height), **common)
 
 
@@ -277,7 +280,13 @@ def _box(v: list[float], width: int, height: int) -> list[float]:
     cx, cy, w, h = v[0], v[1], v[2], v[3]
     x0, x1 = _snap((cx - w / 2) * width, width), _snap((cx + w / 2) * width, width)
     y0, y1 = _snap((cy - h / 2) * height, height), _snap((cy + h / 2) * height, height)
-    return [x0, y0, x1 - x0, y1 - y0]
+    return [_px(x0), _px(y0), _px(x1 - x0), _px(y1 - y0)]
+
+
+def _px(v: float) -> float:
+    """Pixels rounded to 1e-9, far below any YOLO file's precision, so that `0.1` of 150 px
+    reads as 15 and not 15.000000000000002."""
+    return round(v, PIXEL_DECIMALS) + 0.0  # + 0.0: no -0.0
 
 
 def _snap(v: float, size: int) -> float:
@@ -289,4 +298,4 @@ def _snap(v: float, size: int) -> float:
 
 
 def _scale(v: list[float], width: int, height: int) -> list[float]:
-    return [c * (width if i % 2 == 0 else height) for i, c in enumerate(v)]
+    return [_px(c * (width if i % 2 == 0 else height)) for i, c in enumerate(v)]

@@ -641,7 +641,7 @@ class YoloWriter:
         if others:
             lost.append(f"label sets {others}")
         if lost:
-            self.loss.add(C.MANIFEST_FIELDS, f"not carried: {', '.join(lost)}")
+            self.loss.add(C.MANIFEST_FIELDS, f"not carried: {', '.join(lost)}", m.name)
         if self.lset is None:
             return
         for lab in self.lset.labels:

@@ -1,0 +1,100 @@
+"""YOLO at scale: a generated Ultralytics folder -> native Parquet, peak memory by folder size.
+
+    python bench/yolo.py memory 10000 100000     # images per run; one process per run
+
+Each folder has `data.yaml` (80 classes), `labels/train/<n>.txt` with 0-14 boxes (7 on
+average, like COCO train2017) and `image_sizes.json` (no images: sizes come from that file).
+A run converts it with `yolo_to_native` (the streaming path of `gt convert --encoding
+parquet`) in a fresh process and prints seconds and peak RSS (self + children), so flat
+memory shows as the same peak at 10x the images.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def generate(root: Path, images: int, seed: int = 0) -> dict[str, int]:
+    """An Ultralytics detection folder of `images` label files and a sizes file."""
+    rng = random.Random(seed)
+    labels = root / "labels" / "train"
+    labels.mkdir(parents=True, exist_ok=True)
+    names = "\n".join(f"  {i}: class_{i}" for i in range(80))
+    (root / "data.yaml").write_text(f"path: .\ntrain: images/train\nnames:\n{names}\n")
+    boxes = 0
+    with open(root / "image_sizes.json", "w") as sizes:
+        sizes.write("{\n")
+        for n in range(images):
+            rows = []
+            for _ in range(rng.randint(0, 14)):
+                w, h = rng.uniform(0.01, 0.5), rng.uniform(0.01, 0.5)
+                cx, cy = rng.uniform(w / 2, 1 - w / 2), rng.uniform(h / 2, 1 - h / 2)
+                rows.append(f"{rng.randrange(80)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n")
+            boxes += len(rows)
+            (labels / f"{n:012d}.txt").write_text("".join(rows))
+            sep = ",\n" if n < images - 1 else "\n"
+            sizes.write(f'  "images/train/{n:012d}.jpg": {{"width": 640, "height": 480}}{sep}')
+        sizes.write("}\n")
+    return {"images": images, "boxes": boxes}
+
+
+def _child(src: str, dst: str) -> None:
+    from groundtruth.converters.yolo import yolo_to_native
+
+    t0 = time.perf_counter()
+    result = yolo_to_native(src, dst, encoding="parquet")
+    seconds = time.perf_counter() - t0
+    peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+               + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "items": result.items,
+                      "annotations": result.annotations, "issues": len(result.issues)}))
+
+
+def memory(sizes: list[int]) -> list[dict[str, float]]:
+    base = Path(tempfile.mkdtemp(prefix="gt-bench-yolo-"))
+    rows = []
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    try:
+        for n in sizes:
+            src = base / f"yolo_{n}"
+            info = generate(src, n)
+            dst = base / f"native_{n}"
+            proc = subprocess.run([sys.executable, __file__, "--child", str(src), str(dst)],
+                                  capture_output=True, text=True, env=env, check=True)
+            got = json.loads(proc.stdout.strip().splitlines()[-1])
+            rows.append({**info, **got})
+            shutil.rmtree(src)
+            shutil.rmtree(dst)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    if sys.argv[1] == "--child":
+        _child(sys.argv[2], sys.argv[3])
+        return
+    if sys.argv[1] == "memory":
+        rows = memory([int(v) for v in sys.argv[2:]] or [10_000, 100_000])
+        print("| images | boxes | seconds | peak MB |")
+        print("|---:|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['images']:,} | {r['boxes']:,} | {r['seconds']:.1f} | {r['peak_mb']:.0f} |")
+        return
+    raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
