@@ -1,6 +1,6 @@
 """YOLO at scale: a generated Ultralytics folder -> native Parquet, peak memory by folder size.
 
-    python bench/yolo.py memory 10000 100000     # images per run; one process per run
+    python bench/yolo.py memory 10000 100000 [--workdir=DIR]   # DIR keeps the folders
 
 Each folder has `data.yaml` (80 classes), `labels/train/<n>.txt` with 0-14 boxes (7 on
 average, like COCO train2017) and `image_sizes.json` (no images: sizes come from that file).
@@ -61,24 +61,34 @@ def _child(src: str, dst: str) -> None:
                       "annotations": result.annotations, "issues": len(result.issues)}))
 
 
-def memory(sizes: list[int]) -> list[dict[str, float]]:
-    base = Path(tempfile.mkdtemp(prefix="gt-bench-yolo-"))
+def memory(sizes: list[int], workdir: str | None = None) -> list[dict[str, float]]:
+    """Generate (or reuse, in `workdir`) the folders and measure each conversion."""
+    keep = workdir is not None
+    base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="gt-bench-yolo-"))
     rows = []
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     try:
         for n in sizes:
             src = base / f"yolo_{n}"
-            info = generate(src, n)
+            info_file = base / f"yolo_{n}.json"
+            if keep and info_file.exists():
+                info = json.loads(info_file.read_text())
+            else:
+                info = generate(src, n)
+                info_file.write_text(json.dumps(info))
             dst = base / f"native_{n}"
+            shutil.rmtree(dst, ignore_errors=True)
             proc = subprocess.run([sys.executable, __file__, "--child", str(src), str(dst)],
                                   capture_output=True, text=True, env=env, check=True)
             got = json.loads(proc.stdout.strip().splitlines()[-1])
             rows.append({**info, **got})
-            shutil.rmtree(src)
             shutil.rmtree(dst)
+            if not keep:
+                shutil.rmtree(src)
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(base, ignore_errors=True)
     return rows
 
 
@@ -87,7 +97,10 @@ def main() -> None:
         _child(sys.argv[2], sys.argv[3])
         return
     if sys.argv[1] == "memory":
-        rows = memory([int(v) for v in sys.argv[2:]] or [10_000, 100_000])
+        args = [a for a in sys.argv[2:] if not a.startswith("--workdir=")]
+        workdir = next((a.split("=", 1)[1] for a in sys.argv[2:] if a.startswith("--workdir=")),
+                       None)
+        rows = memory([int(v) for v in args] or [10_000, 100_000], workdir)
         print("| images | boxes | seconds | peak MB |")
         print("|---:|---:|---:|---:|")
         for r in rows:

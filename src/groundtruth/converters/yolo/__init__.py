@@ -56,7 +56,9 @@ def yolo_to_native(
     from ...io._native import DatasetWriter
 
     reader = _reader(str(src), fs, options)
-    writer = DatasetWriter(dst, encoding=encoding, overwrite=overwrite)  # type: ignore[arg-type]
+    # Batches of 8192 records: what memory holds of the output, whatever the folder's size.
+    writer = DatasetWriter(dst, encoding=encoding, overwrite=overwrite,  # type: ignore[arg-type]
+                           batch_size=8192)
     with writer:
         # Items and annotations go to separate parts, each in the order given.
         writer.write_all(reader.records())

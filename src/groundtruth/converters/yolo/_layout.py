@@ -73,7 +73,7 @@ def label_file_for(image: str, *, darknet: bool = False) -> str:
     return strip_ext(label_for(image, darknet=darknet)) + ".txt"
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One image of a split: its item id, image path (None when unknown) and label file."""
 

@@ -116,8 +116,8 @@ class YoloReader:
         for rel in self._find(rel_dir) if rel_dir else self._root_files():
             if is_image(rel):
                 entries[strip_ext(rel)] = Entry(strip_ext(rel), rel, None, split, True)
-        for stem, rel in self.sizes.by_stem.items():
-            if stem.startswith(prefix) and stem not in entries:
+        for stem, rel in self.sizes.stems(prefix):
+            if stem not in entries:
                 entries[stem] = Entry(stem, rel, None, split)
         label_files = self._find(lbl_dir) if lbl_dir else self._root_files()
         lprefix = lbl_dir + "/" if lbl_dir else ""
@@ -281,15 +281,17 @@ class YoloReader:
             yield from self._classify_records()
             return
         seen: dict[str, str | None] = {}
+        several = len(self.entries) > 1  # one split cannot list an image twice: no table
         for split, entries in self.entries:
             for e in entries:
-                if e.key in seen:
+                if several and e.key in seen:
                     self.issues.append(issue(
                         C.SPLIT_DUPLICATE, f"image {e.image or e.key} is in split "
                         f"{seen[e.key]!r} and in {split!r}: kept in {seen[e.key]!r}",
                         file=self.layout.where(self.layout.config), record_id=e.key))
                     continue
-                seen[e.key] = split
+                if several:
+                    seen[e.key] = split
                 yield from self._entry_records(e)
 
     def _size_of(self, e: Entry) -> tuple[tuple[int, int] | None, str | None]:
@@ -301,9 +303,6 @@ class YoloReader:
             if not e.image_found and e.image.startswith("/"):
                 return header_size(self.fs, e.image), e.image
             return header_size(self.fs, self.layout.abs(e.image)), e.image
-        rel = self.sizes.by_stem.get(e.key)
-        if rel is not None:
-            return self.sizes.by_path[rel], rel
         return None, None
 
     def _entry_records(self, e: Entry) -> Iterator[Item | AnnotationBase]:

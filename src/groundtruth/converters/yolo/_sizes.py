@@ -24,13 +24,16 @@ SIZES_FILE = "image_sizes.json"
 
 
 class Sizes:
-    """Known image sizes by root-relative path, and the paths by path-without-extension (so a
-    label file can find its image's extension, which YOLO does not record)."""
+    """Known image sizes by root-relative path (`stems()` lets a label file find its image's
+    extension, which YOLO does not record)."""
 
     def __init__(self) -> None:
         self.by_path: dict[str, tuple[int, int]] = {}
-        self.by_stem: dict[str, str] = {}
         self.file: str | None = None
+
+    def stems(self, prefix: str) -> list[tuple[str, str]]:
+        """(path without extension, path) of the known images under `prefix`."""
+        return [(strip_ext(p), p) for p in self.by_path if p.startswith(prefix)]
 
     def load(self, fs: AbstractFileSystem, path: str, display: str, rel_to: str,
              root: str, issues: list[Issue]) -> None:
@@ -67,7 +70,6 @@ class Sizes:
                 continue
             rel = posixpath.normpath(posixpath.join(prefix, key)) if prefix else key.lstrip("./")
             self.by_path[rel] = (w, h)
-            self.by_stem.setdefault(strip_ext(rel), rel)
 
     def get(self, rel: str) -> tuple[int, int] | None:
         return self.by_path.get(rel)
