@@ -103,3 +103,16 @@ def test_write_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture
                          "-o", "colour=red"], capsys)
     assert code == 2
     assert "colour" in err
+
+
+def test_any_fsspec_url(memfs, yolo_data: Path) -> None:
+    src = yolo_data / "labelstudio_sdk"
+    for f in src.rglob("*"):
+        if f.is_file():
+            memfs.pipe(f"/ls/{f.relative_to(src).as_posix()}", f.read_bytes())
+    ds = gt.load("memory://ls")  # detected inside the memory filesystem
+    assert (ds.source_format, len(ds.items), len(ds.annotations)) == ("yolo", 7, 25)
+    gt.save(ds, "memory://out", format="yolo")
+    written = memfs.cat_file("/out/labels/img_7.txt").decode().split()
+    assert [float(v) for v in written] == pytest.approx(
+        [float(v) for v in (src / "labels/img_7.txt").read_text().split()], abs=1e-10)
