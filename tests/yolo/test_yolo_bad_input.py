@@ -197,3 +197,21 @@ def test_cli_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     assert broken.returncode == 2
     assert "Traceback" not in broken.stderr
     assert "data.yaml" in broken.stderr
+
+
+def test_roboflow_dotdot_paths(tmp_path: Path) -> None:
+    root = tmp_path / "rf"
+    (root / "train/labels").mkdir(parents=True)
+    (root / "valid/labels").mkdir(parents=True)
+    (root / "data.yaml").write_text(
+        "train: ../train/images\nval: ../valid/images\nnc: 1\nnames: ['pothole']\n")
+    (root / "train/labels/a.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    (root / "valid/labels/b.txt").write_text("")
+    (root / "image_sizes.json").write_text(json.dumps({
+        "train/images/a.jpg": {"width": 10, "height": 10},
+        "valid/images/b.jpg": {"width": 10, "height": 10}}))
+    ds = gt.load(str(root))
+    assert not ds.issues
+    assert [(i.id, i.split) for i in ds.items] == [("train/images/a", "train"),
+                                                  ("valid/images/b", "val")]
+    assert ds.annotations[0].bbox == [2.5, 2.5, 5.0, 5.0]  # type: ignore[attr-defined]

@@ -289,11 +289,26 @@ def _ultralytics(fs: AbstractFileSystem, folder: str, dfolder: str, name: str) -
             "under labels/", file=display, severity="warning",
             hint="add `train: images/train` (and `val:`) to the yaml"))
         layout.splits.append((None, [Source("dir", "images")]))
+    for _, sources in layout.splits:
+        for src in sources:
+            src.path = _dotdot(fs, layout, src)
     _kpt(doc, layout, display)
     task = doc.get("task")
     if isinstance(task, str):
         layout.task = task
     return layout
+
+
+def _dotdot(fs: AbstractFileSystem, layout: Layout, src: Source) -> str:
+    """Roboflow writes `train: ../train/images` in a yaml that sits in the dataset folder;
+    Ultralytics then drops the `../` when the path does not exist (`check_det_dataset`)."""
+    p = src.path
+    if not p.startswith("../"):
+        return p
+    for candidate in (p, label_for(p)):
+        if fs.exists(layout.abs(candidate)):
+            return p
+    return p[3:]
 
 
 def _names_from_yaml(value: Any, display: str, issues: list[Issue]) -> list[tuple[int, str]]:
