@@ -1,6 +1,7 @@
 """YOLO at scale: a generated Ultralytics folder -> native Parquet, peak memory by folder size.
 
     python bench/yolo.py memory 10000 100000 [--workdir=DIR]   # DIR keeps the folders
+    python bench/yolo.py compare 5000 DIR     # vs Datumaro: COCO -> YOLO, YOLO -> native
 
 Each folder has `data.yaml` (80 classes), `labels/train/<n>.txt` with 0-14 boxes (7 on
 average, like COCO train2017) and `image_sizes.json` (no images: sizes come from that file).
@@ -92,6 +93,85 @@ def memory(sizes: list[int], workdir: str | None = None) -> list[dict[str, float
     return rows
 
 
+GEN_COCO = ROOT.parent / "shared" / "bench" / "gen_coco.py"
+
+_GT_TASKS = {
+    # COCO -> YOLO (detect: the task Datumaro's YOLO exporter writes), whole process
+    "coco-to-yolo": "import groundtruth as gt\n"
+                    "gt.save(gt.load(SRC, format='coco'), DST, format='yolo', task='detect')",
+    "yolo-to-native": "from groundtruth.converters.yolo import yolo_to_native\n"
+                      "yolo_to_native(SRC, DST, encoding='parquet')",
+}
+_DM_TASKS = {
+    "coco-to-yolo": "import datumaro as dm, os, shutil\n"
+                    "root = DST + '.in'; os.makedirs(root + '/annotations', exist_ok=True)\n"
+                    "shutil.copy(SRC, root + '/annotations/instances_train.json')\n"
+                    "os.makedirs(root + '/images/train', exist_ok=True)\n"
+                    "dm.Dataset.import_from(root, 'coco_instances').export(DST, 'yolo_ultralytics')",
+    "yolo-to-native": "import datumaro as dm\n"
+                      "dm.Dataset.import_from(SRC, 'yolo').export(DST, 'datumaro')",
+}
+_MEASURED = """
+import json, resource, sys, time
+SRC, DST = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+{code}
+seconds = time.perf_counter() - t0
+peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+print(json.dumps({{"seconds": seconds, "peak_mb": peak}}))
+"""
+
+
+def _run(python: str, code: str, src: Path, dst: Path) -> dict[str, float] | None:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "src")
+    proc = subprocess.run([python, "-c", _MEASURED.format(code=code), str(src), str(dst)],
+                          capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        return None
+    out: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
+def compare(images: int, workdir: str) -> list[dict[str, object]]:
+    """COCO (gen_coco.py, train2017-shaped) -> YOLO and YOLO -> native, groundtruth vs Datumaro
+    (its own venv, tests/datumaro_env.py), whole process (imports included), same run."""
+    sys.path.insert(0, str(ROOT))
+    from PIL import Image
+
+    from tests.datumaro_env import ensure_venv
+
+    base = Path(workdir)
+    base.mkdir(parents=True, exist_ok=True)
+    coco = base / f"coco_{images}.json"
+    if not coco.exists():
+        subprocess.run([sys.executable, str(GEN_COCO), "--images", str(images), "--out",
+                        str(coco)], check=True)
+    dm_python = str(ensure_venv())
+    rows: list[dict[str, object]] = []
+    yolo = base / "gt-yolo"
+    for task in ("coco-to-yolo", "yolo-to-native"):
+        src = coco if task == "coco-to-yolo" else yolo
+        if task == "yolo-to-native":
+            # Datumaro reads image sizes from the images: blank ones, the sizes we wrote.
+            sizes = json.loads((yolo / "image_sizes.json").read_text())
+            for rel, size in sizes.items():
+                path = yolo / rel
+                if not path.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    Image.new("L", (size["width"], size["height"])).save(path, "JPEG")
+        for who, python, code in (("groundtruth", sys.executable, _GT_TASKS[task]),
+                                  ("datumaro", dm_python, _DM_TASKS[task])):
+            dst = yolo if (task, who) == ("coco-to-yolo", "groundtruth") else base / f"{who}-{task}"
+            shutil.rmtree(dst, ignore_errors=True)
+            shutil.rmtree(str(dst) + ".in", ignore_errors=True)
+            got = _run(python, code, src, dst)
+            rows.append({"task": task, "tool": who, **(got or {"seconds": None, "peak_mb": None})})
+    return rows
+
+
 def main() -> None:
     if sys.argv[1] == "--child":
         _child(sys.argv[2], sys.argv[3])
@@ -105,6 +185,16 @@ def main() -> None:
         print("|---:|---:|---:|---:|")
         for r in rows:
             print(f"| {r['images']:,} | {r['boxes']:,} | {r['seconds']:.1f} | {r['peak_mb']:.0f} |")
+        return
+    if sys.argv[1] == "compare":
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
+        rows = compare(n, sys.argv[3] if len(sys.argv) > 3 else tempfile.mkdtemp())
+        print("| task | tool | seconds | peak MB |")
+        print("|---|---|---:|---:|")
+        for r in rows:
+            sec = "failed" if r["seconds"] is None else f"{r['seconds']:.1f}"
+            mb = "" if r["peak_mb"] is None else f"{r['peak_mb']:.0f}"
+            print(f"| {r['task']} | {r['tool']} | {sec} | {mb} |")
         return
     raise SystemExit(__doc__)
 
