@@ -116,3 +116,33 @@ def test_any_fsspec_url(memfs, yolo_data: Path) -> None:
     written = memfs.cat_file("/out/labels/img_7.txt").decode().split()
     assert [float(v) for v in written] == pytest.approx(
         [float(v) for v in (src / "labels/img_7.txt").read_text().split()], abs=1e-10)
+
+
+@pytest.mark.parametrize("encoding", ["jsonl", "parquet"])
+def test_streamed_write_equals_the_in_memory_write(
+        tmp_path: Path, encoding: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from groundtruth.converters.coco import coco_to_native
+    from groundtruth.converters.yolo import _stream, native_to_yolo
+    from tests.conftest import shared_path
+
+    src = shared_path("coco", "tinycoco_instances_val2017.json")
+    native = tmp_path / "native"
+    coco_to_native(src, native, encoding=encoding)  # COCO's order: annotations not by image
+    monkeypatch.setattr(_stream, "BUCKET", 10)  # many buckets
+    streamed = native_to_yolo(str(native), str(tmp_path / "streamed"), crowd="box")
+    direct = gt.save(gt.load(str(native)), str(tmp_path / "direct"), format="yolo",
+                     crowd="box")
+    assert streamed.details["streamed"] is True
+    assert {k: v["count"] for k, v in streamed.loss_summary().items()} == {
+        k: v["count"] for k, v in direct.loss_summary().items()}
+    files = sorted(p.relative_to(tmp_path / "direct") for p in (tmp_path / "direct").rglob("*")
+                   if p.is_file())
+    assert len(files) == 6 + 2
+    for f in files:
+        assert (tmp_path / "streamed" / f).read_bytes() == (tmp_path / "direct" / f).read_bytes()
+    # the CLI takes the streamed path for a native source
+    code, out, _ = _cli(["convert", str(native), str(tmp_path / "cli"), "--to", "yolo",
+                         "--format", "json"], capsys)
+    assert code == 0
+    assert json.loads(out)["details"]["streamed"] is True

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from ...dataset import Dataset
 
-__all__ = ["TASKS", "StreamResult", "YoloConverter", "yolo_to_native"]
+__all__ = ["TASKS", "StreamResult", "YoloConverter", "native_to_yolo", "yolo_to_native"]
 
 _READ_OPTIONS = {"name", "label_set", "task", "sizes", "storage_options"}
 
@@ -95,6 +95,13 @@ class YoloConverter:
         """Convert straight to a native dataset in bounded memory (`yolo_to_native`)."""
         return yolo_to_native(path, dst, encoding=encoding, overwrite=overwrite, **options)
 
+    def stream_from_native(self, src: str, dst: str, *, overwrite: bool = False,
+                           **options: Any) -> ConversionReport:
+        """Write a native dataset as YOLO in bounded memory (`native_to_yolo`)."""
+        from ._stream import native_to_yolo
+
+        return native_to_yolo(src, dst, overwrite=overwrite, **options)
+
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
         """Read a YOLO dataset (its folder, data.yaml or obj.data). Options: `task`
         (detect|segment|pose|obb|classify; detected when omitted), `sizes` (a JSON file of image
@@ -145,6 +152,13 @@ class YoloConverter:
             writer.abort()
             raise
         return _report(writer, str(path), outputs)
+
+
+def native_to_yolo(src: PathLike, dst: PathLike, **options: Any) -> ConversionReport:
+    """A native dataset -> a YOLO folder in bounded memory (see `_stream.native_to_yolo`)."""
+    from ._stream import native_to_yolo as stream
+
+    return stream(src, dst, **options)
 
 
 def _report(writer: YoloWriter, path: str, outputs: list[str]) -> ConversionReport:

@@ -606,6 +606,8 @@ class YoloWriter:
     def finish(self) -> list[str]:
         """Write the config files, the manifest-level losses, and move the dataset in."""
         self._manifest_loss()
+        for paths in self.splits.values():
+            paths.sort(key=_natural)  # the same lists whatever order the items came in
         written: list[str] = []
         if self.task != "classify":
             if self.layout == "ultralytics":
@@ -774,6 +776,10 @@ def _scalar(value: Any) -> str:
             if yaml.safe_load(f"k: {value}") == {"k": value}:
                 return value
     return json.dumps(value, ensure_ascii=False)
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
 
 def _line_order(ann: AnnotationBase) -> tuple[int, int, str]:
