@@ -96,9 +96,11 @@ def memory(sizes: list[int], workdir: str | None = None) -> list[dict[str, float
 GEN_COCO = ROOT.parent / "shared" / "bench" / "gen_coco.py"
 
 _GT_TASKS = {
-    # COCO -> YOLO (detect: the task Datumaro's YOLO exporter writes), whole process
+    # COCO -> YOLO detection, darknet layout: what Datumaro's `yolo` exporter writes (its
+    # `yolo_ultralytics` exporter refuses a dataset without a val subset). Whole process.
     "coco-to-yolo": "import groundtruth as gt\n"
-                    "gt.save(gt.load(SRC, format='coco'), DST, format='yolo', task='detect')",
+                    "gt.save(gt.load(SRC, format='coco'), DST, format='yolo', task='detect',\n"
+                    "        layout='darknet')",
     "yolo-to-native": "from groundtruth.converters.yolo import yolo_to_native\n"
                       "yolo_to_native(SRC, DST, encoding='parquet')",
 }
@@ -107,7 +109,7 @@ _DM_TASKS = {
                     "root = DST + '.in'; os.makedirs(root + '/annotations', exist_ok=True)\n"
                     "shutil.copy(SRC, root + '/annotations/instances_train.json')\n"
                     "os.makedirs(root + '/images/train', exist_ok=True)\n"
-                    "dm.Dataset.import_from(root, 'coco_instances').export(DST, 'yolo_ultralytics')",
+                    "dm.Dataset.import_from(root, 'coco_instances').export(DST, 'yolo')",
     "yolo-to-native": "import datumaro as dm\n"
                       "dm.Dataset.import_from(SRC, 'yolo').export(DST, 'datumaro')",
 }

@@ -57,6 +57,19 @@ def yolo_to_native(
 
     reader = _reader(str(src), fs, options)
     # Batches of 8192 records: what memory holds of the output, whatever the folder's size.
+    if encoding == "parquet":
+        from ._fast import RowWriter
+
+        fast = RowWriter(dst, encoding="parquet", overwrite=overwrite, batch_size=8192)
+        with fast:
+            for record in reader.rows():
+                if type(record) is tuple:
+                    fast.write_row(*record)
+                else:
+                    fast.write(record)
+            manifest = fast.close(reader.manifest)
+        return StreamResult(manifest, reader.issues, reader.counts["items"],
+                            reader.counts["annotations"])
     writer = DatasetWriter(dst, encoding=encoding, overwrite=overwrite,  # type: ignore[arg-type]
                            batch_size=8192)
     with writer:

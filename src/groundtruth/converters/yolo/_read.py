@@ -36,7 +36,7 @@ from ._layout import (
     label_for,
     strip_ext,
 )
-from ._rows import Row, fit_obb, parse_row, row_annotations, split_lines
+from ._rows import Row, fit_obb, parse_row, plain_row, row_annotations, split_lines
 from ._sizes import SIZES_FILE, Sizes, header_size
 
 if TYPE_CHECKING:
@@ -277,6 +277,14 @@ class YoloReader:
     # -- records --------------------------------------------------------------------------------
     def records(self) -> Iterator[Item | AnnotationBase]:
         """Items and their annotations, image by image."""
+        yield from self._walk(plain=False)
+
+    def rows(self) -> Iterator[Any]:
+        """Like `records()`, but plain items and boxes/polygons come as `(kind, JSON dict)`
+        (the fast path of `yolo_to_native`); the rest as models."""
+        yield from self._walk(plain=True)
+
+    def _walk(self, plain: bool) -> Iterator[Any]:
         if self.layout.kind == "classify":
             yield from self._classify_records()
             return
@@ -292,7 +300,7 @@ class YoloReader:
                     continue
                 if several:
                     seen[e.key] = split
-                yield from self._entry_records(e)
+                yield from self._entry_records(e, plain)
 
     def _size_of(self, e: Entry) -> tuple[tuple[int, int] | None, str | None]:
         """(size, image path) of an entry: sizes file first, then the image header."""
@@ -305,7 +313,7 @@ class YoloReader:
             return header_size(self.fs, self.layout.abs(e.image)), e.image
         return None, None
 
-    def _entry_records(self, e: Entry) -> Iterator[Item | AnnotationBase]:
+    def _entry_records(self, e: Entry, plain: bool) -> Iterator[Any]:
         lay = self.layout
         size, image = self._size_of(e)
         label_where = lay.where(e.label)
@@ -344,7 +352,7 @@ class YoloReader:
                 hint="give the image, or its size in image_sizes.json / -o sizes=FILE"))
             item["extensions"] = {"yolo": {"rows": [line for _, line in rows_text]}}
         self.counts["items"] += 1
-        yield Item(**item)
+        yield ("items", item) if plain and "extensions" not in item else Item(**item)
         if size is None:
             return
         width, height = size
@@ -360,11 +368,15 @@ class YoloReader:
                                          "(Ultralytics drops duplicates; kept here)",
                                          file=label_where, line=n, record_id=e.key))
             seen_rows.add(canon)
-            yield self._annotation(row, width, height, e.key, label_where)
+            yield self._annotation(row, width, height, e.key, label_where, plain)
 
     def _annotation(self, row: Row, width: int, height: int, key: str,
-                    where: str) -> AnnotationBase:
+                    where: str, plain: bool = False) -> Any:
         label = self.names.get(row.cls)
+        if plain and label is not None and row.confidence is None and row.kind in (
+                "box", "polygon"):
+            self.counts["annotations"] += 1
+            return ("annotations", plain_row(row, width, height, key, label))
         if label is None:
             self.issues.append(issue(
                 C.ROW_CLASS_RANGE, f"class {row.cls} has no name ({len(self.names)} classes): "

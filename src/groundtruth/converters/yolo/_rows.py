@@ -273,6 +273,17 @@ def row_annotations(
     return Keypoints(keypoints=kps, bbox=_box(v[:4], width, height), **common)
 
 
+def plain_row(row: Row, width: int, height: int, item_id: str, label: str) -> dict[str, Any]:
+    """The JSON dict of the `bbox`/`polygon` annotation `row_annotations` would build, keys as
+    its `to_json_dict()` writes them (the fast path's record)."""
+    out: dict[str, Any] = {"id": f"{item_id}#{row.line}", "item_id": item_id}
+    if row.kind == "box":
+        out.update(type="bbox", label=label, bbox=_box(row.values, width, height))
+    else:
+        out.update(type="polygon", label=label, polygon=[_scale(row.values, width, height)])
+    return out
+
+
 def _box(v: list[float], width: int, height: int) -> list[float]:
     """`cx cy w h` -> `[x, y, w, h]` pixels. An edge past the border by less than the rounding
     of a 6-decimal file (`SNAP` of the image size: `0.133333 0.3 0.266667 ...` is a box from
