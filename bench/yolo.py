@@ -6,8 +6,9 @@
 Each folder has `data.yaml` (80 classes), `labels/train/<n>.txt` with 0-14 boxes (7 on
 average, like COCO train2017) and `image_sizes.json` (no images: sizes come from that file).
 A run converts it with `yolo_to_native` (the streaming path of `gt convert --encoding
-parquet`) in a fresh process and prints seconds and peak RSS (self + children), so flat
-memory shows as the same peak at 10x the images.
+parquet`), then the native dataset back with `native_to_yolo` (the path of `gt convert NATIVE
+--to yolo`), each in a fresh process, and prints seconds and peak RSS (self + children), so
+flat memory shows as the same peak at 10x the images.
 """
 
 from __future__ import annotations
@@ -62,6 +63,17 @@ def _child(src: str, dst: str) -> None:
                       "annotations": result.annotations, "issues": len(result.issues)}))
 
 
+def _child_write(src: str, dst: str) -> None:
+    from groundtruth.converters.yolo import native_to_yolo
+
+    t0 = time.perf_counter()
+    native_to_yolo(src, dst)
+    seconds = time.perf_counter() - t0
+    peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+               + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    print(json.dumps({"write_seconds": seconds, "write_peak_mb": peak_mb}))
+
+
 def memory(sizes: list[int], workdir: str | None = None) -> list[dict[str, float]]:
     """Generate (or reuse, in `workdir`) the folders and measure each conversion."""
     keep = workdir is not None
@@ -83,8 +95,14 @@ def memory(sizes: list[int], workdir: str | None = None) -> list[dict[str, float
             proc = subprocess.run([sys.executable, __file__, "--child", str(src), str(dst)],
                                   capture_output=True, text=True, env=env, check=True)
             got = json.loads(proc.stdout.strip().splitlines()[-1])
+            back = base / f"yolo_back_{n}"
+            shutil.rmtree(back, ignore_errors=True)
+            proc = subprocess.run([sys.executable, __file__, "--child-write", str(dst), str(back)],
+                                  capture_output=True, text=True, env=env, check=True)
+            got.update(json.loads(proc.stdout.strip().splitlines()[-1]))
             rows.append({**info, **got})
             shutil.rmtree(dst)
+            shutil.rmtree(back)
             if not keep:
                 shutil.rmtree(src)
     finally:
@@ -119,9 +137,10 @@ SRC, DST = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
 {code}
 seconds = time.perf_counter() - t0
-peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-print(json.dumps({{"seconds": seconds, "peak_mb": peak}}))
+usage = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+cpu = sum(u.ru_utime + u.ru_stime for u in usage)  # whole process: imports included
+peak = sum(u.ru_maxrss for u in usage) / 1024
+print(json.dumps({{"seconds": seconds, "cpu": cpu, "peak_mb": peak}}))
 """
 
 
@@ -170,7 +189,8 @@ def compare(images: int, workdir: str) -> list[dict[str, object]]:
             shutil.rmtree(dst, ignore_errors=True)
             shutil.rmtree(str(dst) + ".in", ignore_errors=True)
             got = _run(python, code, src, dst)
-            rows.append({"task": task, "tool": who, **(got or {"seconds": None, "peak_mb": None})})
+            rows.append({"task": task, "tool": who,
+                         **(got or {"seconds": None, "cpu": None, "peak_mb": None})})
     return rows
 
 
@@ -178,25 +198,30 @@ def main() -> None:
     if sys.argv[1] == "--child":
         _child(sys.argv[2], sys.argv[3])
         return
+    if sys.argv[1] == "--child-write":
+        _child_write(sys.argv[2], sys.argv[3])
+        return
     if sys.argv[1] == "memory":
         args = [a for a in sys.argv[2:] if not a.startswith("--workdir=")]
         workdir = next((a.split("=", 1)[1] for a in sys.argv[2:] if a.startswith("--workdir=")),
                        None)
         rows = memory([int(v) for v in args] or [10_000, 100_000], workdir)
-        print("| images | boxes | seconds | peak MB |")
-        print("|---:|---:|---:|---:|")
+        print("| images | boxes | YOLO -> native s | peak MB | native -> YOLO s | peak MB |")
+        print("|---:|---:|---:|---:|---:|---:|")
         for r in rows:
-            print(f"| {r['images']:,} | {r['boxes']:,} | {r['seconds']:.1f} | {r['peak_mb']:.0f} |")
+            print(f"| {r['images']:,} | {r['boxes']:,} | {r['seconds']:.1f} | {r['peak_mb']:.0f} "
+                  f"| {r['write_seconds']:.1f} | {r['write_peak_mb']:.0f} |")
         return
     if sys.argv[1] == "compare":
         n = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
         rows = compare(n, sys.argv[3] if len(sys.argv) > 3 else tempfile.mkdtemp())
-        print("| task | tool | seconds | peak MB |")
-        print("|---|---|---:|---:|")
+        print("| task | tool | wall s | CPU s | peak MB |")
+        print("|---|---|---:|---:|---:|")
         for r in rows:
             sec = "failed" if r["seconds"] is None else f"{r['seconds']:.1f}"
+            cpu = "" if r.get("cpu") is None else f"{r['cpu']:.1f}"
             mb = "" if r["peak_mb"] is None else f"{r['peak_mb']:.0f}"
-            print(f"| {r['task']} | {r['tool']} | {sec} | {mb} |")
+            print(f"| {r['task']} | {r['tool']} | {sec} | {cpu} | {mb} |")
         return
     raise SystemExit(__doc__)
 

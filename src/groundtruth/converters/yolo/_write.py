@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import posixpath
 import re
 import shutil
@@ -162,6 +163,7 @@ class YoloWriter:
         self.split_dirs = self._split_dirs()
         self.used_paths: set[str] = set()
         self.image_sizes: dict[str, tuple[int, int]] = {}
+        self._made: set[str] = set()
         self.counts = {"items": 0, "label_files": 0, "rows": 0}
         self._prepare_destination()
 
@@ -318,11 +320,7 @@ class YoloWriter:
         label = label_file_for(image, darknet=self.layout == "darknet")
         if item.width is not None and item.height is not None:
             self.image_sizes[image] = (item.width, item.height)
-        text = "".join(line + "\n" for line in lines)
-        path = posixpath.join(self.root, label)
-        self.fs.makedirs(posixpath.dirname(path), exist_ok=True)
-        with self.fs.open(path, "wb") as f:
-            f.write(text.encode())
+        self._put(label, "".join(line + "\n" for line in lines).encode())
         self.counts["items"] += 1
         self.counts["label_files"] += 1
         self.counts["rows"] += len(lines)
@@ -577,10 +575,7 @@ class YoloWriter:
                           "its class folder", item.id,
                           hint="-w media_root=DIR names the folder image paths are relative to")
             return
-        path = posixpath.join(self.root, target)
-        self.fs.makedirs(posixpath.dirname(path), exist_ok=True)
-        with self.fs.open(path, "wb") as f:
-            f.write(data)
+        self._put(target, data)
         self.splits.setdefault(split, []).append(target)
         self.counts["items"] += 1
 
@@ -663,11 +658,24 @@ class YoloWriter:
                           "ids (the map is in the report's details.class_ids)", self.lset.name)
 
     def _write_text(self, rel: str, text: str) -> str:
-        path = posixpath.join(self.root, rel)
-        self.fs.makedirs(posixpath.dirname(path) or self.root, exist_ok=True)
-        with self.fs.open(path, "wb") as f:
-            f.write(text.encode())
+        self._put(rel, text.encode())
         return rel
+
+    def _put(self, rel: str, data: bytes) -> None:
+        """One file of the dataset. The local staging folder is written with plain `open`
+        (a folder made once): thousands of small files cost a syscall or two each."""
+        path = posixpath.join(self.root, rel)
+        folder = posixpath.dirname(path) or self.root
+        if self.stage is not None:
+            if folder not in self._made:
+                os.makedirs(folder, exist_ok=True)
+                self._made.add(folder)
+            with open(path, "wb") as f:
+                f.write(data)
+            return
+        self.fs.makedirs(folder, exist_ok=True)
+        with self.fs.open(path, "wb") as f:
+            f.write(data)
 
     def _yaml(self) -> str:
         import yaml
