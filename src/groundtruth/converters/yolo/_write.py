@@ -3,14 +3,13 @@ the splits, and a loss report of everything YOLO cannot carry (see MAPPING.md).
 
 `YoloWriter` takes the manifest and the choices, then one item with its annotations at a time
 (`add`), so a caller streaming a native dataset holds one image's annotations at a time; the
-label files go to a staging folder that is moved into place at the end (`finish`).
+label files go to a staging folder that is moved into place at the end (`finish`). Rows are
+built by `RowMaker` (_rowsout.py), config files written by `ConfigFiles` (_config.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import posixpath
 import re
 import shutil
@@ -22,26 +21,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ConversionError, DatasetExistsError, UnknownOptionError
-from ...geometry import box_to_ring
 from ...io._fs import is_local
 from ...models import (
     AnnotationBase,
-    BBox,
     Classification,
     Item,
-    Keypoints,
     LabelSet,
     Manifest,
-    Mask,
-    Polygon,
 )
-from .. import _rle
 from . import _codes as C
-from ._layout import SPLIT_KEYS, folder_score, label_file_for
+from ._config import ConfigFiles, darknet_split, mirror_index
+from ._layout import folder_score, label_file_for
 from ._loss import Loss
 from ._read import TASKS
-from ._shapes import largest_part, merge_parts, min_area_rect, trace_mask
-from ._sizes import SIZES_FILE
+from ._rowsout import RowMaker, type_of
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -50,13 +43,6 @@ LAYOUTS = ("ultralytics", "darknet", "labels")
 MASKS = ("polygon", "box", "skip")
 CROWD = ("skip", "box", "keep")
 MULTIPART = ("merge", "largest", "split")
-
-# Keys of other tools' extensions that hold nothing a YOLO file loses: derivable values and
-# converter bookkeeping.
-_DERIVABLE = {"coco": {"area", "num_keypoints", "@index", "@absent", "part_of", "iscrowd",
-                       "segmentation", "bbox", "id", "image_id", "category_id"}}
-_PROVENANCE = ("annotator", "guideline", "created", "status", "frame", "time", "track_id",
-               "consensus")
 
 
 @dataclass
@@ -112,12 +98,6 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def number(v: float, decimals: int) -> str:
-    """Fixed-point with trailing zeros cut: `0.5`, `0.1333333333`, never `1e-05`."""
-    s = f"{v:.{decimals}f}".rstrip("0").rstrip(".")
-    return "0" if s in ("", "-0") else s
-
-
 def infer_task(types: Counter[str], rotated: bool, manifest: Manifest) -> str:
     """The task a write defaults to: the source's, else what the annotations need most."""
     yolo = manifest.extensions.get("yolo", {})
@@ -136,7 +116,7 @@ def infer_task(types: Counter[str], rotated: bool, manifest: Manifest) -> str:
     return "detect"
 
 
-class YoloWriter:
+class YoloWriter(RowMaker, ConfigFiles):
     """Writes items one at a time; `finish()` writes the config and moves the dataset in."""
 
     def __init__(self, manifest: Manifest, dst: str, fs: AbstractFileSystem, choices: Choices,
@@ -260,7 +240,7 @@ class YoloWriter:
         uri = item.uri or f"{item.id}.jpg"
         relative = "://" not in uri and not uri.startswith("/")
         if self.layout == "darknet":
-            folder = f"obj_{_darknet_split(split)}_data"
+            folder = f"obj_{darknet_split(split)}_data"
             tail = uri if relative and uri.startswith(folder + "/") else (
                 f"{folder}/{posixpath.basename(uri)}")
         elif self.layout == "labels":
@@ -332,226 +312,12 @@ class YoloWriter:
         if lost:
             self.loss.add(C.ITEM_FIELDS, f"item fields YOLO has no place for: {', '.join(lost)}",
                           item.id)
-
-    def _ann_loss(self, ann: AnnotationBase) -> None:
-        lost = [k for k in _PROVENANCE if getattr(ann, k) not in (None, [], {})]
-        if ann.sources:
-            lost.append("sources")
-        if ann.confidence is not None and not (self.c.confidence and self.task == "detect"):
-            lost.append("confidence")
-        if ann.attributes:
-            lost.append("attributes")
-        for ns, payload in ann.extensions.items():
-            if ns == "yolo":
-                continue
-            keep = _DERIVABLE.get(ns, set())
-            extra = sorted(k for k in payload if k not in keep)
-            if extra:
-                lost.append(f"extensions.{ns}.{'/'.join(extra)}")
-        if lost:
-            self.loss.add(C.PROVENANCE, f"not carried: {', '.join(lost)}", ann.id)
-
-    def _class(self, ann: AnnotationBase) -> int | None:
-        if ann.label is not None:
-            idx = self.class_ids.get(ann.label)
-            if idx is not None:
-                return idx
-        cid = ann.extensions.get("yolo", {}).get("class_id")
-        if isinstance(cid, int):
-            return cid
-        self.loss.add(C.UNLABELLED, "an annotation without a label has no class id: left out",
-                      ann.id)
-        return None
-
-    # -- rows -----------------------------------------------------------------------------------
-    def _rows(self, ann: AnnotationBase, width: int, height: int) -> list[str]:
-        if isinstance(ann, Classification) or not isinstance(
-                ann, BBox | Polygon | Mask | Keypoints):
-            kind = getattr(ann, "type", type(ann).__name__)
-            self.loss.add(C.LOST_ANNOTATION, f"a {kind} annotation has no place in a YOLO "
-                          f"{self.task} label file", ann.id)
-            return []
-        crowd = _is_crowd(ann)
-        if crowd and self.c.crowd == "skip":
-            self.loss.add(C.CROWD, "a crowd region (iscrowd=1) is not an object instance: "
-                          "skipped (-w crowd=box writes its box)", ann.id)
-            return []
-        cls = self._class(ann)
-        if cls is None:
-            return []
-        self._ann_loss(ann)
-        if crowd and self.c.crowd == "box":
-            self.loss.add(C.CROWD, "a crowd region written as its box", ann.id)
-            box = _extent(ann)
-            if box is None:
-                return []
-            return [self._line(cls, self._shape_values(box_to_ring(box), width, height)
-                               if self.task in ("segment", "obb") else
-                               _box_values(box, width, height))]
-        if self.task == "detect":
-            return self._detect(ann, cls, width, height)
-        if self.task == "segment":
-            return self._segment(ann, cls, width, height)
-        if self.task == "obb":
-            return self._obb(ann, cls, width, height)
-        return self._pose(ann, cls, width, height)
-
-    def _line(self, cls: int, values: Sequence[float], tail: Sequence[str] = ()) -> str:
-        p = self.c.precision
-        return " ".join([str(cls), *(number(v, p) for v in values), *tail])
-
-    def _shape_values(self, ring: Sequence[float], width: int, height: int) -> list[float]:
-        return [v / (width if i % 2 == 0 else height) for i, v in enumerate(ring)]
-
-    def _detect(self, ann: AnnotationBase, cls: int, width: int, height: int) -> list[str]:
-        box: list[float]
-        if isinstance(ann, BBox):
-            box = list(ann.bbox)
-            if ann.rotation:
-                ring = box_to_ring(box, ann.rotation)
-                box = _ring_extent([ring]) or box
-                self.loss.add(C.ROTATION, f"rotation {ann.rotation:g} degrees dropped: written "
-                              "as the rotated box's axis-aligned extent", ann.id,
-                              hint="-w task=obb keeps the rotation")
-        else:
-            extent = _extent(ann)
-            if extent is None:
-                self.loss.add(C.MASK_SKIPPED, "a shape with no extent: left out", ann.id)
-                return []
-            box = extent
-            self.loss.add(C.AS_BOX, f"a {_type(ann)} written as its box", ann.id,
-                          hint="-w task=segment (or pose) keeps the shape")
-        tail: tuple[str, ...] = ()
-        if self.c.confidence and ann.confidence is not None:
-            tail = (number(ann.confidence, self.c.precision),)
-        return [self._line(cls, _box_values(box, width, height), tail)]
-
-    def _rings(self, ann: AnnotationBase, width: int, height: int) -> list[list[float]]:
-        """The outer rings of a shape for segment/obb (holes reported as lost)."""
-        if isinstance(ann, Polygon):
-            if ann.holes:
-                self.loss.add(C.HOLES, f"{len(ann.holes)} hole(s) dropped: YOLO polygons are "
-                              "one ring without holes", ann.id)
-            return [list(p) for p in ann.polygon if len(p) >= 6]
-        if isinstance(ann, BBox):
-            return [box_to_ring(ann.bbox, ann.rotation)]
-        if isinstance(ann, Keypoints):
-            box = _extent(ann)
-            return [] if box is None else [box_to_ring(box)]
-        assert isinstance(ann, Mask)
-        if ann.rle is None:
-            if ann.bbox is not None and self.c.masks == "box":
-                return [box_to_ring(ann.bbox)]
-            self.loss.add(C.MASK_SKIPPED, "a mask stored as an image file (uri) cannot be "
-                          "traced: left out", ann.id)
-            return []
-        if self.c.masks == "skip":
-            self.loss.add(C.MASK_SKIPPED, "a mask left out (-w masks=skip)", ann.id)
-            return []
-        h, w = ann.rle.size
-        counts = (_rle.counts_from_string(ann.rle.counts) if isinstance(ann.rle.counts, str)
-                  else ann.rle.counts)
-        if self.c.masks == "box":
-            self.loss.add(C.AS_BOX, "a mask written as its box (-w masks=box)", ann.id)
-            return [box_to_ring(_rle.to_bbox(counts, h))]
-        try:
-            mask = _rle.decode(counts, h, w)
-        except ValueError as err:
-            self.loss.add(C.MASK_SKIPPED, f"a mask whose RLE cannot be decoded ({err}): left "
-                          "out", ann.id)
-            return []
-        outers, holes = trace_mask(mask, self.c.mask_tolerance)
-        self.loss.add(C.MASK_TRACED, f"an RLE mask traced to {len(outers)} polygon part(s) "
-                      f"(Douglas-Peucker tolerance {self.c.mask_tolerance:g} px)"
-                      + (f"; {len(holes)} hole(s) dropped" if holes else ""), ann.id)
-        return outers
-
-    def _segment(self, ann: AnnotationBase, cls: int, width: int, height: int) -> list[str]:
-        rings = self._rings(ann, width, height)
-        if not rings:
-            return []
-        if isinstance(ann, BBox):
-            self.loss.add(C.BOX_AS_POLYGON, "a box written as its 4 corners", ann.id)
-        elif isinstance(ann, Keypoints):
-            self.loss.add(C.AS_BOX, "keypoints written as their box (a segment row has no "
-                          "keypoints)", ann.id, hint="-w task=pose keeps the keypoints")
-        if len(rings) > 1:
-            if self.c.multipart == "split":
-                self.loss.add(C.MULTI_PART, f"{len(rings)} parts written as {len(rings)} rows "
-                              "(one object becomes several)", ann.id)
-                return [self._line(cls, self._shape_values(r, width, height)) for r in rings]
-            if self.c.multipart == "largest":
-                self.loss.add(C.MULTI_PART, f"{len(rings)} parts: only the largest written",
-                              ann.id)
-                rings = [largest_part(rings)]
-            else:
-                self.loss.add(C.MULTI_PART, f"{len(rings)} parts merged into one ring through "
-                              "zero-width bridges", ann.id)
-                rings = [merge_parts(rings)]
-        return [self._line(cls, self._shape_values(rings[0], width, height))]
-
-    def _obb(self, ann: AnnotationBase, cls: int, width: int, height: int) -> list[str]:
-        if isinstance(ann, BBox):
-            ring = box_to_ring(ann.bbox, ann.rotation)
-            if ann.extensions.get("yolo", {}).get("corners") == "counterclockwise":
-                ring = [*ring[0:2], *ring[6:8], *ring[4:6], *ring[2:4]]
-        elif isinstance(ann, Polygon) and len(ann.polygon) == 1 and len(ann.polygon[0]) == 8 \
-                and not ann.holes:
-            ring = list(ann.polygon[0])  # 4 corners, written as they are
-        else:
-            rings = self._rings(ann, width, height)
-            if not rings:
-                return []
-            ring = min_area_rect([v for r in rings for v in r])
-            self.loss.add(C.AS_BOX, f"a {_type(ann)} written as its minimum-area rotated "
-                          "rectangle", ann.id)
-        tail: tuple[str, ...] = ()
-        if self.c.confidence and ann.confidence is not None:
-            tail = (number(ann.confidence, self.c.precision),)
-        return [self._line(cls, self._shape_values(ring, width, height), tail)]
-
-    def _pose(self, ann: AnnotationBase, cls: int, width: int, height: int) -> list[str]:
-        if not isinstance(ann, Keypoints):
-            self.loss.add(C.LOST_ANNOTATION, f"a {_type(ann)} has no keypoints: a pose row "
-                          "needs them", ann.id)
-            return []
-        kp = ann.keypoints
-        k = len(kp) // 3
-        if self.kpt_k is None:
-            self.kpt_k = k
-        if k != self.kpt_k:
-            self.loss.add(C.KEYPOINTS, f"{k} keypoints where kpt_shape has {self.kpt_k}: left "
-                          "out", ann.id)
-            return []
-        box = list(ann.bbox) if ann.bbox is not None else _extent(ann)
-        if box is None:
-            box = [0.0, 0.0, 0.0, 0.0]
-        values = _box_values(box, width, height)
-        dropped = 0
-        for i in range(k):
-            x, y, v = kp[3 * i], kp[3 * i + 1], kp[3 * i + 2]
-            if v == 0:
-                x = y = 0.0
-            values.extend((x / width, y / height))
-            if self.kpt_d == 3:
-                values.append(v)
-            elif v == 1:
-                dropped += 1
-        if dropped:
-            self.loss.add(C.KEYPOINTS, f"{dropped} occluded keypoint(s) (v=1) written as "
-                          "visible: kpt_shape has no visibility column", ann.id)
-        line = self._line(cls, values[:4]) + "".join(
-            " " + (str(int(values[4 + j])) if self.kpt_d == 3 and j % 3 == 2
-                   else number(values[4 + j], self.c.precision))
-            for j in range(len(values) - 4))
-        return [line]
-
     # -- classification -------------------------------------------------------------------------
     def _classify(self, item: Item, annotations: Sequence[AnnotationBase]) -> None:
         labels = [a.label for a in annotations if isinstance(a, Classification) and a.label]
         for a in annotations:
             if not isinstance(a, Classification):
-                self.loss.add(C.LOST_ANNOTATION, f"a {_type(a)} has no place in class folders",
+                self.loss.add(C.LOST_ANNOTATION, f"a {type_of(a)} has no place in class folders",
                               a.id)
             else:
                 self._ann_loss(a)
@@ -657,135 +423,6 @@ class YoloWriter:
             self.loss.add(C.LABEL_FIELDS, "COCO category ids replaced by YOLO's 0-based class "
                           "ids (the map is in the report's details.class_ids)", self.lset.name)
 
-    def _write_text(self, rel: str, text: str) -> str:
-        self._put(rel, text.encode())
-        return rel
-
-    def _put(self, rel: str, data: bytes) -> None:
-        """One file of the dataset. The local staging folder is written with plain `open`
-        (a folder made once): thousands of small files cost a syscall or two each."""
-        path = posixpath.join(self.root, rel)
-        folder = posixpath.dirname(path) or self.root
-        if self.stage is not None:
-            if folder not in self._made:
-                os.makedirs(folder, exist_ok=True)
-                self._made.add(folder)
-            with open(path, "wb") as f:
-                f.write(data)
-            return
-        self.fs.makedirs(folder, exist_ok=True)
-        with self.fs.open(path, "wb") as f:
-            f.write(data)
-
-    def _yaml(self) -> str:
-        import yaml
-
-        extra: dict[str, Any] = dict(self.src_yolo.get("config_keys", {}))
-        lines: list[str] = []
-        if "path" in extra:
-            lines.append(f"path: {_scalar(extra.pop('path'))}")
-        styles = self.src_yolo.get("split_sources", {})
-        order = [s for s in SPLIT_KEYS if s in self.splits] + sorted(
-            s for s in self.splits if s not in SPLIT_KEYS)
-        for split in order:
-            style = styles.get(split, ["dir"])
-            if style and isinstance(style[0], str) and style[0].startswith("list:"):
-                rel = style[0][5:]
-                self._write_text(rel, "".join(f"./{p}\n" for p in self.splits[split]))
-                lines.append(f"{split}: {_scalar(rel)}")
-            elif style and all(s == "image" for s in style):
-                lines.append(f"{split}:")
-                lines.extend(f"  - {_scalar(p)}" for p in self.splits[split])
-            else:
-                lines.append(f"{split}: {_scalar(self.split_dirs.get(split, f'images/{split}'))}")
-        if self.task == "pose" and self.kpt_k is not None:
-            lines.append(f"kpt_shape: [{self.kpt_k}, {self.kpt_d}]")
-            if isinstance(self.flip_idx, list):
-                lines.append(f"flip_idx: [{', '.join(str(int(i)) for i in self.flip_idx)}]")
-        if "@nc" in extra or not self.src_yolo:
-            lines.append(f"nc: {len(self.names)}")
-        extra.pop("@nc", None)
-        lines.append("names:")
-        lines.extend(f"  {i}: {_scalar(n)}" for i, n in self.names.items())
-        if self.task == "pose" and self.kpt_names is not None:
-            listed = ", ".join(_scalar(n) for n in self.kpt_names)
-            if extra.pop("@kpt_names_list", False):
-                lines.append(f"kpt_names: [{listed}]")
-            else:  # Ultralytics' pose yamls: names per class
-                lines.append("kpt_names:")
-                lines.extend(f"  {i}: [{listed}]" for i in self.names)
-        extra = {k: v for k, v in extra.items() if not k.startswith("@")}
-        text = "\n".join(lines) + "\n"
-        if extra:
-            text += yaml.safe_dump(extra, sort_keys=False, allow_unicode=True)
-        return self._write_text("data.yaml", text)
-
-    def _sizes_file(self) -> str:
-        """`image_sizes.json`, so the label files can be read back without the images."""
-        text = json.dumps({k: {"width": w, "height": h}
-                           for k, (w, h) in sorted(self.image_sizes.items())},
-                          indent=2, ensure_ascii=False)
-        return self._write_text(SIZES_FILE, text + "\n")
-
-    def _names_file(self, rel: str) -> str:
-        numbered = bool(self.src_yolo.get("config_keys", {}).get("@names_numbered"))
-        top = max(self.names, default=-1)
-        rows = [self.names.get(i, f"class_{i}") for i in range(top + 1)]
-        text = "".join((f"{i} {n}\n" if numbered else f"{n}\n") for i, n in enumerate(rows))
-        return self._write_text(rel, text)
-
-    def _darknet(self) -> list[str]:
-        out = [self._names_file("obj.names")]
-        keys: dict[str, str] = {"classes": str(len(self.names))}
-        for split in sorted(self.splits, key=lambda s: (*SPLIT_KEYS, s).index(s)):
-            name = _darknet_split(split)
-            rel = f"{name}.txt"
-            self._write_text(rel, "".join(f"data/{p}\n" for p in self.splits[split]))
-            keys[name] = f"data/{rel}"
-            out.append(rel)
-        keys["names"] = "data/obj.names"
-        for k, v in self.src_yolo.get("config_keys", {}).items():
-            if k not in keys and k not in ("train", "valid", "val", "test", "names", "classes") \
-                    and not k.startswith("@"):
-                keys[k] = str(v)
-        keys.setdefault("backup", "backup/")
-        out.append(self._write_text("obj.data", "".join(f"{k} = {v}\n" for k, v in keys.items())))
-        return out
-
-
-def mirror_index(names: Sequence[str]) -> list[int] | None:
-    """flip_idx from keypoint names: `left_eye` <-> `right_eye` (Ultralytics needs it to flip
-    images in training); None when some left/right name has no mirror."""
-    index = {n: i for i, n in enumerate(names)}
-    out = []
-    swap = {"left": "right", "right": "left", "Left": "Right", "Right": "Left", "l": "r", "r": "l"}
-    for n in names:
-        parts = re.split(r"([_\-\s.])", n)
-        mirrored = "".join(swap.get(p, p) for p in parts)
-        if mirrored not in index:
-            return None
-        out.append(index[mirrored])
-    return out if out != list(range(len(names))) else None
-
-
-def _darknet_split(split: str) -> str:
-    return "valid" if split == "val" else split
-
-
-def _scalar(value: Any) -> str:
-    """A YAML scalar: plain when it reads back as the same string, else JSON-quoted."""
-    import yaml
-
-    if not isinstance(value, str):
-        return json.dumps(value)
-    if value and re.fullmatch(r"[^\s#:'\"{}\[\],&*!|>%@`][^#:{}\[\],]*", value) and \
-            not value.endswith(" "):
-        with contextlib.suppress(yaml.YAMLError):
-            if yaml.safe_load(f"k: {value}") == {"k": value}:
-                return value
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _natural(text: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
@@ -796,50 +433,3 @@ def _line_order(ann: AnnotationBase) -> tuple[int, int, str]:
     if sep and tail.isdigit() and head == ann.item_id:
         return (0, int(tail), "")
     return (1, 0, "")
-
-
-def _type(ann: AnnotationBase) -> str:
-    return str(getattr(ann, "type", type(ann).__name__))
-
-
-def _is_crowd(ann: AnnotationBase) -> bool:
-    coco = ann.extensions.get("coco", {})
-    return bool(coco.get("iscrowd")) or ann.attributes.get("iscrowd") in (1, True)
-
-
-def _ring_extent(rings: Sequence[Sequence[float]]) -> list[float] | None:
-    xs = [v for r in rings for v in r[0::2]]
-    ys = [v for r in rings for v in r[1::2]]
-    if not xs:
-        return None
-    return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
-
-
-def _extent(ann: AnnotationBase) -> list[float] | None:
-    if isinstance(ann, BBox):
-        return _ring_extent([box_to_ring(ann.bbox, ann.rotation)])
-    if isinstance(ann, Polygon):
-        return list(ann.bbox) if ann.bbox is not None else _ring_extent(ann.polygon)
-    if isinstance(ann, Mask):
-        if ann.bbox is not None:
-            return list(ann.bbox)
-        if ann.rle is not None:
-            counts = (_rle.counts_from_string(ann.rle.counts) if isinstance(ann.rle.counts, str)
-                      else ann.rle.counts)
-            box = _rle.to_bbox(counts, ann.rle.size[0])
-            return box if box[2] > 0 else None
-        return None
-    if isinstance(ann, Keypoints):
-        if ann.bbox is not None:
-            return list(ann.bbox)
-        kp = ann.keypoints
-        pts = [(kp[i], kp[i + 1]) for i in range(0, len(kp) - 2, 3) if kp[i + 2] > 0]
-        if not pts:
-            return None
-        return _ring_extent([[v for p in pts for v in p]])
-    return None
-
-
-def _box_values(box: Sequence[float], width: int, height: int) -> list[float]:
-    x, y, w, h = (float(v) for v in box)
-    return [(x + w / 2) / width, (y + h / 2) / height, w / width, h / height]
