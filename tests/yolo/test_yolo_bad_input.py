@@ -215,3 +215,13 @@ def test_roboflow_dotdot_paths(tmp_path: Path) -> None:
     assert [(i.id, i.split) for i in ds.items] == [("train/images/a", "train"),
                                                   ("valid/images/b", "val")]
     assert ds.annotations[0].bbox == [2.5, 2.5, 5.0, 5.0]  # type: ignore[attr-defined]
+
+
+def test_bad_kpt_shape_is_an_error_and_kept_verbatim(tmp_path: Path) -> None:
+    yaml = "train: images/train\nkpt_shape: [3, 4]\nnames: [p]\n"
+    src = _dataset(tmp_path / "ds", {"x.txt": b"0 0.5 0.5 0.2 0.2\n"}, yaml=yaml)
+    ds = gt.load(str(src))
+    assert [(i.code, i.severity, i.location.path) for i in ds.issues] == [
+        ("yolo.config.kpt-shape", "error", "$.kpt_shape")]
+    gt.save(ds, str(tmp_path / "out"), format="yolo")
+    assert "kpt_shape:\n- 3\n- 4\n" in (tmp_path / "out/data.yaml").read_text()

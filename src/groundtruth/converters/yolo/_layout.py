@@ -384,6 +384,7 @@ def _kpt(doc: dict[str, Any], layout: Layout, display: str) -> None:
             layout.issues.append(issue(
                 C.KPT_SHAPE_INVALID, f"kpt_shape {shape!r} is not [K, 2] or [K, 3]",
                 file=display, path="$.kpt_shape", hint="write `kpt_shape: [17, 3]`"))
+            layout.extra["kpt_shape"] = shape  # kept verbatim, written back
     flip = doc.get("flip_idx")
     if flip is not None:
         k = layout.kpt_shape[0] if layout.kpt_shape else None
