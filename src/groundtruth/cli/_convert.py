@@ -49,7 +49,8 @@ def convert_cmd(
         w_opts.setdefault("encoding", encoding)
     r_opts = parse_options(read_options)
     with working(f"converting {src} -> {dst}"):
-        streamed = _stream(src, dst, from_format, to_format, r_opts, w_opts, overwrite)
+        streamed = (_stream(src, dst, from_format, to_format, r_opts, w_opts, overwrite)
+                    or _stream_out(src, dst, from_format, to_format, r_opts, w_opts, overwrite))
         if streamed is not None:
             source_format, n_items, n_anns, issues, report = streamed
         else:
@@ -111,6 +112,24 @@ def _stream(
         "encoding": "parquet", "parts": len(result.manifest.parts),
         "fingerprint": result.manifest.fingerprint, "streamed": True})
     return name, result.items, result.annotations, result.issues, report
+
+
+def _stream_out(
+    src: str, dst: str, from_format: str | None, to_format: str, r_opts: dict[str, Any],
+    w_opts: dict[str, Any], overwrite: bool,
+) -> tuple[str, int, int, list[Issue], ConversionReport] | None:
+    """Write a native dataset in a target format in bounded memory, when the target converter
+    can (`stream_from_native`)."""
+    streamer = getattr(converters.get(to_format), "stream_from_native", None)
+    if streamer is None or r_opts or resolve_format(src, from_format) != "groundtruth":
+        return None
+    report: ConversionReport = streamer(src, dst, overwrite=overwrite, **w_opts)
+    from ..io._native import open_native
+
+    counts = dict.fromkeys(("items", "annotations"), 0)
+    for part in open_native(src).parts:
+        counts[part.kind] += part.records
+    return "groundtruth", counts["items"], counts["annotations"], [], report
 
 
 @click.command("formats")

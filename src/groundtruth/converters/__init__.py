@@ -45,6 +45,7 @@ _BUILTINS: dict[str, str] = {
     "preference": "groundtruth.converters.preference:PreferenceConverter",
     "voc": "groundtruth.converters.voc:VocConverter",
     "cvat": "groundtruth.converters.cvat:CvatConverter",
+    "yolo": "groundtruth.converters.yolo:YoloConverter",
 }
 
 _registry: dict[str, Converter] = {}

@@ -19,13 +19,15 @@ class ConversionReport:
 
     `issues` holds the loss report (warnings whose codes name what was lost) and records that
     were skipped; `outputs` the files written; `details` format-specific facts a user needs
-    (e.g. the COCO category id map used).
+    (e.g. the COCO category id map used). `totals`, where set, holds the true count per code
+    when a writer kept only the first examples of a frequent loss in `issues`.
     """
 
     format: str
     outputs: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
 
     @property
     def lossless(self) -> bool:
@@ -38,7 +40,7 @@ class ConversionReport:
         for code, n in counts.most_common():
             firsts = [i for i in self.issues if i.code == code][:examples]
             out[code] = {
-                "count": n,
+                "count": self.totals.get(code, n),
                 "message": firsts[0].message,
                 "examples": [i.location.record_id for i in firsts if i.location.record_id],
             }
