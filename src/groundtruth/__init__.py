@@ -34,11 +34,17 @@ from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 from .validation import ValidationReport, validate
 
 if TYPE_CHECKING:
+    from .evaluation import EvaluationReport, evaluate
     from .quality import agreement, consensus
 
 __version__ = "0.1.0"
 
-_LAZY = {"agreement": "quality", "consensus": "quality"}
+_LAZY = {
+    "agreement": "quality",
+    "consensus": "quality",
+    "evaluate": "evaluation",
+    "EvaluationReport": "evaluation",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -64,6 +70,7 @@ __all__ = [
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatasetValidationError",
+    "EvaluationReport",
     "GroundtruthError",
     "IntegrityError",
     "Issue",
@@ -78,6 +85,7 @@ __all__ = [
     "consensus",
     "convert",
     "diff",
+    "evaluate",
     "export",
     "fingerprint",
     "iter_batches",
