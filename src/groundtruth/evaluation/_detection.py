@@ -193,9 +193,15 @@ def build_side(
                 ar = 0.0
         elif isinstance(ext.get("area"), int | float) and not isinstance(ext.get("area"), bool):
             ar = float(ext["area"])
-        elif isinstance(a, Polygon | Mask) and (mask is not None or item is not None):
-            m = mask if mask is not None else _mask(a, item)
+        elif mask is not None:
+            ar = float(_rle.area(mask[2]))
+        elif (isinstance(a, Mask) and a.rle is not None) or (
+            isinstance(a, Polygon) and item is not None and item.width and item.height
+        ):
+            m = _mask(a, item)
             ar = float(_rle.area(m[2])) if m is not None else 0.0
+        elif isinstance(a, Polygon):
+            ar = _rle.poly_area(a.polygon, a.holes)  # no image size to rasterise on
         else:
             b = box or [0.0, 0.0, 0.0, 0.0]
             ar = b[2] * b[3]
