@@ -10,6 +10,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ..models import AnnotationBase, Item
+from ..quality._gc import paused_gc
 from . import _cocoeval as ce
 from ._classification import evaluate_classification, evaluate_ratings
 from ._detection import evaluate_iou_type, iou_types_for, per_label
@@ -75,7 +76,7 @@ def _run(
             res, g, d = evaluate_iou_type(
                 inputs.gt, inputs.pred, task,  # type: ignore[arg-type]
                 images=images, categories=cats, items=inputs.items, max_dets=max_dets,
-                taxonomy_sigmas=sigmas, notes=notes,
+                taxonomy_sigmas=sigmas, notes=notes, relabel=inputs.relabel,
             )  # fmt: skip
             names = ce.STAT_NAMES["keypoints" if task == "keypoints" else "detection"]
             n_gt_by = np.bincount(g.instances.category, minlength=len(cats))
@@ -212,6 +213,7 @@ def _subset(inputs: Inputs, ids: set[str], gt: list[AnnotationBase] | None) -> I
         gt=gt if gt is not None else [a for a in inputs.gt if a.item_id in ids],
         pred=[a for a in inputs.pred if a.item_id in ids],
         manifest=inputs.manifest,
+        relabel=inputs.relabel,
     )
 
 
@@ -285,6 +287,19 @@ def evaluate(
     """
     gt_ds = _open(ground_truth, gt_format, gt_options)
     pred_ds = None if predictions is None else _open(predictions, pred_format, pred_options)
+    with paused_gc():  # no cycles are made; full collections over every annotation cost 2x
+        return _evaluate(gt_ds, pred_ds, model, tasks, by, max_dets, sigmas)
+
+
+def _evaluate(
+    gt_ds: Dataset,
+    pred_ds: Dataset | None,
+    model: str | None,
+    tasks: Sequence[str] | None,
+    by: Sequence[str],
+    max_dets: Sequence[int] | None,
+    sigmas: Mapping[str, Sequence[float]] | None,
+) -> EvaluationReport:
     inputs = pair(gt_ds, pred_ds, model=model)
     supported = tasks_for(inputs.gt)
     if tasks is None:

@@ -142,6 +142,7 @@ def build_side(
     categories: Mapping[str, int],
     items: Mapping[str, Item],
     predictions: bool,
+    relabel: Mapping[str, str] | None = None,
 ) -> Side:
     """Instances of `anns` on the evaluated images and categories (others are left out here;
     the caller counts them)."""
@@ -163,7 +164,8 @@ def build_side(
         pool = _select(anns, iou_type)
     for a in pool:
         i = images.get(a.item_id)
-        k = categories.get(a.label) if a.label is not None else None
+        name = relabel.get(a.label, a.label) if relabel and a.label is not None else a.label
+        k = categories.get(name) if name is not None else None
         if i is None or k is None:
             continue
         item = items.get(a.item_id)
@@ -316,12 +318,16 @@ def evaluate_iou_type(
     max_dets: Sequence[int] | None = None,
     taxonomy_sigmas: Mapping[str, Sequence[float]] | None = None,
     notes: list[str] | None = None,
+    relabel: Mapping[str, str] | None = None,
 ) -> tuple[ce.CocoEvalResult, Side, Side]:
     """COCOeval for one IoU type over `images` (evaluation order) and `categories`."""
     img_idx = {name: i for i, name in enumerate(images)}
     cat_idx = {name: k for k, name in enumerate(categories)}
     g = build_side(gt, iou_type, images=img_idx, categories=cat_idx, items=items, predictions=False)
-    d = build_side(pred, iou_type, images=img_idx, categories=cat_idx, items=items, predictions=True)
+    d = build_side(
+        pred, iou_type, images=img_idx, categories=cat_idx, items=items, predictions=True,
+        relabel=relabel,
+    )
     sig = None
     if iou_type == "keypoints":
         width = max(

@@ -29,6 +29,9 @@ class Inputs:
     manifest: Manifest
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    relabel: dict[str, str] = field(default_factory=dict)
+    """Prediction label -> ground-truth label, where a results file names COCO category ids
+    (`category 18` -> `dog`); applied where labels are compared, the annotations untouched."""
 
     def item_order(self) -> list[str]:
         """Items in evaluation order: numeric ids by value, then the rest by text (COCOeval
@@ -59,6 +62,7 @@ def pair(
     annotator (nor by `model`); predictions are `predictions`' annotations (those of `model`
     when given) or, without `predictions`, the annotations of `model` in `ground_truth`."""
     models = _model_annotators(ground_truth.manifest)
+    relabel: dict[str, str] = {}
     if model is not None:
         models.add(model)
     gt = [a for a in ground_truth.annotations if a.annotator not in models]
@@ -87,7 +91,7 @@ def pair(
                     f"no prediction is by annotator {model!r}",
                     hint="drop --model to use every annotation of the predictions",
                 )
-        pred = _map_labels(pred, ground_truth.manifest, predictions.manifest, counts)
+        relabel = _relabel(pred, ground_truth.manifest, predictions.manifest, counts)
     items = {it.id: it for it in ground_truth.items}
     known_items = [a for a in pred if a.item_id in items]
     counts["predictions_on_unknown_items"] = len(pred) - len(known_items)
@@ -102,30 +106,27 @@ def pair(
             f"{counts['predictions_on_unknown_items']} predictions are on items the ground "
             "truth does not have; left out"
         )
-    return Inputs(items, gt, known_items, ground_truth.manifest, counts, notes)
+    return Inputs(items, gt, known_items, ground_truth.manifest, counts, notes, relabel)
 
 
-def _map_labels(
+def _relabel(
     pred: list[AnnotationBase], gt_manifest: Manifest, pred_manifest: Manifest,
     counts: dict[str, int],
-) -> list[AnnotationBase]:
-    """Relabel predictions whose labels are COCO category numbers (`category 18`) with the
-    ground truth's name for the same category id."""
+) -> dict[str, str]:
+    """The ground truth's names for prediction labels that are COCO category numbers
+    (`category 18`), by category id."""
     gt_ids = _category_ids(gt_manifest)
     pred_ids = _category_ids(pred_manifest)
     if not gt_ids or not pred_ids:
-        return pred
+        return {}
     by_id = {str(v): k for k, v in gt_ids.items()}
     rename = {
         name: by_id[str(cid)] for name, cid in pred_ids.items()
         if name not in gt_ids and str(cid) in by_id
     }  # fmt: skip
-    if not rename:
-        return pred
-    counts["predictions_relabelled_by_category_id"] = sum(1 for a in pred if a.label in rename)
-    return [
-        a.model_copy(update={"label": rename[a.label]}) if a.label in rename else a for a in pred
-    ]
+    if rename:
+        counts["predictions_relabelled_by_category_id"] = sum(1 for a in pred if a.label in rename)
+    return rename
 
 
 def category_order(manifest: Manifest, anns: Sequence[AnnotationBase]) -> list[str]:
