@@ -8,6 +8,7 @@ COCOeval), entity- and token-level span metrics (seqeval's), classification metr
 from ._api import SLICE_KINDS, TASKS, evaluate, parse_slice, tasks_for
 from ._cocoeval import STAT_NAMES, CocoEvalResult, Instances, Params
 from ._errors import EvaluationInputError
+from ._inputs import Inputs, category_order, pair
 from ._report import EvaluationReport
 
 __all__ = [
@@ -17,9 +18,12 @@ __all__ = [
     "CocoEvalResult",
     "EvaluationInputError",
     "EvaluationReport",
+    "Inputs",
     "Instances",
     "Params",
+    "category_order",
     "evaluate",
+    "pair",
     "parse_slice",
     "tasks_for",
 ]
