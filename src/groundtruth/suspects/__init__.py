@@ -4,7 +4,7 @@ reason; `SuspectsReport.subset()` is the dataset of their items, for review."""
 
 from ._api import KINDS, SuspectsReport, suspects
 from ._confident import confident_joint, find_label_issues, self_confidence
-from ._find import Suspect
+from ._find import Suspect, label_order, prediction_labels, probabilities
 
 __all__ = [
     "KINDS",
@@ -12,6 +12,9 @@ __all__ = [
     "SuspectsReport",
     "confident_joint",
     "find_label_issues",
+    "label_order",
+    "prediction_labels",
+    "probabilities",
     "self_confidence",
     "suspects",
 ]

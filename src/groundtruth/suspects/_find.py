@@ -51,11 +51,25 @@ class Suspect:
         return asdict(self)
 
 
-def _labels_in_order(manifest: Manifest, seen: set[str]) -> list[str]:
+def label_order(manifest: Manifest, seen: set[str]) -> list[str]:
     order: list[str] = []
     for ls in manifest.taxonomy.label_sets:
         order.extend(x.name for x in ls.labels if x.name in seen and x.name not in order)
     return order + sorted(seen - set(order))
+
+
+def prediction_labels(pred: Sequence[AnnotationBase]) -> set[str]:
+    """Every label a classification prediction names, with the keys of its probabilities."""
+    out: set[str] = set()
+    for a in pred:
+        if a.type != "classification":  # type: ignore[attr-defined]
+            continue
+        if a.label is not None:
+            out.add(str(a.label))
+        probs = a.attributes.get("probabilities")
+        if isinstance(probs, dict):
+            out.update(str(k) for k in probs)
+    return out
 
 
 def probabilities(
@@ -121,8 +135,8 @@ def classification_suspects(inputs: Inputs, notes: list[str]) -> list[Suspect]:
                                round(1.0 - n_top / total, 12),
                                f"annotators disagree: {share}", label=top))  # fmt: skip
     seen = {lbl for c in votes.values() for lbl in c}
-    seen |= {str(a.label) for a in inputs.pred if a.type == "classification" and a.label}  # type: ignore[attr-defined]
-    labels = _labels_in_order(inputs.manifest, seen)
+    seen |= prediction_labels(inputs.pred)
+    labels = label_order(inputs.manifest, seen)
     probs = probabilities(inputs.pred, labels, notes)
     keys = [k for k in sorted(votes) if len(votes[k]) == 1 and k in probs]
     if not keys:
