@@ -35,7 +35,9 @@ from .validation import ValidationReport, validate
 
 if TYPE_CHECKING:
     from .evaluation import EvaluationReport, evaluate
+    from .label_errors import suspects
     from .quality import agreement, consensus
+    from .sampling import sample
 
 __version__ = "0.1.0"
 
@@ -44,6 +46,8 @@ _LAZY = {
     "consensus": "quality",
     "evaluate": "evaluation",
     "EvaluationReport": "evaluation",
+    "suspects": "label_errors",
+    "sample": "sampling",
 }
 
 
@@ -93,8 +97,10 @@ __all__ = [
     "load",
     "read_manifest",
     "read_table",
+    "sample",
     "save",
     "scan",
     "stats",
+    "suspects",
     "validate",
 ]

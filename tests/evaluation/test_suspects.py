@@ -13,6 +13,7 @@ import pytest
 
 import groundtruth as gt
 from groundtruth.dataset import Dataset
+from groundtruth.label_errors import find_label_issues, suspects
 from groundtruth.models import (
     Annotator,
     BBox,
@@ -24,7 +25,6 @@ from groundtruth.models import (
     Span,
     Taxonomy,
 )
-from groundtruth.suspects import find_label_issues, suspects
 
 cleanlab_filter = pytest.importorskip("cleanlab.filter")
 

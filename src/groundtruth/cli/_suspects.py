@@ -46,7 +46,7 @@ def suspects_cmd(
     the inputs cannot be checked.
     """
     from ..evaluation import EvaluationInputError
-    from ..suspects import suspects
+    from ..label_errors import suspects
 
     ds = load_for_command(dataset, from_format, read_options)
     pred = load_for_command(predictions, pred_format, ()) if predictions else None

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..dataset import Dataset
 from ..evaluation import EvaluationInputError, pair
-from ..suspects import label_order, prediction_labels, probabilities
+from ..label_errors import label_order, prediction_labels, probabilities
 from . import _scores as S
 
 if TYPE_CHECKING:
