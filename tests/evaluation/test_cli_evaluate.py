@@ -154,3 +154,16 @@ def test_polygon_on_an_image_without_size_is_located(tmp_path: Path) -> None:
     # boxes need no size: bbox evaluation of the same polygons works (their extents match)
     bbox = gt.evaluate(ds, model="m", tasks=["bbox"]).sections["bbox"]
     assert bbox["stats"]["AP50"] == pytest.approx(1.0)
+
+
+def test_html_report_draws_the_worst_items(coco_pair: tuple[Path, Path], tmp_path: Path) -> None:
+    g, r = coco_pair
+    out = tmp_path / "eval.html"
+    res = run(str(g), str(r), "--format", "html", "--output", str(out))
+    assert res.returncode == 0, res.stderr
+    page = out.read_text()
+    assert page.startswith("<!doctype html>")
+    assert "bbox: item 1" in page  # the worst item's card
+    assert page.count("<svg") == 1  # item 2 was found exactly: not among the worst
+    assert 'stroke-dasharray="6 4"' in page  # ground truth dashed
+    assert ">dog</text>" in page  # the results file's category 2, named as the ground truth's

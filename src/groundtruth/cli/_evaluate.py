@@ -47,14 +47,16 @@ def _max_dets(raw: str | None) -> list[int] | None:
               "(annotation attribute) or field:NAME (item field or metadata key).")
 @click.option("--max-dets", default=None, metavar="N,N,N",
               help="COCO per-image detection caps (default 1,10,100; keypoints 20).")
-@format_option("text", "json", "markdown")
+@format_option("text", "json", "markdown", "html")
 @click.option("--output", metavar="FILE", default=None,
               help="Write the report to FILE instead of standard output.")
+@click.option("--image-root", default=None, metavar="DIR",
+              help="HTML: the folder relative image URIs resolve against.")
 def evaluate_cmd(
     ground_truth: str, predictions: str | None, from_format: str | None,
     read_options: tuple[str, ...], pred_format: str | None, pred_options: tuple[str, ...],
     model: str | None, tasks: tuple[str, ...], slices: tuple[str, ...], max_dets: str | None,
-    output_format: str, output: str | None,
+    output_format: str, output: str | None, image_root: str | None,
 ) -> int:  # fmt: skip
     """Score predictions against ground truth: COCO AP/AR, span, class and rating metrics.
 
@@ -87,6 +89,8 @@ def evaluate_cmd(
             return EXIT_OK
     elif output_format == "markdown":
         text = report.to_markdown() + "\n"
+    elif output_format == "html":
+        text = report.to_html(image_root=image_root)
     else:
         text = report.to_text() + "\n"
     if output:

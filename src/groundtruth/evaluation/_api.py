@@ -372,4 +372,5 @@ def _evaluate(
     return EvaluationReport(
         ground_truth=gt_ds.source, predictions=None if pred_ds is None else pred_ds.source,
         model=model, sections=sections, slices=slices, counts=counts, notes=notes, coco=coco,
+        _inputs=inputs,
     )  # fmt: skip

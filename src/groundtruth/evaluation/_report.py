@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._cocoeval import CocoEvalResult
+    from ._inputs import Inputs
 
 DETECTION = ("bbox", "segm", "keypoints")
 
@@ -23,6 +24,7 @@ class EvaluationReport:
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     coco: dict[str, CocoEvalResult] = field(default_factory=dict, repr=False)
+    _inputs: Inputs | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (COCOeval's raw arrays are left out; see `.coco`)."""
@@ -43,6 +45,13 @@ class EvaluationReport:
     def to_markdown(self) -> str:
         """A Markdown report (a pull-request comment, a model card section)."""
         return "\n".join(_markdown(self))
+
+    def to_html(self, *, image_root: str | None = None) -> str:
+        """A self-contained page: the figures, and each task's worst items drawn (ground truth
+        dashed red, predictions green) over their image or text."""
+        from ._render_html import render_html
+
+        return render_html(self, image_root=image_root)
 
     def __str__(self) -> str:
         return self.to_text()
