@@ -350,3 +350,29 @@ def test_generated_keypoints_with_other_sigmas(tmp_path: Path) -> None:
     plain = gt.evaluate(str(gt_path), str(res_path))
     assert not np.allclose(plain.coco["keypoints"].stats, e.stats)
     assert any("OKS sigmas" in n for n in plain.notes)
+
+
+def test_split_slices_equal_cocoeval_on_those_images(tmp_path: Path) -> None:
+    """A `--by split` slice is COCOeval restricted to the slice's images (params.imgIds)."""
+    data, res = _generated(5)
+    gt_path = _write(tmp_path / "gt.json", data)
+    res_path = _write(tmp_path / "res.json", res)
+    ds = gt.load(str(gt_path))
+    for it in ds.items:
+        it.split = "night" if int(it.id) % 2 else "day"
+    report = gt.evaluate(ds, str(res_path), tasks=["bbox"], by=["split"])
+    rows = {s["value"]: s for s in report.slices}
+    assert set(rows) == {"day", "night"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        c = COCO(str(gt_path))
+        r = c.loadRes(str(res_path))
+        for name, parity in (("night", 1), ("day", 0)):
+            e = COCOeval(c, r, "bbox")
+            e.params.imgIds = [i for i in sorted(c.getImgIds()) if i % 2 == parity]
+            e.evaluate()
+            e.accumulate()
+            e.summarize()
+            assert rows[name]["metrics"]["bbox.AP"] == pytest.approx(e.stats[0], abs=TOL)
+            assert rows[name]["metrics"]["bbox.AP50"] == pytest.approx(e.stats[1], abs=TOL)
+            assert rows[name]["counts"]["items"] == len(e.params.imgIds)
+    assert rows["day"]["metrics"]["bbox.AP"] != rows["night"]["metrics"]["bbox.AP"]
