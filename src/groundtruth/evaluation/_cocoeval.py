@@ -15,8 +15,10 @@ What is reproduced exactly, because it changes numbers:
 - the threshold `min(t, 1 - 1e-10)`, the interpolated precision (running maximum from the
   right) read at the 101 recall thresholds, and the mean over entries other than -1.
 
-The matching loop runs over detections in score order, vectorised over every area range and
-IoU threshold at once. pycocotools marks a match by the matched annotation's id, so a match to a
+Matching is sequential in score order within an image and category, so it runs one detection
+rank at a time, vectorised over every area range, IoU threshold and every image-category group
+with the same number of ground truths (a few hundred numpy steps for a COCO-sized file, where
+COCOeval loops in Python over detections x ground truths x thresholds x area ranges). pycocotools marks a match by the matched annotation's id, so a match to a
 ground truth of id 0 counts as no match (the ground truth is still taken, the detection becomes
 a false positive): reproduced for ground truth flagged `id_zero` (the COCO reader warns about
 such ids, `coco.annotation.id-zero`).
