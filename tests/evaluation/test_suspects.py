@@ -131,6 +131,8 @@ def _boxes() -> Dataset:
         BBox(id="ok", item_id="img", label="car", bbox=[0, 0, 50, 50], annotator="h"),
         BBox(id="cls", item_id="img", label="car", bbox=[100, 100, 40, 40], annotator="h"),
         BBox(id="off", item_id="img", label="person", bbox=[0, 120, 30, 60], annotator="h"),
+        BBox(id="crowd", item_id="img", label="person", bbox=[60, 0, 80, 60], annotator="h",
+             extensions={"coco": {"iscrowd": 1}}),  # a crowd region: no single object
     ]
     p = [
         BBox(id="p-ok", item_id="img", label="car", bbox=[1, 1, 50, 50], annotator="m",
@@ -143,6 +145,8 @@ def _boxes() -> Dataset:
              confidence=0.7),
         BBox(id="p-weak", item_id="img", label="dog", bbox=[150, 150, 30, 30], annotator="m",
              confidence=0.2),
+        BBox(id="p-in-crowd", item_id="img", label="person", bbox=[70, 5, 20, 50],
+             annotator="m", confidence=0.9),  # inside the crowd: neither missed nor misplaced
     ]
     return Dataset(Manifest(annotators=[Annotator(id="h", kind="human"),
                                         Annotator(id="m", kind="model")]), items, g + p)
@@ -152,6 +156,7 @@ def test_box_cases() -> None:
     report = suspects(_boxes(), model="m")
     by = {s.issue: s for s in report.suspects}
     assert set(by) == {"wrong-class", "badly-placed", "missed"}
+    assert len(report.suspects) == 3  # the crowd region and the detection inside it: no suspect
     assert by["wrong-class"].annotation_id == "cls"
     assert by["wrong-class"].suggested == "truck"
     assert by["badly-placed"].annotation_id == "off"

@@ -8,7 +8,7 @@
   another type (wrong type), overlapping offsets of the same type (boundary), and ground-truth
   entities no prediction overlaps (spurious).
 - Boxes (and polygons/masks by their box): a confident detection no ground truth overlaps
-  (missed object), one that overlaps a ground truth of another class that no detection of its
+  (missed object; a crowd region counts as covering it), one that overlaps a ground truth of another class that no detection of its
   own class found (wrong class), and a ground truth whose best same-class detection overlaps
   it only partly (badly placed).
 - Several annotators disagreeing on an item's class is evidence too (share of the majority).
@@ -222,6 +222,14 @@ def _region_box(a: AnnotationBase) -> list[float] | None:
     return None
 
 
+def _crowd(a: AnnotationBase) -> bool:
+    """A COCO crowd region (many objects in one outline) is no single object to check."""
+    coco = a.extensions.get("coco")
+    if isinstance(coco, dict) and "iscrowd" in coco:
+        return bool(coco["iscrowd"])
+    return bool(a.attributes.get("iscrowd", False))
+
+
 def box_suspects(inputs: Inputs, threshold: float, iou: float) -> list[Suspect]:
     """Missed objects, wrong classes and badly placed boxes, by box IoU per item."""
     gt_by: dict[str, list[tuple[AnnotationBase, list[float]]]] = defaultdict(list)
@@ -244,6 +252,7 @@ def box_suspects(inputs: Inputs, threshold: float, iou: float) -> list[Suspect]:
              else np.zeros((len(preds), 0)))  # fmt: skip
         plabel = [rl.get(str(p.label), p.label) for p, _ in preds]
         glabel = [g.label for g, _ in golds]
+        crowd = [_crowd(g) for g, _ in golds]  # covers detections; is no single object to check
         for i, (p, box) in enumerate(preds):
             conf = p.confidence if p.confidence is not None else 1.0
             where = "[" + ", ".join(f"{v:.0f}" for v in box) + "]"
@@ -253,7 +262,7 @@ def box_suspects(inputs: Inputs, threshold: float, iou: float) -> list[Suspect]:
                                    f"({conf:.2f})", None, None, plabel[i]))  # fmt: skip
                 continue
             j = int(m[i].argmax())
-            if m[i, j] >= iou and glabel[j] != plabel[i]:
+            if m[i, j] >= iou and glabel[j] != plabel[i] and not crowd[j]:
                 own = [k for k in range(len(preds)) if plabel[k] == glabel[j] and m[k, j] >= iou]
                 if not own:
                     g = golds[j][0]
@@ -263,7 +272,7 @@ def box_suspects(inputs: Inputs, threshold: float, iou: float) -> list[Suspect]:
                                        g.id, g.label, plabel[i]))  # fmt: skip
         for j, (g, _) in enumerate(golds):
             same = [i for i in range(len(preds)) if plabel[i] == g.label]
-            if not same:
+            if not same or crowd[j]:
                 continue
             i = max(same, key=lambda i: m[i, j])
             if 0.1 <= m[i, j] < iou:

@@ -252,7 +252,9 @@ def sample(
         "pool_without_predictions": len(pool) - len(ids),
         "picked": len(picked),
     }
-    if len(picked) < budget:
+    if not pool:
+        notes.append("every item is labelled already: nothing to sample")
+    elif len(picked) < budget:
         notes.append(f"the pool has only {len(ids)} items with predictions; picked them all")
     return Selection(
         strategy=strategy, budget=budget, seed=seed, stratify=stratify, picked=picked,
