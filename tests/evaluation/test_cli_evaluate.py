@@ -63,6 +63,25 @@ def test_json_report(coco_pair: tuple[Path, Path]) -> None:
     labels = {s["value"]: s for s in data["slices"]}
     assert labels["dog"]["counts"]["bbox.n_gt"] == 1
     assert data["counts"]["predictions"] == 3
+    assert data["counts"]["predictions_with_unknown_labels"] == 0
+
+
+def test_unknown_labels_are_counted_not_dropped_silently(tmp_path: Path) -> None:
+    items = [Item(id="a", kind="image", uri="a.jpg", width=50, height=50)]
+    anns = [
+        BBox(id="g1", item_id="a", label="car", bbox=[0, 0, 10, 10], annotator="ann"),
+        BBox(id="p1", item_id="a", label="car", bbox=[0, 0, 10, 10], annotator="m",
+             confidence=0.9),
+        BBox(id="p2", item_id="a", label="zebra", bbox=[0, 0, 10, 10], annotator="m",
+             confidence=0.99),
+    ]
+    ds = Dataset(Manifest(annotators=[Annotator(id="ann", kind="human"),
+                                      Annotator(id="m", kind="model")]), items, anns)
+    report = gt.evaluate(ds, model="m")
+    assert report.counts["predictions_with_unknown_labels"] == 1
+    assert any("zebra" in n for n in report.notes)
+    # as pycocotools: the unknown category does not count against the known one
+    assert report.sections["bbox"]["stats"]["AP"] == pytest.approx(1.0)
 
 
 def test_text_markdown_and_output_file(coco_pair: tuple[Path, Path], tmp_path: Path) -> None:

@@ -106,6 +106,21 @@ def pair(
             f"{counts['predictions_on_unknown_items']} predictions are on items the ground "
             "truth does not have; left out"
         )
+    known_labels = {a.label for a in gt} | {
+        lbl.name for ls in ground_truth.manifest.taxonomy.label_sets for lbl in ls.labels
+    }
+    unknown = [
+        a for a in known_items
+        if a.label is not None and relabel.get(a.label, a.label) not in known_labels
+    ]  # fmt: skip
+    counts["predictions_with_unknown_labels"] = len(unknown)
+    if unknown:
+        names = ", ".join(sorted({str(a.label) for a in unknown})[:5])
+        notes.append(
+            f"{len(unknown)} predictions have labels the ground truth does not know ({names}); "
+            "they count as wrong for classes and spans and are left out of COCO metrics, as "
+            "pycocotools leaves out unknown categories"
+        )
     return Inputs(items, gt, known_items, ground_truth.manifest, counts, notes, relabel)
 
 
