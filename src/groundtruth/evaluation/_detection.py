@@ -258,13 +258,15 @@ def sigmas_for(
     n_points: int,
     taxonomy_sigmas: Mapping[str, Sequence[float]],
     notes: list[str],
+    used: set[int] | None = None,
 ) -> list[np.ndarray[Any, Any]]:
     """OKS sigmas per category: the taxonomy's (`extensions.oks.sigmas` of the label) or the
-    caller's, COCO person's for 17 points, else `DEFAULT_SIGMA` for every point (noted)."""
+    caller's, COCO person's for 17 points, else `DEFAULT_SIGMA` for every point (noted for the
+    categories in `used`, those with keypoint ground truth)."""
     out: list[np.ndarray[Any, Any]] = []
-    for name in categories:
+    for k, name in enumerate(categories):
         given = taxonomy_sigmas.get(name)
-        if given is not None:
+        if given is not None and (used is None or k in used):
             if len(given) != n_points:
                 raise EvaluationInputError(
                     f"label {name!r} has {len(given)} OKS sigmas for {n_points} keypoints",
@@ -275,7 +277,7 @@ def sigmas_for(
             out.append(ce.PERSON_SIGMAS)
         else:
             out.append(np.full(n_points, DEFAULT_SIGMA))
-            if n_points:
+            if n_points and (used is None or k in used):
                 notes.append(
                     f"label {name!r}: no OKS sigmas for its {n_points} keypoints; used "
                     f"{DEFAULT_SIGMA} for each (set `extensions.oks.sigmas` on the label)"
@@ -345,6 +347,9 @@ def evaluate_iou_type(
                 )
             if kp is not None and not kp.size:
                 side.instances.keypoints = np.zeros((0, width))
-        sig = sigmas_for(categories, width // 3, taxonomy_sigmas or {}, notes if notes is not None else [])
+        sig = sigmas_for(
+            categories, width // 3, taxonomy_sigmas or {}, notes if notes is not None else [],
+            used=set(g.instances.category.tolist()),
+        )
     params = ce.Params.for_type(iou_type, max_dets)
     return ce.evaluate(g.instances, d.instances, len(categories), params, sigmas=sig), g, d
