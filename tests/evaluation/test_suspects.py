@@ -232,3 +232,25 @@ def test_subset_dataset_and_cli(tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert "no predictions" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_annotator_disagreement_on_boxes_reuses_agreement() -> None:
+    items = [Item(id=i, kind="image", uri=f"{i}.jpg", width=100, height=100) for i in "ij"]
+    anns = [
+        BBox(id="a1", item_id="i", label="car", bbox=[0, 0, 10, 10], annotator="a"),
+        BBox(id="b1", item_id="i", label="car", bbox=[0, 0, 10, 10], annotator="b"),
+        BBox(id="a2", item_id="j", label="car", bbox=[0, 0, 10, 10], annotator="a"),
+        BBox(id="b2", item_id="j", label="car", bbox=[50, 50, 10, 10], annotator="b"),
+        BBox(id="m1", item_id="i", label="car", bbox=[0, 0, 10, 10], annotator="m",
+             confidence=0.9),
+    ]
+    ds = Dataset(Manifest(annotators=[Annotator(id="a", kind="human"),
+                                      Annotator(id="b", kind="human"),
+                                      Annotator(id="m", kind="model")]), items, anns)
+    report = suspects(ds, model="m")
+    dis = [s for s in report.suspects if s.issue == "annotators-disagree"]
+    assert [s.item_id for s in dis] == ["j"]  # on i they agree
+    want = gt.agreement(Dataset(ds.manifest, items, anns[:4]), annotation_type="bbox")
+    disputed = {d["item_id"]: d["disagreement"] for d in want.to_dict()["disputed_items"]}
+    assert dis[0].score == pytest.approx(disputed["j"])
+    assert "matched F1" in dis[0].reason

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 from ..dataset import Dataset
 from ..evaluation import EvaluationInputError, pair
 from ..models import Annotator
-from ._find import Suspect, box_suspects, classification_suspects, span_suspects
+from ._find import (
+    Suspect,
+    box_suspects,
+    classification_suspects,
+    disagreement_suspects,
+    span_suspects,
+)
 
 if TYPE_CHECKING:
     from ..io._fs import PathLike
@@ -167,6 +173,9 @@ def suspects(
         found += span_suspects(inputs, threshold)
     if "boxes" in chosen:
         found += box_suspects(inputs, threshold, iou)
+    shared = [t for k, ts in (("spans", ("span",)), ("boxes", ("bbox", "polygon", "mask")))
+              if k in chosen for t in ts if t in types]  # fmt: skip
+    found += disagreement_suspects(inputs, shared, notes)
     # most likely wrong first; ties keep each finder's order (cleanlab's ranking for classes)
     found.sort(key=lambda s: -s.score)
     counts: dict[str, int] = {

@@ -11,7 +11,9 @@
   (missed object; a crowd region counts as covering it), one that overlaps a ground truth of another class that no detection of its
   own class found (wrong class), and a ground truth whose best same-class detection overlaps
   it only partly (badly placed).
-- Several annotators disagreeing on an item's class is evidence too (share of the majority).
+- Several annotators disagreeing is evidence too: on an item's class (the minority's share of
+  the votes), on its spans or regions (`gt agreement`'s disputed items: 1 - mean pairwise
+  matched F1).
 
 Every suspect has a score in [0, 1] (higher: more likely wrong) and a reason in words.
 """
@@ -281,4 +283,34 @@ def box_suspects(inputs: Inputs, threshold: float, iou: float) -> list[Suspect]:
                 out.append(Suspect(item_id, "box", "badly-placed", conf * (1 - float(m[i, j])),
                                    f"box {g.id} ({g.label!r}) overlaps the model's box only "
                                    f"IoU {m[i, j]:.2f} ({conf:.2f})", g.id, g.label, g.label))  # fmt: skip
+    return out
+
+
+def disagreement_suspects(inputs: Inputs, types: Sequence[str], notes: list[str]) -> list[Suspect]:
+    """Items whose annotators disagree on their spans or regions, from `gt agreement`'s disputed
+    items (score: 1 - mean pairwise matched F1 among the annotators of the item)."""
+    from ..dataset import Dataset
+    from ..errors import GroundtruthError
+    from ..quality import agreement
+
+    out: list[Suspect] = []
+    for t in types:
+        anns = [a for a in inputs.gt if a.type == t]  # type: ignore[attr-defined]
+        if len({a.annotator for a in anns}) < 2:
+            continue
+        ds = Dataset(inputs.manifest, inputs.items.values(), anns)
+        try:
+            report = agreement(ds, annotation_type=t, max_disputed=len(inputs.items))
+        except GroundtruthError as exc:
+            notes.append(f"annotator agreement on {t} annotations not measured: {exc.message}")
+            continue
+        for d in report.to_dict().get("disputed_items") or []:
+            value = float(d.get("disagreement") or 0.0)
+            if value <= 0:
+                continue
+            out.append(Suspect(
+                str(d["item_id"]), "disagreement", "annotators-disagree", min(value, 1.0),
+                f"{d.get('annotators', 'several')} annotators disagree on its {t} annotations "
+                f"({d.get('note', 'disagreement')} = {value:.2f})",
+            ))  # fmt: skip
     return out
