@@ -15,9 +15,12 @@ from ._native import (
     open_native,
     read_manifest_issues,
 )
+from ._parts import DEFAULT_MAX_MEMBER_BYTES, MAX_MEMBER_ENV, reading
 
 __all__ = [
+    "DEFAULT_MAX_MEMBER_BYTES",
     "MANIFEST",
+    "MAX_MEMBER_ENV",
     "DatasetWriter",
     "NativeSource",
     "atomic_write",
@@ -32,6 +35,7 @@ __all__ = [
     "read_head",
     "read_manifest_issues",
     "read_table",
+    "reading",
     "resolve",
     "rows_to_batch",
 ]

@@ -35,6 +35,7 @@ from ..io._native import (
     iter_part_batches,
     iter_part_dicts,
     read_manifest_issues,
+    vet_parts,
 )
 from ..issues import define, issue
 from ..migrate import migrate_manifest
@@ -95,7 +96,7 @@ def open_for_validation(
         filesystem, root, shown = _locate(url, fs, storage_options)
         display = display or shown
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        if isinstance(exc, GroundtruthError):
+        if isinstance(exc, GroundtruthError) and not isinstance(exc, DataFormatError):
             raise
         out.add(issue(SOURCE_UNREADABLE, f"cannot open the dataset: {exc}", file=str(url),
                       hint="a dataset is a folder or a .zip with groundtruth.json"))
@@ -104,9 +105,13 @@ def open_for_validation(
     out.extend(problems)
     manifest_file = display if display.endswith("groundtruth.json") else posixpath.join(
         display, "groundtruth.json")
-    src = NativeSource(filesystem, root, display, manifest or Manifest())
-    src.parts = list(manifest.parts) if manifest is not None and manifest.parts else (
-        _discover_parts(filesystem, root))
+    # Validation reports hashes and record counts as issues itself: the readers do not raise.
+    src = NativeSource(filesystem, root, display, manifest or Manifest(), verify=False)
+    if manifest is not None:
+        src.parts, listing = vet_parts(filesystem, root, display, manifest)
+        out.extend(listing)
+    else:
+        src.parts = _discover_parts(filesystem, root)
     opened = Opened(src, manifest, manifest_file)
     for problem in check_parts(src, hashes=verify_hashes):
         out.add(problem)
