@@ -15,7 +15,7 @@ from ._native import (
     open_native,
     read_manifest_issues,
 )
-from ._parts import DEFAULT_MAX_MEMBER_BYTES, MAX_MEMBER_ENV, reading
+from ._parts import DEFAULT_MAX_MEMBER_BYTES, MAX_MEMBER_ENV, default_verify, reading
 
 __all__ = [
     "DEFAULT_MAX_MEMBER_BYTES",
@@ -26,6 +26,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_bytes",
     "check_parts",
+    "default_verify",
     "is_native",
     "iter_batches",
     "iter_native_records",

@@ -45,8 +45,8 @@ from ..models import AnnotationBase, Item, Manifest, Part
 from ..spec import SPEC_VERSION
 from ..validation._structure import parse_manifest, parse_record
 from . import _arrow, _jsonl, _parts
-from ._fs import PathLike, atomic_write, is_local, resolve
-from ._parts import PART_HASH, PART_SIZE, PartReader
+from ._fs import PathLike, atomic_write, check_bucket, is_local, resolve
+from ._parts import PartReader
 
 MANIFEST = "groundtruth.json"
 KINDS = ("items", "annotations")
@@ -56,6 +56,8 @@ MANIFEST_MISSING = define("manifest.missing", "error", "No groundtruth.json in t
 MANIFEST_SYNTAX = define("manifest.syntax", "error", "The manifest is not valid JSON")
 MANIFEST_VERSION = define("manifest.version-unknown", "error", "Unknown spec version")
 PART_MISSING = define("part.missing", "error", "A data part listed in the manifest is absent")
+PART_SIZE = _parts.PART_SIZE
+PART_HASH = _parts.PART_HASH
 MANIFEST_TOO_LARGE = define("manifest.too-large", "error",
                             "The manifest is larger than a reader accepts (64 MiB)")
 PARQUET_UNREADABLE = define("parquet.unreadable", "error", "A Parquet part cannot be read")
@@ -514,6 +516,7 @@ class DatasetWriter:
         self.rows_per_part = rows_per_part or (1_000_000 if encoding == "parquet" else 0)
         self.batch_size = batch_size
         self._zip = self.path.endswith(".zip")
+        check_bucket(self.fs, self.path)  # before any makedirs, which would create it
         self._check_destination(overwrite)
         self._overwrite = overwrite
         if self._zip or is_local(self.fs):

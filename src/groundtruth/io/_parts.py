@@ -35,6 +35,7 @@ from fsspec.implementations.zip import ZipFileSystem
 from ..errors import DataFormatError, GroundtruthError, IntegrityError
 from ..issues import Issue, define, issue
 from ..models import Part
+from ..models.manifest import PART_PATH_PATTERN
 from ._fs import is_local
 
 PART_PATH = define("part.path-unsafe", "error",
@@ -59,12 +60,9 @@ DEFAULT_MAX_MEMBER_BYTES = 4 << 30
 MAX_MANIFEST_BYTES = 64 << 20
 """A manifest is parsed whole; a longer one is refused (a manifest lists parts, not records)."""
 
-PART_PATTERN = (
-    r"^(?![A-Za-z][A-Za-z0-9+.-]*:)(?!/)(?!.*\\)(?!(?:.*/)?\.\.?(?:/|$))(?!.*//)"
-    r"[^\x00-\x1f\x7f]+\.(?:jsonl|parquet)$"
-)
-"""The rule for `parts[].path` as a JSON Schema (ECMA 262) pattern; `unsafe_reason` is the same
-rule in words, used by the readers."""
+PART_PATTERN = PART_PATH_PATTERN
+"""The rule for `parts[].path` as a JSON Schema (ECMA 262) pattern (stated in the schema);
+`unsafe_reason` is the same rule in words, used by the readers."""
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -265,7 +263,7 @@ class PartReader:
         if self._limit is not None:
             cap = min(cap, self._limit + 1) if cap is not None else self._limit + 1
         if cap is not None:
-            n = cap - self.size if n is None or n < 0 else min(n, cap - self.size)
+            n = cap - self.size if n < 0 else min(n, cap - self.size)
         try:
             data: bytes = self._f.read(n)
         except FileNotFoundError as exc:  # object stores open lazily: gone since listed

@@ -20,8 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec import AbstractFileSystem
 
+from ..batch import fingerprint_batch
 from ..dataset import Dataset
 from ..errors import DataFormatError, GroundtruthError
+from ..fingerprint import Fingerprinter
 from ..io._fs import PathLike, read_head, resolve
 from ..io._jsonl import MAX_LINE_BYTES
 from ..io._native import (
@@ -56,6 +58,9 @@ DOCUMENT_TOO_LARGE = define(
 )
 DOCUMENT_MAX_BYTES = MAX_LINE_BYTES
 """A document is parsed whole, so it gets the cap of one JSONL line."""
+FINGERPRINT_MISMATCH = define(
+    "manifest.fingerprint-mismatch", "error",
+    "The records' fingerprint differs from the one the manifest states")
 PART_RECORDS = define(
     "part.records-mismatch", "error", "A data part holds another number of records than listed"
 )
@@ -95,8 +100,12 @@ def open_for_validation(
     try:
         filesystem, root, shown = _locate(url, fs, storage_options)
         display = display or shown
+    except DataFormatError as exc:  # a torn .zip
+        out.add(issue(SOURCE_UNREADABLE, f"cannot open the dataset: {exc.message}",
+                      file=str(url), hint=exc.hint))
+        return None
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        if isinstance(exc, GroundtruthError) and not isinstance(exc, DataFormatError):
+        if isinstance(exc, GroundtruthError):
             raise
         out.add(issue(SOURCE_UNREADABLE, f"cannot open the dataset: {exc}", file=str(url),
                       hint="a dataset is a folder or a .zip with groundtruth.json"))
@@ -115,7 +124,7 @@ def open_for_validation(
     opened = Opened(src, manifest, manifest_file)
     for problem in check_parts(src, hashes=verify_hashes):
         out.add(problem)
-        if problem.code == "part.missing":
+        if problem.code in ("part.missing", "part.too-large"):  # not to be read
             opened.absent.add(problem.location.file or "")
     return opened
 
@@ -132,6 +141,9 @@ def run_native(
     src, absent = opened.src, opened.absent
     engine = Engine(opened.manifest, out, manifest_at=At(file=opened.manifest_file),
                     tolerance=tolerance)
+    claimed = opened.manifest.fingerprint if opened.manifest is not None else None
+    if verify_hashes and claimed:
+        engine.fp = Fingerprinter()
     for kind in KINDS:
         for number, part in enumerate(src.parts_of(kind)):
             engine.part_number = number
@@ -148,7 +160,27 @@ def run_native(
                 yield from _item_texts(src, part, wanted)
 
     engine.finish(texts)
+    if (engine.fp is not None and opened.manifest is not None and engine.items_complete
+            and engine.annotations_complete):
+        check_fingerprint(engine.fp, opened.manifest, opened.manifest_file, out)
     return engine
+
+
+def check_fingerprint(fp: Fingerprinter, manifest: Manifest, manifest_file: str,
+                      out: Collector) -> None:
+    """The fingerprint of the records read against the manifest's; only when every record was
+    read and parsed (otherwise the errors already say why they differ)."""
+    if not manifest.fingerprint:
+        return
+    digest = fp.hexdigest(manifest)
+    if digest != manifest.fingerprint:
+        out.add(issue(
+            FINGERPRINT_MISMATCH,
+            f"the records give fingerprint {digest}; the manifest claims {manifest.fingerprint}",
+            file=manifest_file, path="$.fingerprint",
+            hint="the manifest's fingerprint was changed, or the data was changed and the "
+                 "manifest rewritten: take the dataset again from its source; if this content "
+                 "is the one you want, write it again (`gt convert`) to record its fingerprint"))
 
 
 def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) -> bool:
@@ -214,7 +246,11 @@ def _exact(engine: Engine, out: Collector, data: dict[str, Any], kind: str, at: 
     if isinstance(parsed, list):
         out.extend(parsed)
         (engine.broken_item if kind == "items" else engine.broken_annotation)(data)
-    elif kind == "items":
+        engine.fp = None  # a record that does not parse has no canonical form to hash
+        return
+    if engine.fp is not None:
+        engine.fp.add(parsed)
+    if kind == "items":
         engine.item(parsed, at)  # type: ignore[arg-type]
     else:
         engine.annotation(parsed, at)  # type: ignore[arg-type]
@@ -250,6 +286,8 @@ def _stream_parquet(src: NativeSource, part: Part, engine: Engine, out: Collecto
                 for k in flagged:
                     _exact(engine, out, next(dicts), kind, At(file=shown, row=row0 + int(k)))
                 fa.register(batch, ~bad, shown, row0)
+            if engine.fp is not None:
+                engine.fp.merge(fingerprint_batch(batch.filter(pa.array(~bad)), kind))
             row0 += batch.num_rows
     except DataFormatError as exc:
         where = exc.location
@@ -324,6 +362,8 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
             if arrow is not None:
                 clean = ~bad[picked]
                 fa.register(arrow, clean, shown, 0, lines=[batch[k][0] for k in picked])
+        if arrow is not None and engine.fp is not None:
+            engine.fp.merge(fingerprint_batch(arrow.filter(pa.array(~bad[picked])), kind))
         batch.clear()
 
     def careful(line: bytes | None, lineno: int, ended: bool, first: bool) -> None:
@@ -374,6 +414,8 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
         flush()
         flagged = fi.flag(arrow) if fa is None else fa.flag(arrow)
         count += len(lines) - int(flagged.sum())  # flagged lines are counted by `careful`
+        if engine.fp is not None:  # flagged lines are added by `_exact`
+            engine.fp.merge(fingerprint_batch(arrow.filter(pa.array(~flagged)), kind))
         if fa is None:
             cols, text_len = fi.columns(arrow)
             for i in range(len(lines)):
