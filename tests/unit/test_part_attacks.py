@@ -430,3 +430,29 @@ def test_manifest_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(DataFormatError, match="larger than 100 bytes"):
         gt.load(dataset_dir)
     assert os.path.getsize(dataset_dir / "groundtruth.json") > 100
+
+
+def test_hand_made_dataset_with_a_link_out_is_refused(dataset_dir: Path, tmp_path: Path) -> None:
+    m = _manifest(dataset_dir)
+    del m["parts"], m["fingerprint"]
+    _write_manifest(dataset_dir, m)
+    outside = tmp_path / "elsewhere.jsonl"
+    shutil.move(dataset_dir / "annotations.jsonl", outside)
+    (dataset_dir / "annotations.jsonl").symlink_to(outside)
+    with pytest.raises(IntegrityError, match="symbolic link"):
+        gt.load(dataset_dir)
+
+
+def test_damaged_manifest_member_is_a_located_error(dataset_dir: Path, tmp_path: Path) -> None:
+    z = _zip_dataset(dataset_dir, tmp_path / "ds.zip")
+    with zipfile.ZipFile(z) as zf:
+        info = zf.getinfo("groundtruth.json")
+    data = bytearray(z.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for k in range(start + 2, start + min(40, info.compress_size - 2)):
+        data[k] ^= 0x5A
+    z.write_bytes(bytes(data))
+    with pytest.raises(DataFormatError) as err:
+        gt.load(z)
+    assert "groundtruth.json" in str(err.value)
+    assert not gt.validate(z).ok

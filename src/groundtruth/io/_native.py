@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +59,8 @@ MANIFEST_VERSION = define("manifest.version-unknown", "error", "Unknown spec ver
 PART_MISSING = define("part.missing", "error", "A data part listed in the manifest is absent")
 PART_SIZE = _parts.PART_SIZE
 PART_HASH = _parts.PART_HASH
+MANIFEST_UNREADABLE = define("manifest.unreadable", "error",
+                             "The manifest cannot be read from its container (damaged .zip)")
 MANIFEST_TOO_LARGE = define("manifest.too-large", "error",
                             "The manifest is larger than a reader accepts (64 MiB)")
 PARQUET_UNREADABLE = define("parquet.unreadable", "error", "A Parquet part cannot be read")
@@ -162,7 +165,11 @@ def read_manifest_issues(
             MANIFEST_MISSING, f"no {MANIFEST} in {display}", file=shown,
             hint="a groundtruth dataset is a folder with groundtruth.json; to read another "
                  "format pass --from FORMAT (see `gt formats`)")]
-    raw = _parts.read_manifest_bytes(fs, path)
+    try:
+        raw = _parts.read_manifest_bytes(fs, path)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        return None, [issue(MANIFEST_UNREADABLE, f"the manifest cannot be read: {exc}",
+                            file=shown, hint="the .zip is damaged or truncated: copy it again")]
     if raw is None:
         return None, [issue(
             MANIFEST_TOO_LARGE, f"the manifest is larger than {_parts.MAX_MANIFEST_BYTES} bytes",
@@ -222,6 +229,13 @@ def vet_parts(fs: AbstractFileSystem, root: str, display: str,
     problems: list[Issue] = []
     if "parts" not in manifest.model_fields_set:
         found = _discover_parts(fs, root)
+        for part in [p for p in found if _parts.escapes_root(fs, root, p)]:
+            found.remove(part)
+            problems.append(issue(
+                _parts.PART_PATH, f"data file {part.path} is a symbolic link (or inside one) "
+                "that points outside the dataset folder; it is not followed",
+                file=posixpath.join(display, part.path),
+                hint="copy the data into the dataset folder instead of linking to it"))
         if found:
             names = ", ".join(p.path for p in found)
             problems.append(issue(
