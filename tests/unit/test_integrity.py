@@ -316,3 +316,27 @@ def test_corrupted_parquet_page_names_the_part(tmp_path: Path) -> None:
         assert part["path"] in str(err.value)
     with pytest.raises(IntegrityError, match="does not match its hash"):
         gt.load(root)
+
+
+@pytest.mark.parametrize("encoding", ["jsonl", "parquet"])
+def test_engine_validate_checks_the_fingerprint_as_validate_does(
+        dataset: gt.Dataset, tmp_path: Path, encoding: str) -> None:
+    from groundtruth.engine import validate as validate_on_engine
+
+    root = tmp_path / "ds"
+    gt.save(dataset, root, encoding=encoding)
+    _claim(root, FAKE)
+    single = gt.validate(root)
+    engine = validate_on_engine(root, engine="local")
+    assert [i.code for i in engine.issues] == [i.code for i in single.issues]
+    assert "manifest.fingerprint-mismatch" in [i.code for i in engine.issues]
+
+
+def test_no_fingerprint_error_on_top_of_a_damaged_part(dataset: gt.Dataset,
+                                                       tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    gt.save(dataset, root)
+    flip_digit(root)
+    codes = [i.code for i in gt.validate(root).issues]
+    assert "part.hash-mismatch" in codes
+    assert "manifest.fingerprint-mismatch" not in codes

@@ -39,7 +39,7 @@ from ..io._native import (
     read_manifest_issues,
     vet_parts,
 )
-from ..issues import define, issue
+from ..issues import ISSUE_CODES, define, issue
 from ..migrate import migrate_manifest
 from ..models import AnnotationBase, Item, Manifest, Part
 from ._engine import Engine
@@ -161,9 +161,19 @@ def run_native(
 
     engine.finish(texts)
     if (engine.fp is not None and opened.manifest is not None and engine.items_complete
-            and engine.annotations_complete):
+            and engine.annotations_complete and fingerprint_applies(
+                c for c, n in out.by_code.items() if n and ISSUE_CODES[c].severity == "error")):
         check_fingerprint(engine.fp, opened.manifest, opened.manifest_file, out)
     return engine
+
+
+_READING_LAYERS = ("part.", "structure.", "jsonl.", "parquet.", "source.", "manifest.")
+
+
+def fingerprint_applies(error_codes: Iterable[str]) -> bool:
+    """Whether comparing the fingerprint tells anything new: not when a part or record could
+    not be read or parsed whole (those errors already say why the content differs)."""
+    return not any(c.startswith(_READING_LAYERS) for c in error_codes)
 
 
 def check_fingerprint(fp: Fingerprinter, manifest: Manifest, manifest_file: str,
