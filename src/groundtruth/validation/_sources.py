@@ -126,6 +126,13 @@ def open_for_validation(
         out.add(problem)
         if problem.code in ("part.missing", "part.too-large"):  # not to be read
             opened.absent.add(problem.location.file or "")
+    if manifest is not None and "parts" in manifest.model_fields_set:
+        # Refused parts (paths leaving the dataset) count as absent: never read, and the
+        # records of their kind are known to be incomplete (no cascade of missing references).
+        for part in manifest.parts:
+            if part not in src.parts:
+                src.parts.append(part)
+                opened.absent.add(src.display(part.path))
     return opened
 
 
