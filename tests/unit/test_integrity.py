@@ -159,6 +159,7 @@ def test_parquet_verify_false_reads_a_part_that_is_only_relabelled(dataset: gt.D
     ["info", "{root}"],
     ["info", "{root}", "--format", "json"],
     ["convert", "{root}", "{tmp}/out"],
+    ["convert", "{root}", "{tmp}/out.json", "--to", "coco"],
     ["export", "{root}", "{tmp}/t.jsonl", "--task", "classification"],
     ["diff", "{root}", "{root}"],
 ])

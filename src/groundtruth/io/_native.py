@@ -387,13 +387,23 @@ def open_parquet(src: NativeSource, part: Part) -> tuple[pq.ParquetFile, IO[byte
     return pf, f
 
 
+@contextlib.contextmanager
+def parquet_part(src: NativeSource, part: Part) -> Iterator[pq.ParquetFile]:
+    """`open_parquet` as a context: the part's `ParquetFile`, its file closed afterwards."""
+    pf, f = open_parquet(src, part)
+    try:
+        yield pf
+    finally:
+        if f is not None:
+            f.close()
+
+
 def iter_part_batches(
     src: NativeSource, part: Part, *, batch_size: int = 65536, columns: list[str] | None = None
 ) -> Iterator[pa.RecordBatch]:
     """A Parquet part as record batches of the kind's schema (projected to `columns`)."""
     shown = src.display(part.path)
-    pf, f = open_parquet(src, part)
-    with contextlib.closing(f) if f is not None else contextlib.nullcontext():
+    with parquet_part(src, part) as pf:
         schema = _arrow.SCHEMAS[part.kind]
         wanted = columns or schema.names
         present = [c for c in wanted if c in pf.schema_arrow.names]

@@ -7,8 +7,8 @@ A dataset can come from a stranger, so nothing in its manifest is trusted on its
   `.parquet` name. The check is on the text, before anything is opened or stat'ed, so a refused
   path tells nothing about what exists outside. On a local disk a part (or a folder on its way)
   that is a symbolic link must also resolve inside the dataset folder.
-- **Bounds.** A part is never read past the size the manifest declares for it (a longer stream
-  stops with an error at that point), and a member of a `.zip` dataset is refused before it is
+- **Bounds.** While verifying (and always in a `.zip`), a part is not read past the size the
+  manifest declares for it (a longer stream stops with an error there), and a member of a `.zip` dataset is refused before it is
   opened when its size (from the zip's directory) is over a ceiling:
   `GROUNDTRUTH_MAX_MEMBER_BYTES` or the `max_member_bytes` keyword, default 4 GiB.
 - **Integrity.** Every byte read is hashed on the way (no second pass): at the end of the part
