@@ -339,7 +339,7 @@ def iter_part_dicts(
     if part.path.endswith(".jsonl"):
         count = 0
         with src.open_part(part) as f:
-            for line, value, issues in _jsonl.read_objects(f, src.display(part.path)):  # type: ignore[arg-type]
+            for line, value, issues in _jsonl.read_objects(f, src.display(part.path)):
                 if value is not None:
                     count += 1
                 yield (value if value is not None else {}), line, None, issues
