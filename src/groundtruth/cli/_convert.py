@@ -10,7 +10,15 @@ from .. import converters
 from ..api import convert, resolve_format
 from ..converters import ConversionReport
 from ..issues import Issue
-from ._common import EXIT_OK, echo_json, format_option, from_option, parse_options, working
+from ._common import (
+    EXIT_OK,
+    echo_json,
+    format_option,
+    from_option,
+    parse_options,
+    verify_option,
+    working,
+)
 
 
 @click.command("convert")
@@ -30,6 +38,7 @@ from ._common import EXIT_OK, echo_json, format_option, from_option, parse_optio
 @click.option("--embed", is_flag=True,
               help="--to coco: keep groundtruth provenance in extra keys pycocotools ignores.")
 @format_option("text", "json")
+@verify_option
 def convert_cmd(
     src: str, dst: str, from_format: str | None, read_options: tuple[str, ...], to_format: str,
     encoding: str, write_options: tuple[str, ...], overwrite: bool, category_ids: str | None,
