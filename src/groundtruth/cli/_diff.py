@@ -7,7 +7,7 @@ from typing import Any
 import click
 import orjson
 
-from ._common import EXIT_INVALID, EXIT_OK, parse_options
+from ._common import EXIT_INVALID, EXIT_OK, check_source, parse_options
 from ._engine import engine_options
 
 
@@ -114,6 +114,8 @@ def diff_cmd(
         raise click.BadParameter(f"{exc.message}\n  hint: {exc.hint}",
                                  param_hint="--fail-on") from None
     label_map = read_label_map(label_map_file) if label_map_file else None
+    check_source(old, old_from or from_format)
+    check_source(new, new_from or from_format)
     result = diff(
         old, new, old_format=old_from or from_format, new_format=new_from or from_format,
         match_by=match_by, item_key=item_key, iou=iou, oks=oks,  # type: ignore[arg-type]

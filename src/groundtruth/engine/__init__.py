@@ -226,5 +226,6 @@ def export_training(url: Source, dst: PathLike, *, engine: Any = "local",
                                          for t, out in zip(ann_tasks, outputs, strict=True)])
     summary = {"rows": sum(counts), "parts": [posixpath.basename(o) for o in outputs],
                "classes": labels}
-    atomic_write_bytes(fs, posixpath.join(root, "_SUCCESS"), orjson.dumps(summary))
+    atomic_write_bytes(fs, posixpath.join(root, "_SUCCESS"), orjson.dumps(summary),
+                       overwrite=True)
     return summary

@@ -511,7 +511,7 @@ def native_to_coco(
             }
         elif key == "licenses":
             sections[key] = []
-    with atomic_write(wfs, wpath) as f:
+    with atomic_write(wfs, wpath, overwrite=overwrite) as f:
         f.write(b"{")
         for i, (key, value) in enumerate(sections.items()):
             f.write((b"," if i else b"") + orjson.dumps(key) + b":")

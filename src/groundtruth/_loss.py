@@ -1,0 +1,98 @@
+"""What a conversion or export dropped beyond the target format's known limits.
+
+A loss report lists what a format cannot carry (a COCO file has no annotator field): that is
+expected and exits 0. Three things are not, and fill `ConversionReport.dropped`:
+
+- `convert.read-dropped`: the reader skipped records or parts of records with error-level
+  issues (a Label Studio box without image size, a COCO annotation of an unknown image).
+- `convert.type-dropped`: the writer left out every annotation of a type (a span dataset
+  written `--to jsonl`): the output has none of them.
+- `export.empty`: a training export wrote no row.
+
+The API returns the report (`report.dropped`, `report.lossy`, `report.raise_for_loss()`);
+the CLI exits 1 unless `--allow-loss`. The output is written either way: it is complete for
+what it holds, and the report says what it lacks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from .issues import Issue, define, issue
+
+if TYPE_CHECKING:
+    from .converters import ConversionReport
+    from .dataset import Dataset
+
+READ_DROPPED = define(
+    "convert.read-dropped", "error",
+    "Reading skipped records (or parts of records) with errors; the output lacks them")
+TYPE_DROPPED = define(
+    "convert.type-dropped", "error",
+    "The target format left out every annotation of a type; the output has none of them")
+EXPORT_EMPTY = define("export.empty", "error", "A training export wrote no row")
+
+ALLOW_HINT = "pass --allow-loss (allow_loss in the API: check report.dropped) to accept it"
+
+# Codes a writer uses for "this annotation was not written at all", by convention: the
+# built-in converters use these suffixes, and a third-party converter that follows them is
+# covered too. Codes for partly written annotations must not end this way.
+_DROP_CODE = re.compile(r"(annotation[.-]dropped|unsupported-annotation|write\.missing-size)$")
+
+
+def is_drop_code(code: str) -> bool:
+    """Whether a write-report code means the named annotation was left out entirely."""
+    return bool(_DROP_CODE.search(code))
+
+
+def read_dropped(issues: Iterable[Issue], source: str) -> list[Issue]:
+    """One `convert.read-dropped` issue summing up the reader's error-level issues."""
+    errors = [i for i in issues if i.severity == "error"]
+    if not errors:
+        return []
+    counts = Counter(i.code for i in errors)
+    reasons = ", ".join(f"{code} x{n}" for code, n in counts.most_common())
+    first = errors[0]
+    return [issue(
+        READ_DROPPED,
+        f"reading {source} skipped {len(errors)} record(s) or part(s) with errors ({reasons}); "
+        f"first: {first.location}: {first.message}".replace(": : ", ": "),
+        file=source, hint=f"fix the source (run `gt validate` on it for every problem), or "
+                          f"{ALLOW_HINT}")]
+
+
+def types_dropped(dataset: Dataset, report: ConversionReport) -> list[Issue]:
+    """A `convert.type-dropped` issue per annotation type the write left out entirely."""
+    left_out = {i.location.record_id for i in report.issues
+                if i.location.record_id is not None and is_drop_code(i.code)}
+    if not left_out:
+        return []
+    total: Counter[str] = Counter()
+    lost: Counter[str] = Counter()
+    for a in dataset.annotations:
+        kind = str(getattr(a, "type", "?"))
+        total[kind] += 1
+        if a.id in left_out:
+            lost[kind] += 1
+    return [issue(
+        TYPE_DROPPED,
+        f"{report.format} wrote none of the {n} {kind} annotation(s)",
+        hint=f"choose a target format that holds {kind} annotations (see `gt formats`), or "
+             f"{ALLOW_HINT}")
+        for kind, n in sorted(total.items()) if n and lost[kind] == n]
+
+
+def export_empty(report: ConversionReport, items: int) -> list[Issue]:
+    """`export.empty` when an export wrote no row."""
+    if report.details.get("rows"):
+        return []
+    reasons = ", ".join(f"{code} x{n}" for code, n in
+                        Counter(i.code for i in report.issues).most_common())
+    why = f" ({reasons})" if reasons else ""
+    return [issue(
+        EXPORT_EMPTY, f"the export wrote 0 rows from {items} item(s){why}",
+        hint=f"check --task, --split and --label-set against the data (`gt info`), or "
+             f"{ALLOW_HINT}")]
