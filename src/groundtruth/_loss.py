@@ -4,7 +4,8 @@ A loss report lists what a format cannot carry (a COCO file has no annotator fie
 expected and exits 0. Three things are not, and fill `ConversionReport.dropped`:
 
 - `convert.read-dropped`: the reader skipped records or parts of records with error-level
-  issues (a Label Studio box without image size, a COCO annotation of an unknown image).
+  issues (a Label Studio box without image size, a COCO annotation of an unknown image), or
+  found values no copy can hold as they are (NaN or infinity in a Parquet part).
 - `convert.type-dropped`: the writer left out every annotation of a type (a span dataset
   written `--to jsonl`): the output has none of them.
 - `export.empty`: a training export wrote no row.
@@ -58,8 +59,9 @@ def read_dropped(issues: Iterable[Issue], source: str) -> list[Issue]:
     first = errors[0]
     return [issue(
         READ_DROPPED,
-        f"reading {source} skipped {len(errors)} record(s) or part(s) with errors ({reasons}); "
-        f"first: {first.location}: {first.message}".replace(": : ", ": "),
+        f"reading {source} found {len(errors)} error(s) whose data the output lacks or holds "
+        f"altered (records or values skipped, NaN as null: {reasons}); first: "
+        f"{first.location}: {first.message}".replace(": : ", ": "),
         file=source, hint=f"fix the source (run `gt validate` on it for every problem), or "
                           f"{ALLOW_HINT}")]
 

@@ -239,7 +239,14 @@ def _run(
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+    from ..._orphans import die_with_parent, stop_pool
+
+    # Workers share the caller's stdout/stderr: they must not outlive this process (a killed
+    # `gt convert` would leave them holding a CI step's pipes open), and an interrupted
+    # conversion stops them at once instead of waiting for their slices.
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
         pending: deque[Any] = deque()
         todo = iter(jobs)
         for job in todo:
@@ -251,6 +258,10 @@ def _run(
             nxt = next(todo, None)
             if nxt is not None:
                 pending.append(pool.submit(_work, nxt))
+    except BaseException:
+        stop_pool(pool)
+        raise
+    pool.shutdown()
 
 
 def _write_slice(
