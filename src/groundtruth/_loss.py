@@ -42,6 +42,8 @@ ALLOW_HINT = "pass --allow-loss (allow_loss in the API: check report.dropped) to
 # built-in converters use these suffixes, and a third-party converter that follows them is
 # covered too. Codes for partly written annotations must not end this way.
 _DROP_CODE = re.compile(r"(annotation[.-]dropped|unsupported-annotation|write\.missing-size)$")
+# ... and for "this item was not written, nor any of its annotations".
+_ITEM_DROP_CODE = re.compile(r"unsupported-item$")
 
 
 def is_drop_code(code: str) -> bool:
@@ -70,14 +72,16 @@ def types_dropped(dataset: Dataset, report: ConversionReport) -> list[Issue]:
     """A `convert.type-dropped` issue per annotation type the write left out entirely."""
     left_out = {i.location.record_id for i in report.issues
                 if i.location.record_id is not None and is_drop_code(i.code)}
-    if not left_out:
+    items_out = {i.location.record_id for i in report.issues
+                 if i.location.record_id is not None and _ITEM_DROP_CODE.search(i.code)}
+    if not left_out and not items_out:
         return []
     total: Counter[str] = Counter()
     lost: Counter[str] = Counter()
     for a in dataset.annotations:
         kind = str(getattr(a, "type", "?"))
         total[kind] += 1
-        if a.id in left_out:
+        if a.id in left_out or a.item_id in items_out:
             lost[kind] += 1
     return [issue(
         TYPE_DROPPED,

@@ -31,7 +31,13 @@ POLL_SECONDS = 0.5
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """Make this (worker) process end when `parent_pid` ends."""
+    """Make this (worker) process end when `parent_pid` ends.
+
+    Also resets the signal handlers the fork copied: SIGTERM ends the worker, Ctrl-C (sent to
+    the whole process group) is left to the parent, which stops its pool.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not _pdeathsig():
         threading.Thread(target=_watch, args=(parent_pid,), daemon=True,
                          name="groundtruth-parent-watch").start()

@@ -139,7 +139,8 @@ def convert(
     complete for what it holds; call `report.raise_for_loss()` to make it an error (the CLI
     exits 1 unless --allow-loss).
 
-    `dst` is never the input itself, nor a folder that contains it, even with `overwrite`.
+    `dst` is never the input itself, a folder that contains it or a path inside it, even with
+    `overwrite`.
     """
     from ._loss import read_dropped, types_dropped
 
@@ -157,7 +158,8 @@ def refuse_input_as_output(
     """`DatasetExistsError` when writing `dst` would replace or delete `src`.
 
     Both are resolved (absolute, symlinks followed on a local disk): the same file, the same
-    folder, or a `dst` folder that contains `src` are refused whatever `overwrite` says.
+    folder, a `dst` folder that contains `src`, or a `dst` inside the `src` folder (a file
+    the dataset's manifest would not list) are refused whatever `overwrite` says.
     """
     from .errors import DatasetExistsError
     from .io._fs import is_local
@@ -174,7 +176,7 @@ def refuse_input_as_output(
         if sfs.protocol != dfs.protocol:
             return
         a, b = spath.rstrip("/"), dpath.rstrip("/")
-    if a == b or a.startswith(b.rstrip("/") + "/"):
+    if a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/"):
         raise DatasetExistsError(
-            f"{dst} is the input {src} (or holds it); writing it would destroy the input",
-            hint="choose another destination")
+            f"{dst} is the input {src}, holds it or is inside it: writing there would replace "
+            "or change the input", hint="choose a destination outside the input")

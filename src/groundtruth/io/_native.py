@@ -521,8 +521,13 @@ class DatasetWriter:
             shown = {"groundtruth": SPEC_VERSION,
                      **final.model_dump(mode="json", exclude_defaults=True, exclude_none=True)}
             body = orjson.dumps(shown, option=orjson.OPT_INDENT_2) + b"\n"
-            with atomic_write(self._wfs, posixpath.join(self._root, MANIFEST)) as f:
-                f.write(body)
+            if self._stage is not None:  # private until published whole: a plain write
+                with open(posixpath.join(self._stage, MANIFEST), "wb") as f:
+                    f.write(body)
+            else:
+                with atomic_write(self._wfs, posixpath.join(self._root, MANIFEST),
+                                  overwrite=True) as f:
+                    f.write(body)
             self._publish()
         except BaseException:
             self.abort()

@@ -25,6 +25,7 @@ import pyarrow as pa
 from ...errors import ConversionError
 from ...io._fs import PathLike, atomic_write, is_local, resolve
 from ...io._native import DatasetWriter, iter_part_dicts, open_native
+from ...io._publish import held_signals
 from ...issues import Issue, Location
 from ...models import (
     ANNOTATION_TYPES,
@@ -249,10 +250,13 @@ def _run(
     try:
         pending: deque[Any] = deque()
         todo = iter(jobs)
-        for job in todo:
-            pending.append(pool.submit(_work, job))
-            if len(pending) >= 2 * workers:
-                break
+        # The first submit forks the workers. An interrupt that lands in the fork handlers
+        # would be swallowed there ("Exception ignored"), so it is held until they are done.
+        with held_signals():
+            for job in todo:
+                pending.append(pool.submit(_work, job))
+                if len(pending) >= 2 * workers:
+                    break
         while pending:
             yield pending.popleft().result()
             nxt = next(todo, None)
