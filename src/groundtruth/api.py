@@ -109,6 +109,11 @@ def save(
 
     Writes are atomic: a failure leaves no half-written dataset behind. The report lists what
     the target format could not carry (empty for the native format).
+
+    An existing destination raises `DatasetExistsError` unless `overwrite`; even then a
+    dataset only replaces a dataset and a file only a file (never a folder, a plain file or a
+    folder without a manifest), and a destination that appears while the write runs is never
+    replaced (see `groundtruth.io._publish`).
     """
     if fs is None:
         fs, path = resolve(url, storage_options=storage_options)

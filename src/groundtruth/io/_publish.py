@@ -10,7 +10,7 @@ Files (`publish_file`)
     and an unlink of the temporary name. Where neither works (a filesystem without hard links),
     the name is claimed with an exclusive create (`O_CREAT | O_EXCL`) and the data renamed
     over our own claim: a second groundtruth writer fails at the claim; a foreign program
-    that writes without claiming can still race (documented in docs/security.md).
+    that writes without claiming can still race (a known limit of that fallback).
     With `overwrite` a file is replaced by `os.replace` (atomic), never a folder.
 
 Dataset folders (`publish_dir`)
@@ -26,6 +26,12 @@ Dataset folders (`publish_dir`)
     new one into place. A crash between them leaves the destination missing for that moment;
     the next write to the same destination puts the old version back first
     (`recover_destination`), and readers are told where it is.
+
+Object stores
+    There is no rename there: a new dataset's parts are uploaded and its manifest last, and
+    `overwrite` removes the old manifest first, so between the two the destination is not a
+    dataset (readers fail clearly instead of mixing versions); the no-replace check is the
+    existence check at the start. Neither guarantee above holds on object stores.
 
 Signals
     SIGINT and SIGTERM received during the final move are held until it is done (the move is a
