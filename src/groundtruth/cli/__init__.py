@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import click
 
@@ -40,13 +41,20 @@ def _register() -> None:
 _register()
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: object = None, line: str | None = None) -> None:
+    """Warnings as one line on stderr ("warning: ..."), not Python's source-line format."""
+    click.echo(f"warning: {message}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI, turning expected errors into messages and exit 2."""
     from ..io._publish import published
     from ._signals import handle_termination, interrupted_exit
 
     before = len(published())
-    with handle_termination():
+    with handle_termination(), warnings.catch_warnings():
+        warnings.showwarning = _show_warning
         try:
             rv = cli.main(args=argv, prog_name="gt", standalone_mode=False)
         except (click.exceptions.Abort, KeyboardInterrupt):

@@ -42,7 +42,8 @@ Signals
 Stale stages
     Temporary folders are named `.gt-stage-<host>-<pid>-<id>` (`.gt-old-` for replaced
     versions). A later write into the same folder removes those whose process is provably
-    gone (same host, no such pid) and names the others in a warning.
+    gone (same host, no such pid) and names the others in a warning. "Same host" is the host
+    name: machines or containers that share a folder must not share a host name.
 """
 
 from __future__ import annotations
