@@ -353,3 +353,19 @@ def test_signals_during_the_final_move_wait_for_it(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         move()
     assert order == ["move finished"]
+
+
+def test_training_export_overwrite_replaces_only_an_earlier_export(tmp_path: Path) -> None:
+    import groundtruth.engine as gte
+    from groundtruth.engine.synthetic import make_dataset
+
+    gt.save(make_dataset(10, 50, seed=2), tmp_path / "ds", encoding="parquet")
+    gte.export_training(str(tmp_path / "ds"), tmp_path / "train")
+    again = gte.export_training(str(tmp_path / "ds"), tmp_path / "train", overwrite=True)
+    assert again["rows"] == 50
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("x")
+    with pytest.raises(DatasetExistsError, match="not a training export"):
+        gte.export_training(str(tmp_path / "ds"), mine, overwrite=True)
+    assert (mine / "thesis.tex").read_text() == "x"

@@ -210,6 +210,13 @@ def export_training(url: Source, dst: PathLike, *, engine: Any = "local",
         if not overwrite:
             raise DatasetExistsError(f"{dst} already exists",
                                      hint="choose another destination, or pass overwrite=True")
+        names = [posixpath.basename(p.rstrip("/")) for p in fs.ls(root, detail=False)]
+        if not fs.isdir(root) or not all(
+                n == "_SUCCESS" or (n.startswith("part-") and n.endswith(".parquet"))
+                for n in names):
+            raise DatasetExistsError(
+                f"{dst} holds files that are not a training export; not overwriting it",
+                hint="overwrite replaces only an earlier export (part-*.parquet, _SUCCESS)")
         fs.rm(root, recursive=True)
     fs.makedirs(root, exist_ok=True)
     labels = [lab.name for s in src.manifest.taxonomy.label_sets for lab in s.labels]
