@@ -187,3 +187,28 @@ def test_nan_and_infinity_in_parquet_are_reported(capsys: pytest.CaptureFixture[
     report = gt.validate(tmp_path / "pq")
     assert not report.ok
     assert "content.not-finite" in {i.code for i in report.errors}
+
+
+@pytest.mark.parametrize("to", ["conll", "conllu", "prodigy", "doccano", "preference"])
+def test_a_write_that_holds_nothing_exits_1(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path, to: str) -> None:
+    """Images and polygons written to a text format: no record written, every polygon gone
+    (reported per item by the writer, not per annotation)."""
+    src = shared_path("coco", "tinycoco_instances_val2017.json")
+    code, _, err = gt_cli(capsys, "convert", str(src), str(tmp_path / "out"), "--to", to)
+    assert code == 1, err
+    assert "convert.empty-output" in err
+    assert "wrote no record of the 6 item(s) and 136 annotation(s)" in err
+    if to != "preference":  # its report names items it skipped, not what they held
+        assert "wrote none of the 135 polygon annotation(s)" in err
+
+
+def test_round_trips_of_real_files_are_not_flagged(tmp_path: Path) -> None:
+    for parts, to in ((("coco", "tinycoco_instances_val2017.json"), "coco"),
+                      (("coco", "tinycoco_instances_val2017.json"), "labelstudio"),
+                      (("jsonl", "labelstudio_text_ner_export.3tasks.json"), "conll"),
+                      (("jsonl", "labelstudio_text_ner_export.3tasks.json"), "prodigy"),
+                      (("conll", "en_ewt-ud-test.first564.conllu"), "conllu")):
+        _, report = gt.convert(shared_path(*parts), tmp_path / f"{to}-{parts[1]}",
+                               to_format=to)
+        assert report.dropped == [], (parts, to, report.dropped)
