@@ -153,7 +153,9 @@ def convert(
     ds = load(src, format=from_format, storage_options=storage_options, **(read_options or {}))
     report = save(ds, dst, format=to_format, overwrite=overwrite,
                   storage_options=storage_options, **(write_options or {}))
-    report.dropped = read_dropped(ds.issues, str(src)) + types_dropped(ds, report)
+    parquet = to_format == "groundtruth" and (write_options or {}).get("encoding") == "parquet"
+    report.dropped = (read_dropped(ds.issues, str(src), parquet_target=parquet)
+                      + types_dropped(ds, report))
     return ds, report
 
 

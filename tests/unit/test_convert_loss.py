@@ -184,6 +184,13 @@ def test_nan_and_infinity_in_parquet_are_reported(capsys: pytest.CaptureFixture[
     assert "nothing lost" not in out
     assert "content.not-finite x3" in err
 
+    # Parquet keeps them as they are: reported, but nothing lost
+    code, _, err = gt_cli(capsys, "convert", str(tmp_path / "pq"), str(tmp_path / "pq2"),
+                          "--encoding", "parquet")
+    assert code == 0, err
+    assert "content.not-finite" in err
+    assert "DATA DROPPED" not in err
+
     report = gt.validate(tmp_path / "pq")
     assert not report.ok
     assert "content.not-finite" in {i.code for i in report.errors}

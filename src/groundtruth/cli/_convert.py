@@ -70,7 +70,7 @@ def convert_cmd(
         streamed = _stream(src, dst, from_format, to_format, r_opts, w_opts, overwrite)
         if streamed is not None:
             source_format, n_items, n_anns, issues, report = streamed
-            report.dropped = read_dropped(issues, src)
+            report.dropped = read_dropped(issues, src, parquet_target=True)
         else:
             ds, report = convert(
                 src, dst, from_format=from_format, to_format=to_format,
