@@ -219,3 +219,25 @@ def test_round_trips_of_real_files_are_not_flagged(tmp_path: Path) -> None:
         _, report = gt.convert(shared_path(*parts), tmp_path / f"{to}-{parts[1]}",
                                to_format=to)
         assert report.dropped == [], (parts, to, report.dropped)
+
+
+def test_non_finite_values_are_found_in_nested_and_sliced_columns() -> None:
+    """Lists of lists, structs and maps (consensus votes), in an array slice: every NaN or
+    infinity is found, with its path, and nothing else."""
+    from groundtruth.io._finite import _bad_rows, _paths
+
+    nan, inf = float("nan"), float("inf")
+    rings = pa.array([[[1.0, 2.0]], None, [[3.0], [4.0, nan]], [[5.0]]],
+                     pa.list_(pa.list_(pa.float64())))
+    votes = pa.array([[("a", 1.0)], [("b", 2.0), ("c", -inf)], None, [("d", 0.5)]],
+                     pa.map_(pa.string(), pa.float64()))
+    consensus = pa.StructArray.from_arrays(
+        [votes, pa.array([0.5, 0.1, nan, None])], names=["votes", "agreement"])
+    assert _bad_rows(rings).tolist() == [2]
+    assert _bad_rows(rings.slice(3)).tolist() == []
+    assert _bad_rows(votes).tolist() == [1]
+    assert _bad_rows(votes.slice(1, 2)).tolist() == [0]
+    assert _bad_rows(consensus).tolist() == [1, 2]
+    assert [p for p, _ in _paths(consensus[1].as_py(), ("consensus",))] == [
+        ("consensus", "votes", "c")]
+    assert [p for p, _ in _paths(rings[2].as_py(), ("polygon",))] == [("polygon", 1, 1)]
