@@ -369,3 +369,13 @@ def test_training_export_overwrite_replaces_only_an_earlier_export(tmp_path: Pat
     with pytest.raises(DatasetExistsError, match="not a training export"):
         gte.export_training(str(tmp_path / "ds"), mine, overwrite=True)
     assert (mine / "thesis.tex").read_text() == "x"
+
+
+def test_temporary_files_of_dead_writers_are_removed(tmp_path: Path) -> None:
+    dead = tmp_path / f".train.json.gt-tmp-{HOST}-{_dead_pid()}-abcd1234"
+    alive = tmp_path / f".train.json.gt-tmp-{HOST}-{os.getpid()}-abcd1234"
+    dead.write_text("half")
+    alive.write_text("being written")
+    gt.save(all_examples(), tmp_path / "train.json", format="coco")
+    assert not dead.exists()
+    assert alive.read_text() == "being written"

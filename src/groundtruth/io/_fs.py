@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import uuid
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -105,11 +104,6 @@ def read_head(url: PathLike, *, fs: AbstractFileSystem | None = None, size: int 
         return data
 
 
-def _temp_name(path: str) -> str:
-    head, tail = posixpath.split(path)
-    return posixpath.join(head, f".{tail}.tmp-{uuid.uuid4().hex[:8]}")
-
-
 @contextlib.contextmanager
 def atomic_write(
     fs: AbstractFileSystem, path: str, mode: str = "wb", *, overwrite: bool = False,
@@ -131,7 +125,7 @@ def atomic_write(
         with fs.open(path, mode, **open_kwargs) as f:
             yield f
         return
-    from ._publish import publish_file
+    from ._publish import collect_stale, publish_file, temp_file_name
 
     local = fs._strip_protocol(path)
     if os.path.isdir(local):
@@ -143,7 +137,8 @@ def atomic_write(
     parent = posixpath.dirname(local)
     if parent:
         fs.makedirs(parent, exist_ok=True)
-    tmp = _temp_name(local)
+    collect_stale(parent or ".")
+    tmp = temp_file_name(local)
     try:
         with fs.open(tmp, mode, **open_kwargs) as f:
             yield f

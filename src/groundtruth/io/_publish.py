@@ -40,8 +40,8 @@ Signals
     CLI can say "interrupted after writing X" rather than "aborted".
 
 Stale stages
-    Temporary folders are named `.gt-stage-<host>-<pid>-<id>` (`.gt-old-` for replaced
-    versions). A later write into the same folder removes those whose process is provably
+    Temporary folders are named `.gt-stage-<host>-<pid>-<id>` (`.NAME.gt-old-…` for replaced
+    versions, `.NAME.gt-tmp-…` for files being written). A later write into the same folder removes those whose process is provably
     gone (same host, no such pid) and names the others in a warning. "Same host" is the host
     name: machines or containers that share a folder must not share a host name.
 """
@@ -66,6 +66,7 @@ from ..errors import DatasetExistsError
 
 STAGE_PREFIX = ".gt-stage-"
 OLD_TAG = ".gt-old-"
+TMP_TAG = ".gt-tmp-"
 
 _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1
@@ -155,9 +156,15 @@ def stage_dir(parent: str) -> str:
     return tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{_host()}-{os.getpid()}-", dir=parent)
 
 
+def temp_file_name(path: str) -> str:
+    """The hidden temporary name a file is written under before it is moved to `path`."""
+    head, tail = os.path.split(path)
+    return os.path.join(head, f".{tail}{TMP_TAG}{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
 def _owner(name: str) -> tuple[str, int] | None:
-    """`(host, pid)` from a stage or old-version name; None for names without them."""
-    for tag in (STAGE_PREFIX, OLD_TAG):
+    """`(host, pid)` from a stage, old-version or temporary file name; None without them."""
+    for tag in (STAGE_PREFIX, OLD_TAG, TMP_TAG):
         if tag in name:
             rest = name.split(tag, 1)[1]
             host, _, tail = rest.partition("-")
@@ -190,7 +197,7 @@ def collect_stale(parent: str) -> list[str]:
         return removed
     host = _host()
     for name in names:
-        if not (name.startswith(STAGE_PREFIX) or OLD_TAG in name):
+        if not (name.startswith(STAGE_PREFIX) or OLD_TAG in name or TMP_TAG in name):
             continue
         full = os.path.join(parent, name)
         owner = _owner(name)
@@ -209,7 +216,11 @@ def collect_stale(parent: str) -> list[str]:
                 with contextlib.suppress(OSError):
                     os.rename(full, target)  # the replaced version, back where it was
                     continue
-        shutil.rmtree(full, ignore_errors=True)
+        if os.path.isdir(full) and not os.path.islink(full):
+            shutil.rmtree(full, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(full)
         removed.append(full)
     return removed
 
