@@ -183,3 +183,17 @@ def test_access_error_maps_foreign_exceptions() -> None:
     assert isinstance(access_error(ConnectionRefusedError(111, "refused"), "x"), AccessError)
     assert access_error(ValueError("a bug")) is None
     assert access_error(KeyError("a bug")) is None
+
+
+def test_permission_denied_writing(tmp: Path) -> None:
+    locked = tmp / "readonly"
+    locked.mkdir()
+    locked.chmod(0o555)
+    for dst, extra in ((locked / "ds", []), (locked / "out.json", ["--to", "coco"])):
+        res = subprocess.run(
+            [*_without_file_permission_bypass(), sys.executable, "-m", "groundtruth",
+             "convert", str(tmp / "good"), str(dst), *extra],
+            capture_output=True, text=True, timeout=120, check=False)
+        assert_clean_io_error(res.returncode, res.stderr,
+                              f"permission denied writing in {locked}")
+    assert list(locked.iterdir()) == []

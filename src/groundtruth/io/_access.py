@@ -85,6 +85,9 @@ def access_error(exc: BaseException, where: PathLike | None = None) -> Groundtru
         return AccessError(f"{shown}: a part of the path is a file, not a folder",
                            hint="check the path")
     if isinstance(exc, PermissionError):
+        if ".gt-stage-" in shown or ".gt-tmp-" in shown:  # our temporary name: the folder
+            return AccessError(f"permission denied writing in {os.path.dirname(shown)}",
+                               hint="check that the destination folder is writable")
         return AccessError(f"permission denied: {shown}",
                            hint="check the permissions of the file and its folders (or the "
                                 "store's access rights)")
