@@ -379,3 +379,12 @@ def test_temporary_files_of_dead_writers_are_removed(tmp_path: Path) -> None:
     gt.save(all_examples(), tmp_path / "train.json", format="coco")
     assert not dead.exists()
     assert alive.read_text() == "being written"
+
+
+def test_consensus_never_replaces_its_input(capsys: pytest.CaptureFixture[str],
+                                            ds_dir: Path) -> None:
+    before = snapshot(ds_dir)
+    code, _, err = gt_cli(capsys, "consensus", str(ds_dir), str(ds_dir), "--overwrite")
+    assert code == 2, err
+    assert "the input" in err
+    assert snapshot(ds_dir) == before
