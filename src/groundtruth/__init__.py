@@ -14,14 +14,17 @@ from .converters import available as available_formats
 from .dataset import Dataset
 from .diff import DatasetDiff, diff
 from .errors import (
+    AccessError,
     BackendNotInstalledError,
     ConversionError,
     DataFormatError,
+    DataLossError,
     DatasetExistsError,
     DatasetNotFoundError,
     DatasetValidationError,
     GroundtruthError,
     IntegrityError,
+    OutOfMemoryError,
     UnknownFormatError,
     UnknownOptionError,
     UnsupportedVersionError,
@@ -65,10 +68,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "SPEC_VERSION",
     "SUPPORTED_VERSIONS",
+    "AccessError",
     "BackendNotInstalledError",
     "ConversionError",
     "ConversionReport",
     "DataFormatError",
+    "DataLossError",
     "Dataset",
     "DatasetDiff",
     "DatasetExistsError",
@@ -79,6 +84,7 @@ __all__ = [
     "IntegrityError",
     "Issue",
     "Location",
+    "OutOfMemoryError",
     "UnknownFormatError",
     "UnknownOptionError",
     "UnsupportedVersionError",

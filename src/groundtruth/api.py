@@ -124,6 +124,11 @@ def save(
 
     Writes are atomic: a failure leaves no half-written dataset behind. The report lists what
     the target format could not carry (empty for the native format).
+
+    An existing destination raises `DatasetExistsError` unless `overwrite`; even then a
+    dataset only replaces a dataset and a file only a file (never a folder, a plain file or a
+    folder without a manifest), and a destination that appears while the write runs is never
+    replaced (see `groundtruth.io._publish`).
     """
     if fs is None:
         fs, path = resolve(url, storage_options=storage_options)
@@ -149,10 +154,53 @@ def convert(
     """Read `src` in one format and write `dst` in another.
 
     Returns the dataset read (its `issues` say what reading had to work around) and the write
-    report (what the target format could not carry). `verify` as for `load`.
+    report: `report.issues` is what the target format could not carry; `report.dropped` (and
+    `report.lossy`) what was lost beyond that: records the reader skipped with errors, or every
+    annotation of a type the writer left out. Loss does not raise: the output is written and
+    complete for what it holds; call `report.raise_for_loss()` to make it an error (the CLI
+    exits 1 unless --allow-loss). `verify` as for `load`.
+
+    `dst` is never the input itself, a folder that contains it or a path inside it, even with
+    `overwrite`.
     """
+    from ._loss import read_dropped, types_dropped
+
+    refuse_input_as_output(src, dst, storage_options)
     ds = load(src, format=from_format, storage_options=storage_options, verify=verify,
               **(read_options or {}))
     report = save(ds, dst, format=to_format, overwrite=overwrite,
                   storage_options=storage_options, **(write_options or {}))
+    parquet = to_format == "groundtruth" and (write_options or {}).get("encoding") == "parquet"
+    report.dropped = (read_dropped(ds.issues, str(src), parquet_target=parquet)
+                      + types_dropped(ds, report))
     return ds, report
+
+
+def refuse_input_as_output(
+    src: PathLike, dst: PathLike, storage_options: dict[str, Any] | None = None
+) -> None:
+    """`DatasetExistsError` when writing `dst` would replace or delete `src`.
+
+    Both are resolved (absolute, symlinks followed on a local disk): the same file, the same
+    folder, a `dst` folder that contains `src`, or a `dst` inside the `src` folder (a file
+    the dataset's manifest would not list) are refused whatever `overwrite` says.
+    """
+    from .errors import DatasetExistsError
+    from .io._fs import is_local
+
+    sfs, spath = resolve(src, storage_options=storage_options)
+    dfs, dpath = resolve(dst, storage_options=storage_options)
+    if is_local(sfs) != is_local(dfs):
+        return
+    if is_local(sfs):
+        import os
+
+        a, b = os.path.realpath(spath), os.path.realpath(dpath)
+    else:
+        if sfs.protocol != dfs.protocol:
+            return
+        a, b = spath.rstrip("/"), dpath.rstrip("/")
+    if a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/"):
+        raise DatasetExistsError(
+            f"{dst} is the input {src}, holds it or is inside it: writing there would replace "
+            "or change the input", hint="choose a destination outside the input")

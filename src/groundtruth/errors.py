@@ -71,6 +71,30 @@ class DatasetExistsError(GroundtruthError, FileExistsError):
     """The destination already holds data and overwriting was not asked for."""
 
 
+class AccessError(GroundtruthError, OSError):
+    """A location cannot be reached or read: permission denied, a folder where a file is
+    expected, no storage credentials, an endpoint or host that does not answer."""
+
+
+class OutOfMemoryError(GroundtruthError, MemoryError):
+    """Reading ran out of memory; the hint names the streaming path."""
+
+
+class DataLossError(GroundtruthError, ValueError):
+    """A conversion or export dropped data beyond what the target format cannot carry
+    (records the reader could not read, every annotation of a type, every row).
+
+    Raised by `ConversionReport.raise_for_loss()`; carries the report's `dropped` issues.
+    """
+
+    def __init__(self, issues: list[Issue]) -> None:
+        first = issues[0]
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        super().__init__(f"[{first.code}] {first.message}{more}", hint=first.hint,
+                         location=first.location)
+        self.issues = issues
+
+
 class IntegrityError(GroundtruthError, ValueError):
     """A data part does not match the manifest (missing, truncated, or hash mismatch)."""
 

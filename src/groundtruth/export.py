@@ -114,7 +114,10 @@ def export(
         verify: a native source: check each part's hash and record count while reading it
             (`IntegrityError`); default True.
 
-    Returns the report: `details` has the row count; `issues` lists what was left out.
+    Returns the report: `details` has the row count; `issues` lists what was left out;
+    `dropped` (`report.lossy`) says when no row at all was written (`export.empty`), which the
+    CLI turns into exit 1 unless --allow-loss. An existing `dst` is refused before any work
+    unless `overwrite` (and a folder or the input itself always).
     """
     from .api import load
     from .converters import ConversionReport
@@ -135,14 +138,24 @@ def export(
                           include_models=include_models, skip_empty=skip_empty,
                           overwrite=overwrite, fs=fs, storage_options=storage_options,
                           engine=engine, workers=workers, **read_options)
+    from ._loss import export_empty
+    from .converters._jsonio import check_destination
+
+    check_destination(*resolve_fs(dst, fs=fs, storage_options=storage_options), overwrite)
+    if not isinstance(source, Dataset):
+        from .api import refuse_input_as_output
+
+        refuse_input_as_output(source, dst, storage_options)
     if engine is not None:
         from .engine.export import export as export_on_engine
 
-        return export_on_engine(
+        engine_report = export_on_engine(
             source, dst, task=task, split=split, resolve=resolve, format=format,
             from_format=from_format, label_set=label_set, include_models=include_models,
             skip_empty=skip_empty, overwrite=overwrite, fs=fs, storage_options=storage_options,
             engine=engine, workers=workers, **read_options)
+        engine_report.dropped = export_empty(engine_report, engine_report.details["items"])
+        return engine_report
     ds = source if isinstance(source, Dataset) else load(
         source, format=from_format, storage_options=storage_options, **read_options)
     items = ds.items
@@ -168,6 +181,7 @@ def export(
     dropped = Counter(i.code for i in report.issues)
     report.details = {"task": task, "rows": len(rows), "items": len(items), "resolve": resolve,
                       "split": split, "dropped": dict(dropped)}
+    report.dropped = export_empty(report, len(items))
     return report
 
 
@@ -515,5 +529,5 @@ def _write_parquet(rows: list[dict[str, Any]], task: str, path: str, fs: Abstrac
     schema = _arrow_schema(task, multi, rows)
     table = pa.Table.from_pylist(rows, schema=schema)
     check_destination(fs, path, overwrite)
-    with atomic_write(fs, path) as f:
+    with atomic_write(fs, path, overwrite=overwrite) as f:
         pq.write_table(table, f)

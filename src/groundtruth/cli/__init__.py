@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import click
 
 from .. import __version__
 from ..errors import GroundtruthError
+from ..io._access import access_error
 from ._common import EXIT_USAGE
 
 
@@ -43,26 +45,43 @@ def _register() -> None:
 _register()
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: object = None, line: str | None = None) -> None:
+    """Warnings as one line on stderr ("warning: ..."), not Python's source-line format."""
+    click.echo(f"warning: {message}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI, turning expected errors into messages and exit 2."""
-    try:
-        rv = cli.main(args=argv, prog_name="gt", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(EXIT_USAGE)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_USAGE)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except GroundtruthError as exc:
-        if os.environ.get("GROUNDTRUTH_DEBUG"):
-            raise
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except (OSError, UnicodeDecodeError) as exc:
-        if os.environ.get("GROUNDTRUTH_DEBUG"):
-            raise
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    from ..io._publish import published
+    from ._signals import handle_termination, interrupted_exit
+
+    before = len(published())
+    with handle_termination(), warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            rv = cli.main(args=argv, prog_name="gt", standalone_mode=False)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            sys.exit(interrupted_exit(before))
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except GroundtruthError as exc:
+            if os.environ.get("GROUNDTRUTH_DEBUG"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except (OSError, UnicodeDecodeError, MemoryError, Exception) as exc:
+            # Storage and memory failures the commands did not name themselves (a store that
+            # stops answering halfway, botocore's credential errors): a message, exit 2.
+            # Anything else is a bug and keeps its traceback.
+            mapped = access_error(exc) if not isinstance(exc, UnicodeDecodeError) else None
+            if os.environ.get("GROUNDTRUTH_DEBUG") or (
+                mapped is None and not isinstance(exc, OSError | UnicodeDecodeError)
+            ):
+                raise
+            click.echo(f"error: {mapped or exc}", err=True)
+            sys.exit(EXIT_USAGE)
     sys.exit(rv if isinstance(rv, int) else 0)

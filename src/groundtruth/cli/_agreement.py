@@ -258,9 +258,10 @@ def consensus_cmd(
     `consensus` and list their sources, votes and agreement. Ties and low agreement are flagged
     `needs_review` for adjudication.
     """
-    from ..api import save
+    from ..api import refuse_input_as_output, save
     from ..quality import AgreementDataError, build_consensus, with_consensus
 
+    refuse_input_as_output(path, dst)
     ds = load_for_command(path, from_format, read_options)
     try:
         res = build_consensus(

@@ -97,9 +97,42 @@ def working(message: str) -> Iterator[None]:
         yield
 
 
+def allow_loss_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--allow-loss`: data dropped beyond the format's limits is reported, exit 0 (not 1)."""
+    return click.option(
+        "--allow-loss", is_flag=True,
+        help="Exit 0 even when data was dropped (records the reader skipped with errors, "
+             "every annotation of a type, an export of no rows); it is still reported.",
+    )(f)
+
+
+def check_source(path: str, from_format: str | None = None) -> None:
+    """Fail early, with exit 2 and a clear message, when PATH cannot be read: nothing there,
+    no permission, an unreachable store or missing credentials, a folder that is not a
+    dataset (or any folder when a foreign format is named)."""
+    from ..io._access import check_readable
+
+    check_readable(path, file_only=bool(from_format) and from_format != "groundtruth")
+
+
+def report_dropped(dropped: list[Any], allow_loss: bool) -> int:
+    """Print what was dropped on stderr; EXIT_INVALID unless `allow_loss`."""
+    if not dropped:
+        return EXIT_OK
+    head = "data dropped (accepted with --allow-loss)" if allow_loss else "DATA DROPPED"
+    click.echo(f"{head}:", err=True)
+    for i in dropped:
+        click.echo(f"  [{i.code}] {i.message}", err=True)
+    if not allow_loss:
+        click.echo("  the output was written; exit 1 because it lacks this data. "
+                   "Pass --allow-loss to accept it.", err=True)
+    return EXIT_OK if allow_loss else EXIT_INVALID
+
+
 def load_for_command(path: str, from_format: str | None, read_options: Iterable[str]) -> Any:
     """Load a dataset for a command, with a spinner on a terminal for slow reads."""
     from ..api import load
 
+    check_source(path, from_format)
     with working(f"reading {path}"):
         return load(path, format=from_format, **parse_options(read_options))

@@ -7,15 +7,18 @@ from typing import Any
 import click
 
 from .. import converters
-from ..api import convert, resolve_format
+from .._loss import read_dropped
+from ..api import convert, refuse_input_as_output, resolve_format
 from ..converters import ConversionReport
 from ..issues import Issue
 from ._common import (
-    EXIT_OK,
+    allow_loss_option,
+    check_source,
     echo_json,
     format_option,
     from_option,
     parse_options,
+    report_dropped,
     verify_option,
     working,
 )
@@ -37,18 +40,26 @@ from ._common import (
               "{name: id}.")
 @click.option("--embed", is_flag=True,
               help="--to coco: keep groundtruth provenance in extra keys pycocotools ignores.")
+@allow_loss_option
 @format_option("text", "json")
 @verify_option
 def convert_cmd(
     src: str, dst: str, from_format: str | None, read_options: tuple[str, ...], to_format: str,
     encoding: str, write_options: tuple[str, ...], overwrite: bool, category_ids: str | None,
-    embed: bool, output_format: str,
+    embed: bool, allow_loss: bool, output_format: str,
 ) -> int:
     """Convert SRC to DST: between the native encodings, or from/to any registered format.
 
     Anything the target format cannot carry is listed in a loss report; problems found while
     reading are summarised (run `gt validate SRC` for the full list).
+
+    Exit 1 when data was dropped beyond what the target format cannot carry: records the
+    reader skipped with errors, or every annotation of a type (DST is written all the same;
+    --allow-loss exits 0). --overwrite replaces an existing dataset or file of the same kind,
+    never the input, a plain file with a dataset, or a folder that is not a dataset.
     """
+    check_source(src, from_format)
+    refuse_input_as_output(src, dst)
     w_opts = parse_options(write_options)
     if category_ids is not None:
         w_opts["category_ids"] = category_ids
@@ -62,6 +73,7 @@ def convert_cmd(
                     or _stream_out(src, dst, from_format, to_format, r_opts, w_opts, overwrite))
         if streamed is not None:
             source_format, n_items, n_anns, issues, report = streamed
+            report.dropped = read_dropped(issues, src, parquet_target=True)
         else:
             ds, report = convert(
                 src, dst, from_format=from_format, to_format=to_format,
@@ -74,7 +86,7 @@ def convert_cmd(
             "source": src, "from": source_format, "items": n_items, "annotations": n_anns,
             "read_issues": [i.to_dict() for i in issues], **report.to_dict(),
         })
-        return EXIT_OK
+        return report_dropped(report.dropped, allow_loss)
     click.echo(f"{src} ({source_format}) -> {dst} ({to_format}): "
                f"{n_items} items, {n_anns} annotations")
     if issues:
@@ -92,9 +104,9 @@ def convert_cmd(
             ex = ", ".join(entry["examples"])
             click.echo(f"  {code}: {entry['count']} ({entry['message']})"
                        + (f" e.g. {ex}" if ex else ""))
-    else:
+    elif not report.dropped:
         click.echo("nothing lost")
-    return EXIT_OK
+    return report_dropped(report.dropped, allow_loss)
 
 
 def _stream(

@@ -7,7 +7,7 @@ from typing import Any
 import click
 import orjson
 
-from ._common import EXIT_INVALID, EXIT_OK, parse_options, verify_option
+from ._common import EXIT_INVALID, EXIT_OK, check_source, parse_options, verify_option
 from ._engine import engine_options
 
 
@@ -132,6 +132,8 @@ def diff_cmd(
 
         check_target(output, overwrite=overwrite, protect=(old, new))
     label_map = read_label_map(label_map_file) if label_map_file else None
+    check_source(old, old_from or from_format)
+    check_source(new, new_from or from_format)
     result = diff(
         old, new, old_format=old_from or from_format, new_format=new_from or from_format,
         match_by=match_by, item_key=item_key, iou=iou, oks=oks,  # type: ignore[arg-type]

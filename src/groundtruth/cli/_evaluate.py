@@ -50,13 +50,16 @@ def _max_dets(raw: str | None) -> list[int] | None:
 @format_option("text", "json", "markdown", "html")
 @click.option("--output", metavar="FILE", default=None,
               help="Write the report to FILE instead of standard output.")
-@click.option("--image-root", default=None, metavar="DIR",
-              help="HTML: the folder relative image URIs resolve against.")
+@click.option("--media-root", default=None, metavar="DIR",
+              help="HTML: embed local images only from DIR (items' relative URIs, confined to "
+              "it); without it no local file is read.")
+@click.option("--fetch-remote-media", is_flag=True,
+              help="HTML: download remote images and embed them (default: http(s) linked).")
 def evaluate_cmd(
     ground_truth: str, predictions: str | None, from_format: str | None,
     read_options: tuple[str, ...], pred_format: str | None, pred_options: tuple[str, ...],
     model: str | None, tasks: tuple[str, ...], slices: tuple[str, ...], max_dets: str | None,
-    output_format: str, output: str | None, image_root: str | None,
+    output_format: str, output: str | None, media_root: str | None, fetch_remote_media: bool,
 ) -> int:  # fmt: skip
     """Score predictions against ground truth: COCO AP/AR, span, class and rating metrics.
 
@@ -90,7 +93,7 @@ def evaluate_cmd(
     elif output_format == "markdown":
         text = report.to_markdown() + "\n"
     elif output_format == "html":
-        text = report.to_html(image_root=image_root)
+        text = report.to_html(media_root=media_root, fetch_remote_media=fetch_remote_media)
     else:
         text = report.to_text() + "\n"
     if output:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from ..export import RESOLVE, TASKS, export
-from ._common import EXIT_OK, echo_json, from_option, parse_options, verify_option
+from ._common import (
+    allow_loss_option,
+    check_source,
+    echo_json,
+    from_option,
+    parse_options,
+    report_dropped,
+    verify_option,
+)
 from ._engine import engine_options
 
 
@@ -29,12 +37,13 @@ from ._engine import engine_options
 @click.option("--overwrite", is_flag=True, help="Replace DST if it exists.")
 @click.option("--report", "output_format", type=click.Choice(["text", "json"]),
               default="text", show_default=True, help="How to print the loss report.")
+@allow_loss_option
 @engine_options
 @verify_option
 def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: str,
                file_format: str | None, label_set: str | None, include_models: bool,
                skip_empty: bool, from_format: str | None, read_options: tuple[str, ...],
-               overwrite: bool, output_format: str, engine: str | None,
+               overwrite: bool, allow_loss: bool, output_format: str, engine: str | None,
                workers: int | None) -> int:
     """Write DST, one row per item of PATH, shaped for training a TASK model.
 
@@ -47,7 +56,11 @@ def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: 
     process (local) or on a Dask cluster (dask): the same file and report, without loading
     the whole dataset into one process. --resolve consensus then uses the consensus
     annotations already in the data (run `gt consensus` first).
+
+    An existing DST is refused unless --overwrite (a folder, or PATH itself, always). An
+    export of no rows exits 1 (the empty file is written) unless --allow-loss.
     """
+    check_source(path, from_format)
     fmt = file_format or ("parquet" if dst.endswith((".parquet", ".pq")) else "jsonl")
     report = export(path, dst, task=task, split=split, resolve=resolve_rule, format=fmt,
                     from_format=from_format, label_set=label_set,
@@ -56,7 +69,7 @@ def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: 
                     **parse_options(read_options))
     if output_format == "json":
         echo_json(report.to_dict())
-        return EXIT_OK
+        return report_dropped(report.dropped, allow_loss)
     d = report.details
     click.echo(f"{path} -> {dst} ({task}, {fmt}): {d['rows']} rows from {d['items']} items "
                f"(resolve: {d['resolve']})")
@@ -68,4 +81,4 @@ def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: 
                        + (f" e.g. {ex}" if ex else ""))
     else:
         click.echo("nothing left out")
-    return EXIT_OK
+    return report_dropped(report.dropped, allow_loss)

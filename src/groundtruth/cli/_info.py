@@ -6,7 +6,14 @@ from typing import Any
 
 import click
 
-from ._common import echo_json, format_option, from_option, load_for_command, verify_option
+from ._common import (
+    check_source,
+    echo_json,
+    format_option,
+    from_option,
+    load_for_command,
+    verify_option,
+)
 from ._engine import engine_options
 
 
@@ -24,6 +31,7 @@ def info_cmd(path: str, from_format: str | None, read_options: tuple[str, ...],
     A native Parquet dataset is counted from the label/type/annotator/kind/split columns only,
     part by part (on --engine dask, in parallel on the cluster), never loaded whole.
     """
+    check_source(path, from_format)
     data = _native_parquet_info(path, engine or "local", workers) if not from_format else None
     if data is None:
         if engine not in (None, "local"):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_option, parse_options
+from ._common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    check_source,
+    echo_json,
+    format_option,
+    from_option,
+    parse_options,
+)
 from ._engine import engine_options
 
 
@@ -38,6 +46,7 @@ def validate_cmd(
     """
     from ..validation import validate
 
+    check_source(path, from_format)
     report = validate(path, format=from_format, strict=strict, max_issues=max_issues,
                       tolerance=tolerance, verify_hashes=not no_hashes, engine=engine,
                       workers=workers, **parse_options(read_options))

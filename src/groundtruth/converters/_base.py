@@ -28,10 +28,27 @@ class ConversionReport:
     issues: list[Issue] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
+    dropped: list[Issue] = field(default_factory=list)
+    """Data lost beyond what the target format cannot carry (error issues, one per reason):
+    records the reader skipped, every annotation of a type left out, an export of no rows.
+    Filled by `groundtruth.convert` and `groundtruth.export`; the CLI exits 1 when it is not
+    empty (unless --allow-loss)."""
 
     @property
     def lossless(self) -> bool:
         return not self.issues
+
+    @property
+    def lossy(self) -> bool:
+        """Whether data was dropped (see `dropped`); format limits alone do not count."""
+        return bool(self.dropped)
+
+    def raise_for_loss(self) -> None:
+        """Raise `DataLossError` when `dropped` is not empty (the output is written anyway)."""
+        if self.dropped:
+            from ..errors import DataLossError
+
+            raise DataLossError(self.dropped)
 
     def loss_summary(self, examples: int = 3) -> dict[str, dict[str, Any]]:
         """Per code: how many, and the first few record ids, for people and JSON output."""
@@ -51,6 +68,8 @@ class ConversionReport:
             "format": self.format,
             "outputs": self.outputs,
             "lossless": self.lossless,
+            "lossy": self.lossy,
+            "dropped": [i.to_dict() for i in self.dropped],
             "loss": self.loss_summary(),
             "details": self.details,
         }

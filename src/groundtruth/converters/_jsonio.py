@@ -210,6 +210,11 @@ class Collector:
 
 
 def check_destination(fs: AbstractFileSystem, path: str, overwrite: bool) -> None:
+    """A file write replaces an existing file only with `overwrite`, and never a folder."""
+    if fs.isdir(path):
+        raise DatasetExistsError(
+            f"{path} is a folder; writing a file there would replace it",
+            hint="choose a file name")
     if fs.exists(path) and not overwrite:
         raise DatasetExistsError(
             f"{path} already exists",
@@ -225,7 +230,7 @@ def write_jsonl(
     filesystem, fpath = resolve(path, fs=fs)
     check_destination(filesystem, fpath, overwrite)
     n = 0
-    with atomic_write(filesystem, fpath) as f:
+    with atomic_write(filesystem, fpath, overwrite=overwrite) as f:
         for rec in records:
             f.write(orjson.dumps(rec) + b"\n")
             n += 1
@@ -238,7 +243,7 @@ def write_json_array(
 ) -> None:
     filesystem, fpath = resolve(path, fs=fs)
     check_destination(filesystem, fpath, overwrite)
-    with atomic_write(filesystem, fpath) as f:
+    with atomic_write(filesystem, fpath, overwrite=overwrite) as f:
         f.write(orjson.dumps(records, option=orjson.OPT_INDENT_2))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UnknownOptionError
-from ..issues import issue
+from ..issues import define, issue
 from ..models import (
     AnnotationBase,
     BBox,
@@ -31,6 +31,10 @@ from . import _lsbrush
 from ._base import ConversionReport
 from ._jsonio import iso, natural_order, source_order, write_json_array
 from .labelstudio import NO_SIZE_WRITE, NOT_WRITTEN, rotate_to_corner
+
+PARTLY_WRITTEN = define(
+    "labelstudio.write.partial", "warning",
+    "An annotation was written in part (Label Studio holds one polygon ring, one keypoint)")
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -177,12 +181,12 @@ def _results(ann: AnnotationBase, item: Item, key: str, region_ids: dict[str, st
             value["points"] = [[ring[i] / w * 100, ring[i + 1] / h * 100]
                                for i in range(0, len(ring) - 1, 2)]
             if len(ann.polygon) > 1 or ann.holes:
-                report.issues.append(issue(NOT_WRITTEN, f"polygon {ann.id}: only the first "
+                report.issues.append(issue(PARTLY_WRITTEN, f"polygon {ann.id}: only the first "
                                            "part is written (no holes or parts in LS)",
                                            record_id=ann.id))
         elif isinstance(ann, Keypoints):
             if len(ann.keypoints) > 3:
-                report.issues.append(issue(NOT_WRITTEN, f"keypoints {ann.id}: LS keypoints are "
+                report.issues.append(issue(PARTLY_WRITTEN, f"keypoints {ann.id}: LS keypoints are "
                                            "single points; only the first is written",
                                            record_id=ann.id))
             value.update(x=ann.keypoints[0] / w * 100, y=ann.keypoints[1] / h * 100)

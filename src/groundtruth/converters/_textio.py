@@ -111,11 +111,12 @@ def _decode_lines(data: bytes, before: int, encoding: str, st: LineStats) -> lis
 
 @contextlib.contextmanager
 def atomic_text(
-    path: str, fs: AbstractFileSystem | None = None, encoding: str = "utf-8"
+    path: str, fs: AbstractFileSystem | None = None, encoding: str = "utf-8", *,
+    overwrite: bool = False,
 ) -> Iterator[IO[str]]:
     """A text stream whose file appears at `path` only once it is complete."""
     filesystem, resolved = resolve(path, fs)
-    with atomic_write(filesystem, resolved, "wb") as raw:
+    with atomic_write(filesystem, resolved, "wb", overwrite=overwrite) as raw:
         text = io.TextIOWrapper(raw, encoding=encoding, newline="")
         try:
             yield text

@@ -110,7 +110,8 @@ class ConllConverter:
         self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None, **options: Any
     ) -> ConversionReport:
         options.pop("storage_options", None)
-        refuse_existing(path, fs, bool(options.pop("overwrite", False)))
+        overwrite = bool(options.pop("overwrite", False))
+        refuse_existing(path, fs, overwrite)
         unknown = sorted(set(options) - _WRITE_OPTIONS)
         if unknown:
             raise UnknownOptionError(f"unknown option(s) for conll: {', '.join(unknown)}")
@@ -145,7 +146,7 @@ class ConllConverter:
                 )
         final = bool(src.get("final_newline", True))
         encoding = str(options.get("encoding") or "utf-8")
-        with atomic_text(path, fs, encoding) as out:
+        with atomic_text(path, fs, encoding, overwrite=overwrite) as out:
             for k, it in enumerate(texts):
                 lines = writer.item_lines(it, by_item.get(it.id, []), report.issues)
                 if k + 1 == len(texts):

@@ -369,7 +369,8 @@ class ConlluConverter:
         self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None, **options: Any
     ) -> ConversionReport:
         options.pop("storage_options", None)
-        refuse_existing(path, fs, bool(options.pop("overwrite", False)))
+        overwrite = bool(options.pop("overwrite", False))
+        refuse_existing(path, fs, overwrite)
         if options:
             raise UnknownOptionError(f"unknown option(s) for conllu: {', '.join(options)}")
         report = ConversionReport(format=self.name, outputs=[path])
@@ -379,7 +380,7 @@ class ConlluConverter:
         final = dataset.manifest.extensions.get("conllu", {}).get("final_newline", True)
         by_item = dataset.annotations_by_item()
         sentences = 0
-        with atomic_text(path, fs) as out:
+        with atomic_text(path, fs, overwrite=overwrite) as out:
             texts = [it for it in items if it.kind == "text" and it.text is not None]
             for it in items:
                 if it.kind != "text" or it.text is None:

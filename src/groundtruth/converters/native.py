@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
 from ..errors import UnknownOptionError
+from ..io._finite import non_finite_issues
 from ..io._native import MANIFEST, DatasetWriter, iter_native_records, open_native
 from ..models import AnnotationBase, Item
 from ._base import ConversionReport
@@ -41,8 +42,11 @@ class NativeConverter:
                 items.append(record)
             else:
                 annotations.append(record)
-        return Dataset(src.manifest, items, annotations, source=src.url,
-                       source_format="groundtruth", issues=src.issues)
+        # Parquet can hold NaN/Infinity, which the spec (and JSON) cannot: say where, rather
+        # than let a JSONL or foreign write turn them into null silently.
+        issues = [*src.issues, *non_finite_issues(src.fs, src.root, src.parts, src.url)]
+        return Dataset(src.manifest, items, annotations, issues=issues, source=src.url,
+                       source_format="groundtruth")
 
     def write(
         self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,

@@ -217,6 +217,13 @@ def export_training(url: Source, dst: PathLike, *, engine: Any = "local",
         if not overwrite:
             raise DatasetExistsError(f"{dst} already exists",
                                      hint="choose another destination, or pass overwrite=True")
+        names = [posixpath.basename(p.rstrip("/")) for p in fs.ls(root, detail=False)]
+        if not fs.isdir(root) or not all(
+                n == "_SUCCESS" or (n.startswith("part-") and n.endswith(".parquet"))
+                for n in names):
+            raise DatasetExistsError(
+                f"{dst} holds files that are not a training export; not overwriting it",
+                hint="overwrite replaces only an earlier export (part-*.parquet, _SUCCESS)")
         fs.rm(root, recursive=True)
     fs.makedirs(root, exist_ok=True)
     labels = [lab.name for s in src.manifest.taxonomy.label_sets for lab in s.labels]
@@ -233,5 +240,6 @@ def export_training(url: Source, dst: PathLike, *, engine: Any = "local",
                                          for t, out in zip(ann_tasks, outputs, strict=True)])
     summary = {"rows": sum(counts), "parts": [posixpath.basename(o) for o in outputs],
                "classes": labels}
-    atomic_write_bytes(fs, posixpath.join(root, "_SUCCESS"), orjson.dumps(summary))
+    atomic_write_bytes(fs, posixpath.join(root, "_SUCCESS"), orjson.dumps(summary),
+                       overwrite=True)
     return summary

@@ -367,11 +367,11 @@ def _write(results: list[BucketResult], plan: Plan, facts: Facts, dst: PathLike,
     check_destination(filesystem, path, overwrite)
     if plan.format == "jsonl":
         lines = [line for r in results for line in r.lines or []]
-        with atomic_write(filesystem, path) as f:
+        with atomic_write(filesystem, path, overwrite=overwrite) as f:
             for start in range(0, len(order), 4096):
                 f.write(b"".join(lines[i] for i in order[start:start + 4096].tolist()))
     else:
-        _write_parquet(results, plan, order, filesystem, path)
+        _write_parquet(results, plan, order, filesystem, path, overwrite)
     report.details = {"task": plan.task, "rows": len(order), "items": facts.items,
                       "resolve": plan.resolve, "split": plan.split,
                       "dropped": dict(Counter(i.code for i in report.issues))}
@@ -379,7 +379,7 @@ def _write(results: list[BucketResult], plan: Plan, facts: Facts, dst: PathLike,
 
 
 def _write_parquet(results: list[BucketResult], plan: Plan, order: np.ndarray,
-                   filesystem: AbstractFileSystem, path: str) -> None:
+                   filesystem: AbstractFileSystem, path: str, overwrite: bool) -> None:
     """One row group at a time, taken in order from the buckets' tables: the bytes
     `pq.write_table` writes for the whole table, without a second copy of it."""
     import pyarrow.parquet as pq
@@ -393,7 +393,8 @@ def _write_parquet(results: list[BucketResult], plan: Plan, order: np.ndarray,
         _arrow_schema(plan.task, multi, [])
     tables = [r.table for r in results if r.table is not None]
     table = pa.concat_tables(tables).select(schema.names) if tables else schema.empty_table()
-    with atomic_write(filesystem, path) as f, pq.ParquetWriter(f, schema) as writer:
+    with atomic_write(filesystem, path, overwrite=overwrite) as f, \
+            pq.ParquetWriter(f, schema) as writer:
         if not rows:
             writer.write_table(schema.empty_table())
         for start in range(0, rows, ROW_GROUP):

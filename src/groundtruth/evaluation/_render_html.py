@@ -1,18 +1,21 @@
 """The evaluation as one self-contained HTML page, with the worst items drawn.
 
 Reuses the diff page's drawing: ground truth is drawn as the diff's "old" side (red, dashed),
-predictions as its "new" side (green), over the image where it can be found (a local file
-embedded, an http(s) URL referenced) or on a blank canvas of the item's size; text items show
-their ground-truth and predicted spans highlighted.
+predictions as its "new" side (green), over the item's image under the diff page's media rules
+(`diff._media`: local files only from an explicit media root, remote images linked unless
+fetching is asked for) or on a blank canvas of the item's size; text items show their
+ground-truth and predicted spans highlighted.
 """
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..diff._render_html import _CSS, NEW_COLOUR, OLD_COLOUR, _e, _svg, _text_view, image_href
+from ..diff._media import MAX_IMAGE_BYTES, Media, MediaPolicy, resolve_media
+from ..diff._render_html import _CSS, NEW_COLOUR, OLD_COLOUR, _e, _svg, _text_view
 from ._report import DETECTION, _headline, _label_cols, _title, _worst
 
 if TYPE_CHECKING:
@@ -36,7 +39,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 def _card(report: EvaluationReport, task: str, worst: dict[str, Any],
           gt_by: dict[str, list[AnnotationBase]], pred_by: dict[str, list[AnnotationBase]],
-          roots: list[str], max_bytes: int) -> str:  # fmt: skip
+          media: Callable[[str | None], Media]) -> str:  # fmt: skip
     inputs = report._inputs
     assert inputs is not None
     item = inputs.items.get(worst["item_id"])
@@ -51,8 +54,10 @@ def _card(report: EvaluationReport, task: str, worst: dict[str, Any],
             changes.append({"new": rec, "change": "added", "kinds": []})
     view = ""
     if task in DETECTION:
-        href = image_href(data.get("uri"), roots, max_bytes) if data.get("kind") == "image" else None
-        view = _svg(data, changes, href)
+        shown = media(data.get("uri")) if data.get("kind") == "image" else Media()
+        view = _svg(data, changes, shown.href)
+        if shown.note:
+            view += f'<p class="note">image not shown: {_e(shown.note)}</p>'
     elif task == "spans" and data.get("text"):
         view = _text_view(data["text"], changes)
     elif data.get("text"):
@@ -62,10 +67,13 @@ def _card(report: EvaluationReport, task: str, worst: dict[str, Any],
             "</section>")  # fmt: skip
 
 
-def render_html(report: EvaluationReport, *, image_root: str | None = None,
-                max_image_bytes: int = 8_000_000) -> str:  # fmt: skip
-    """The page as a string; `image_root`: the folder relative media URIs resolve against
-    (default: the ground truth's own folder)."""
+def render_html(report: EvaluationReport, *,
+                media_root: str | os.PathLike[str] | None = None,
+                fetch_remote_media: bool = False,
+                max_image_bytes: int = MAX_IMAGE_BYTES) -> str:  # fmt: skip
+    """The page as a string. Images follow the diff page's rules: local files are embedded
+    only from `media_root` (relative URIs confined to it; none without it), remote ones are
+    linked unless `fetch_remote_media`."""
     inputs = report._inputs
     if inputs is None:
         raise ValueError("this report has no inputs to draw (build it with evaluate())")
@@ -75,10 +83,15 @@ def render_html(report: EvaluationReport, *, image_root: str | None = None,
         gt_by[a.item_id].append(a)
     for a in inputs.pred:
         pred_by[a.item_id].append(a)
-    roots = [image_root] if image_root else []
-    src = report.ground_truth or ""
-    if src and os.path.exists(src):
-        roots.append(src if os.path.isdir(src) else os.path.dirname(os.path.abspath(src)))
+    policy = MediaPolicy.make(media_root, fetch_remote=fetch_remote_media,
+                              max_bytes=max_image_bytes)
+    seen: dict[str | None, Media] = {}
+
+    def media(uri: str | None) -> Media:  # an image shown in several cards is read once
+        if uri not in seen:
+            seen[uri] = resolve_media(uri, policy)
+        return seen[uri]
+
     parts = []
     for task, sec in report.sections.items():
         head = _headline(task, sec)
@@ -89,7 +102,7 @@ def render_html(report: EvaluationReport, *, image_root: str | None = None,
             parts.append(_table(["label", *cols],
                                 [[r["label"], *(r.get(c) for c in cols)] for r in sec["per_label"]]))  # fmt: skip
         parts.extend(
-            _card(report, task, w, gt_by, pred_by, roots, max_image_bytes)
+            _card(report, task, w, gt_by, pred_by, media)
             for w in sec.get("worst_items") or []
         )
     if report.slices:

@@ -46,12 +46,13 @@ class EvaluationReport:
         """A Markdown report (a pull-request comment, a model card section)."""
         return "\n".join(_markdown(self))
 
-    def to_html(self, *, image_root: str | None = None) -> str:
+    def to_html(self, *, media_root: str | None = None, fetch_remote_media: bool = False) -> str:
         """A self-contained page: the figures, and each task's worst items drawn (ground truth
-        dashed red, predictions green) over their image or text."""
+        dashed red, predictions green) over their image or text. Local images are embedded
+        only from `media_root` (as in `gt diff`), remote ones linked unless fetched."""
         from ._render_html import render_html
 
-        return render_html(self, image_root=image_root)
+        return render_html(self, media_root=media_root, fetch_remote_media=fetch_remote_media)
 
     def __str__(self) -> str:
         return self.to_text()

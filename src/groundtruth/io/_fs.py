@@ -9,14 +9,18 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import uuid
 from collections.abc import Iterator
 from typing import IO, Any
 
 import fsspec
 from fsspec import AbstractFileSystem
 
-from ..errors import BackendNotInstalledError, DatasetNotFoundError, GroundtruthError
+from ..errors import (
+    BackendNotInstalledError,
+    DatasetExistsError,
+    DatasetNotFoundError,
+    GroundtruthError,
+)
 
 PathLike = str | os.PathLike[str]
 
@@ -126,41 +130,53 @@ def read_head(url: PathLike, *, fs: AbstractFileSystem | None = None, size: int 
         return data
 
 
-def _temp_name(path: str) -> str:
-    head, tail = posixpath.split(path)
-    return posixpath.join(head, f".{tail}.tmp-{uuid.uuid4().hex[:8]}")
-
-
 @contextlib.contextmanager
 def atomic_write(
-    fs: AbstractFileSystem, path: str, mode: str = "wb", **open_kwargs: Any
+    fs: AbstractFileSystem, path: str, mode: str = "wb", *, overwrite: bool = False,
+    **open_kwargs: Any,
 ) -> Iterator[IO[Any]]:
     """Open `path` for writing so that it appears only when the write completed.
 
-    On filesystems with rename (local disk, most others) the data goes to a hidden temporary
-    name in the same folder and is moved into place at the end. On object stores an upload is
-    only visible once complete anyway, so the file is written directly; the dataset manifest,
-    written last, is what commits a dataset there.
+    On a local disk the data goes to a hidden temporary name in the same folder and is moved
+    into place at the end (`_publish.publish_file`): without `overwrite` the move fails with
+    `DatasetExistsError` if anything appeared at `path` meanwhile, instead of replacing it; a
+    folder is never replaced. On object stores an upload is only visible once complete
+    anyway, so the file is written directly (after an existence check when not
+    `overwrite`); the dataset manifest, written last, is what commits a dataset there.
     """
     if not is_local(fs):
         check_bucket(fs, path)
+        if not overwrite and fs.exists(path):
+            raise DatasetExistsError(f"{path} already exists",
+                                     hint="pass --overwrite (overwrite=True) to replace it")
         with fs.open(path, mode, **open_kwargs) as f:
             yield f
         return
-    parent = posixpath.dirname(path)
+    from ._publish import collect_stale, publish_file, temp_file_name
+
+    local = fs._strip_protocol(path)
+    if os.path.isdir(local):
+        raise DatasetExistsError(f"{path} is a folder; writing a file there would replace it",
+                                 hint="choose a file name")
+    if not overwrite and os.path.lexists(local):
+        raise DatasetExistsError(f"{path} already exists",
+                                 hint="pass --overwrite (overwrite=True) to replace it")
+    parent = posixpath.dirname(local)
     if parent:
         fs.makedirs(parent, exist_ok=True)
-    tmp = _temp_name(path)
+    collect_stale(parent or ".")
+    tmp = temp_file_name(local)
     try:
         with fs.open(tmp, mode, **open_kwargs) as f:
             yield f
-        fs.mv(tmp, path)
+        publish_file(tmp, local, overwrite=overwrite)
     except BaseException:
         with contextlib.suppress(Exception):
-            fs.rm(tmp)
+            os.unlink(tmp)
         raise
 
 
-def atomic_write_bytes(fs: AbstractFileSystem, path: str, data: bytes) -> None:
-    with atomic_write(fs, path, "wb") as f:
+def atomic_write_bytes(fs: AbstractFileSystem, path: str, data: bytes, *,
+                       overwrite: bool = False) -> None:
+    with atomic_write(fs, path, "wb", overwrite=overwrite) as f:
         f.write(data)

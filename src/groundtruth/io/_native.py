@@ -17,7 +17,6 @@ import os
 import posixpath
 import shutil
 import tempfile
-import uuid
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -48,6 +47,7 @@ from ..validation._structure import parse_manifest, parse_record
 from . import _arrow, _jsonl, _parts
 from ._fs import PathLike, atomic_write, check_bucket, is_local, resolve
 from ._parts import PartReader
+from ._publish import publish_dir, recover_destination, stage_dir
 
 MANIFEST = "groundtruth.json"
 KINDS = ("items", "annotations")
@@ -544,9 +544,10 @@ class DatasetWriter:
         self._check_destination(overwrite)
         self._overwrite = overwrite
         if self._zip or is_local(self.fs):
-            # Stage locally, then move/upload as one step.
-            self._stage: str | None = tempfile.mkdtemp(prefix=".gt-stage-",
-                                           dir=self._local_parent() if not self._zip else None)
+            # Stage locally, then move/upload as one step (`_publish` explains the move).
+            self._stage: str | None = (
+                tempfile.mkdtemp(prefix=".gt-stage-") if self._zip
+                else stage_dir(self._local_parent()))
             from fsspec.implementations.local import LocalFileSystem
 
             os.chmod(self._stage, 0o777 & ~_umask())  # mkdtemp makes it private
@@ -566,12 +567,16 @@ class DatasetWriter:
         self._part_index: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._closed = False
 
-    def _local_parent(self) -> str | None:
+    def _local_parent(self) -> str:
         parent = posixpath.dirname(self.path.rstrip("/")) or "."
         self.fs.makedirs(parent, exist_ok=True)
         return parent
 
     def _check_destination(self, overwrite: bool) -> None:
+        """Refuse to replace anything without `overwrite`, and with it anything that is not
+        a groundtruth dataset (a plain file, a folder without a manifest, a foreign .zip)."""
+        if is_local(self.fs) and not self._zip:
+            recover_destination(self.fs._strip_protocol(self.path))
         if not self.fs.exists(self.path):
             return
         if self.fs.isdir(self.path) and not self.fs.ls(self.path, detail=False):
@@ -581,7 +586,17 @@ class DatasetWriter:
                 f"{self.url} already exists",
                 hint="choose another destination, or pass overwrite=True (--overwrite)",
             )
-        if self.fs.isdir(self.path) and not self.fs.exists(posixpath.join(self.path, MANIFEST)):
+        if self._zip and self.fs.isfile(self.path):
+            if not is_native(self.path, fs=self.fs):
+                raise DatasetExistsError(
+                    f"{self.url} is a .zip that is not a groundtruth dataset; not overwriting "
+                    "it", hint="choose another destination")
+            return
+        if not self.fs.isdir(self.path):
+            raise DatasetExistsError(
+                f"{self.url} is a file, not a groundtruth dataset; not overwriting it",
+                hint="choose another destination (a dataset is a folder, or a .zip)")
+        if not self.fs.exists(posixpath.join(self.path, MANIFEST)):
             raise DatasetExistsError(
                 f"{self.url} holds files that are not a groundtruth dataset; not overwriting it",
                 hint="choose an empty or new destination",
@@ -673,8 +688,13 @@ class DatasetWriter:
             shown = {"groundtruth": SPEC_VERSION,
                      **final.model_dump(mode="json", exclude_defaults=True, exclude_none=True)}
             body = orjson.dumps(shown, option=orjson.OPT_INDENT_2) + b"\n"
-            with atomic_write(self._wfs, posixpath.join(self._root, MANIFEST)) as f:
-                f.write(body)
+            if self._stage is not None:  # private until published whole: a plain write
+                with open(posixpath.join(self._stage, MANIFEST), "wb") as f:
+                    f.write(body)
+            else:
+                with atomic_write(self._wfs, posixpath.join(self._root, MANIFEST),
+                                  overwrite=True) as f:
+                    f.write(body)
             self._publish()
         except BaseException:
             self.abort()
@@ -694,20 +714,14 @@ class DatasetWriter:
                 with zipfile.ZipFile(tmpzip, "w", zipfile.ZIP_DEFLATED) as zf:
                     for p in sorted(self._wfs.find(self._stage)):
                         zf.write(p, posixpath.relpath(p, self._stage))
-                with open(tmpzip, "rb") as src, atomic_write(self.fs, self.path) as dst:
+                with open(tmpzip, "rb") as src, atomic_write(
+                        self.fs, self.path, overwrite=self._overwrite) as dst:
                     shutil.copyfileobj(src, dst, 1 << 22)
             finally:
                 os.unlink(tmpzip)
                 shutil.rmtree(self._stage, ignore_errors=True)
             return
-        target = self.path.rstrip("/")
-        old = None
-        if self.fs.exists(target):
-            old = f"{target}.old-{uuid.uuid4().hex[:8]}"
-            self.fs.mv(target, old, recursive=True)
-        self.fs.mv(self._stage, target, recursive=True)
-        if old is not None:
-            self.fs.rm(old, recursive=True)
+        publish_dir(self._stage, self.fs._strip_protocol(self.path), overwrite=self._overwrite)
 
     def _drop_stale_parts(self) -> None:
         # On an object store the new version was written over the old one: the old version's

@@ -24,6 +24,7 @@ from ..batch import fingerprint_batch
 from ..dataset import Dataset
 from ..errors import DataFormatError, GroundtruthError
 from ..fingerprint import Fingerprinter
+from ..io._access import access_error
 from ..io._fs import PathLike, read_head, resolve
 from ..io._jsonl import MAX_LINE_BYTES
 from ..io._native import (
@@ -107,6 +108,9 @@ def open_for_validation(
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         if isinstance(exc, GroundtruthError):
             raise
+        access = access_error(exc, url) if isinstance(exc, OSError) else None
+        if access is not None:
+            raise access from exc
         out.add(issue(SOURCE_UNREADABLE, f"cannot open the dataset: {exc}", file=str(url),
                       hint="a dataset is a folder or a .zip with groundtruth.json"))
         return None
@@ -767,7 +771,11 @@ def read_foreign(name: str, url: PathLike, out: Collector, *, fs: AbstractFileSy
                       line=loc.line if loc is not None else None,
                       row=loc.row if loc is not None else None,
                       path=loc.path if loc is not None else None))
-    except (MemoryError, RecursionError, Exception) as exc:  # noqa: BLE001 (see below)
+    except (MemoryError, RecursionError, Exception) as exc:  # see below
+        # Storage and memory failures are not the data's fault: a clear error (exit 2).
+        access = access_error(exc, url)
+        if access is not None:
+            raise access from exc
         # A reader must report bad data as issues; one that does not is a bug, but validate
         # still answers, naming the failure, instead of crashing the caller.
         out.add(_crash(name, url, exc))

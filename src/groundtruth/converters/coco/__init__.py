@@ -139,7 +139,7 @@ class CocoConverter:
             results=options.get("results"),
             label_set=options.get("label_set"),
         )
-        with atomic_write(filesystem, p) as f:
+        with atomic_write(filesystem, p, overwrite=bool(options.get("overwrite"))) as f:
             doc.write_to(f)
         report = ConversionReport(format=self.name, outputs=[str(path)], issues=doc.out.issues)
         report.details = {

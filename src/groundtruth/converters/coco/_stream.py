@@ -25,6 +25,7 @@ import pyarrow as pa
 from ...errors import ConversionError
 from ...io._fs import PathLike, atomic_write, is_local, resolve
 from ...io._native import DatasetWriter, iter_part_dicts, open_native, parquet_part
+from ...io._publish import held_signals
 from ...issues import Issue, Location
 from ...models import (
     ANNOTATION_TYPES,
@@ -239,18 +240,32 @@ def _run(
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+    from ..._orphans import die_with_parent, stop_pool
+
+    # Workers share the caller's stdout/stderr: they must not outlive this process (a killed
+    # `gt convert` would leave them holding a CI step's pipes open), and an interrupted
+    # conversion stops them at once instead of waiting for their slices.
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
         pending: deque[Any] = deque()
         todo = iter(jobs)
-        for job in todo:
-            pending.append(pool.submit(_work, job))
-            if len(pending) >= 2 * workers:
-                break
+        # The first submit forks the workers. An interrupt that lands in the fork handlers
+        # would be swallowed there ("Exception ignored"), so it is held until they are done.
+        with held_signals():
+            for job in todo:
+                pending.append(pool.submit(_work, job))
+                if len(pending) >= 2 * workers:
+                    break
         while pending:
             yield pending.popleft().result()
             nxt = next(todo, None)
             if nxt is not None:
                 pending.append(pool.submit(_work, nxt))
+    except BaseException:
+        stop_pool(pool)
+        raise
+    pool.shutdown()
 
 
 def _write_slice(
@@ -509,7 +524,7 @@ def native_to_coco(
             }
         elif key == "licenses":
             sections[key] = []
-    with atomic_write(wfs, wpath) as f:
+    with atomic_write(wfs, wpath, overwrite=overwrite) as f:
         f.write(b"{")
         for i, (key, value) in enumerate(sections.items()):
             f.write((b"," if i else b"") + orjson.dumps(key) + b":")
