@@ -321,6 +321,11 @@ def test_detection_and_every_verb(shapes_file: Path, tmp_path: Path,
     assert json.loads(capsys.readouterr().out)["annotators"] == ["cvat-auto", "cvat-semi-auto"]
     with pytest.raises(SystemExit) as exit_:
         main(["export", str(shapes_file), str(tmp_path / "t.jsonl"), "--task", "classification"])
+    assert exit_.value.code == 1  # boxes on images make no text-classification row: data dropped
+    assert "export.empty" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["export", str(shapes_file), str(tmp_path / "t2.jsonl"), "--task", "classification",
+              "--allow-loss"])
     assert exit_.value.code == 0
 
 
