@@ -197,3 +197,15 @@ def test_permission_denied_writing(tmp: Path) -> None:
         assert_clean_io_error(res.returncode, res.stderr,
                               f"permission denied writing in {locked}")
     assert list(locked.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["validate", "info", "convert"])
+def test_permission_denied_on_a_data_part(tmp: Path, command: str) -> None:
+    part = tmp / "good" / "annotations.jsonl"
+    part.chmod(0)
+    args = commands(str(tmp / "good"), tmp)[command]
+    res = subprocess.run(
+        [*_without_file_permission_bypass(), sys.executable, "-m", "groundtruth", *args],
+        capture_output=True, text=True, timeout=120, check=False)
+    part.chmod(0o644)
+    assert_clean_io_error(res.returncode, res.stderr, f"permission denied: {part}")
