@@ -51,7 +51,7 @@ def _order(ann: AnnotationBase) -> tuple[int, int, tuple[tuple[int, int | str], 
 
 
 def _num_id(value: str) -> Any:
-    return int(value) if value.isdigit() else value
+    return int(value) if value.isascii() and value.isdigit() else value
 
 
 def write_export(dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,
@@ -131,7 +131,7 @@ def _new_entry(ann: AnnotationBase, model: bool, n: int) -> dict[str, Any]:
     if ann.created is not None:
         fields["created_at"] = iso(ann.created)
     who: Any = ann.annotator
-    if who and who.startswith("ls-user-") and who[8:].isdigit():
+    if who and who.startswith("ls-user-") and who[8:].isascii() and who[8:].isdigit():
         who = int(who[8:])
     return {"kind": "annotations", "fields": fields, "completed_by": who}
 

@@ -314,5 +314,5 @@ def _key(value: Any) -> str:
 
 
 def _id_value(item_id: str) -> Any:
-    return int(item_id) if item_id.isdigit() else item_id
+    return int(item_id) if item_id.isascii() and item_id.isdigit() else item_id
 

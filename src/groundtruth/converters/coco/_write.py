@@ -99,7 +99,7 @@ class _Out:
 
 
 def _canonical_int(text: str) -> int | None:
-    return int(text) if text.isdigit() and str(int(text)) == text else None
+    return int(text) if text.isascii() and text.isdigit() and str(int(text)) == text else None
 
 
 def _overlay(
@@ -291,14 +291,15 @@ def _provenance(ann: AnnotationBase, ctx: _Ctx, *, score_used: bool) -> dict[str
     others = {k: v for k, v in ann.extensions.items() if k != NS}
     if score_used:  # a results file is by a model, with a score: both are carried
         present = [k for k in present if k not in ("confidence", "annotator")]
-    if not present and not others and not (ctx.embed and not ann.id.isdigit()):
+    numeric = ann.id.isascii() and ann.id.isdigit()
+    if not present and not others and not (ctx.embed and not numeric):
         return {}
     data = ann.to_json_dict()
     prov = {k: data[k] for k in present if k in data}
     if others:
         prov["extensions"] = others
     if ctx.embed:
-        if not ann.id.isdigit():
+        if not (ann.id.isascii() and ann.id.isdigit()):
             prov["id"] = ann.id
         return prov
     if prov:
