@@ -9,6 +9,7 @@ import click
 from .. import converters
 from ..api import convert, resolve_format
 from ..converters import ConversionReport
+from ..errors import GroundtruthError
 from ..issues import Issue
 from ._common import EXIT_OK, echo_json, format_option, from_option, parse_options, working
 
@@ -42,7 +43,7 @@ def convert_cmd(
     """
     w_opts = parse_options(write_options)
     if category_ids is not None:
-        w_opts["category_ids"] = category_ids
+        w_opts["category_ids"] = _category_ids(category_ids)
     if embed:
         w_opts["embed"] = True
     if to_format == "groundtruth":
@@ -85,6 +86,20 @@ def convert_cmd(
     else:
         click.echo("nothing lost")
     return EXIT_OK
+
+
+def _category_ids(value: str) -> str | dict[str, int]:
+    """`--category-ids`: a policy name or a readable JSON map, else a usage error (exit 2)."""
+    from ..converters.coco import category_policy
+    from ..io import resolve
+
+    if value in ("preserve", "1-based", "0-based"):
+        return value
+    fs, path = resolve(value)
+    try:
+        return category_policy(path, fs)
+    except GroundtruthError as exc:
+        raise click.BadParameter(str(exc), param_hint="--category-ids") from None
 
 
 def _stream(

@@ -11,10 +11,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConversionError, UnknownOptionError
+from ..errors import ConversionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Item, Span, Token
 from ._build import builder
+from ._options import OptionSpec, check_options
 from ._tagging import (
     Entity,
     Scheme,
@@ -94,6 +95,12 @@ def column_names(value: Any) -> list[str] | None:
     return [str(v) for v in value]
 
 
+READ_OPTIONS: OptionSpec = {
+    "columns": (str, list), "tag_column": str, "scheme": str, "sep": str, "group": str,
+    "encoding": str, "multi_tag_sep": str,
+}
+
+
 @dataclass
 class ConllOptions:
     """Options of the column-file converter (`-o key=value` on the CLI)."""
@@ -108,11 +115,9 @@ class ConllOptions:
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> ConllOptions:
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise UnknownOptionError(f"unknown option(s) for conll: {', '.join(unknown)}")
-        opts = cls(**{k: v for k, v in options.items() if k != "columns"})
+        check_options("conll", options, READ_OPTIONS)
+        opts = cls(**{k: v for k, v in options.items()
+                      if k not in ("columns", "storage_options") and v is not None})
         opts.columns = column_names(options.get("columns"))
         if opts.columns is not None and "token" not in opts.columns:
             raise ConversionError(

@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UnknownOptionError
 from ..issues import issue
 from ..models import (
     AnnotationBase,
@@ -30,6 +29,7 @@ from ..models import (
 from . import _lsbrush
 from ._base import ConversionReport
 from ._jsonio import iso, natural_order, source_order, write_json_array
+from ._options import check_options
 from .labelstudio import NO_SIZE_WRITE, NOT_WRITTEN, rotate_to_corner
 
 if TYPE_CHECKING:
@@ -56,10 +56,9 @@ def _num_id(value: str) -> Any:
 
 def write_export(dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,
                  **options: Any) -> ConversionReport:
+    check_options("labelstudio", options, {}, direction="writing")
     overwrite = bool(options.pop("overwrite", False))
     options.pop("storage_options", None)
-    if options:
-        raise UnknownOptionError(f"unknown option(s) for labelstudio: {', '.join(sorted(options))}")
     report = ConversionReport(format="labelstudio", outputs=[path])
     by_item = dataset.annotations_by_item()
     kinds = {a.id: a.kind for a in dataset.manifest.annotators}

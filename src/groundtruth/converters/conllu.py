@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import ConversionError, UnknownOptionError
+from ..errors import ConversionError
 from ..issues import Issue, define, issue
 from ..models import (
     AnnotationBase,
@@ -40,6 +40,7 @@ from ..models import (
 from ._base import ConversionReport
 from ._build import builder
 from ._conllu import Sentence, check_word_ids, kind_of, parse_sentences, serialize
+from ._options import check_options
 from ._textio import LineStats, atomic_text, iter_lines, refuse_existing
 
 if TYPE_CHECKING:
@@ -330,14 +331,14 @@ class ConlluConverter:
             return 1.0
         for line in head.decode("utf-8", "replace").splitlines()[:50]:
             if line and not line.startswith("#"):
-                return 0.6 if line.count("\t") == 9 and kind_of(line.split("\t")[0]) == "word" else 0.0
+                first = line.split("\t")[0]
+                return 0.6 if line.count("\t") == 9 and kind_of(first) == "word" else 0.0
         return 0.0
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
-        dependencies = str(options.pop("dependencies", "attributes"))
+        check_options(self.name, options, {"dependencies": str})
+        dependencies = str(options.pop("dependencies", None) or "attributes")
         options.pop("storage_options", None)
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for conllu: {', '.join(options)}")
         issues: list[Issue] = []
         stats = LineStats()
         items: list[Item] = []
@@ -371,10 +372,9 @@ class ConlluConverter:
     def write(
         self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None, **options: Any
     ) -> ConversionReport:
+        check_options(self.name, options, {}, direction="writing")
         options.pop("storage_options", None)
         refuse_existing(path, fs, bool(options.pop("overwrite", False)))
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for conllu: {', '.join(options)}")
         report = ConversionReport(format=self.name, outputs=[path])
         items = list(dataset.items)
         if items and all("n" in it.extensions.get("conllu", {}) for it in items):

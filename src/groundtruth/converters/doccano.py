@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import (
     AnnotationBase,
@@ -44,6 +43,7 @@ from ._jsonio import (
     write_jsonl,
 )
 from ._offsets import OffsetMap, OffsetUnit, check_span
+from ._options import OptionSpec, check_options
 from .jsonl import label_names_of
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ NOT_WRITTEN = define(
 
 Task = str  # auto | sequence_labeling | classification | seq2seq
 
+
+_READ_OPTIONS: OptionSpec = {"offsets": str, "annotator": str, "task": str, "text_field": str}
 
 class DoccanoConverter:
     name: ClassVar[str] = "doccano"
@@ -91,13 +93,12 @@ class DoccanoConverter:
 
     def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
               **options: Any) -> Dataset:
+        check_options(self.name, options, _READ_OPTIONS)
         options.pop("storage_options", None)
         offsets: OffsetUnit = options.pop("offsets", "auto")
         annotator_opt = options.pop("annotator", None)
         task: Task = options.pop("task", "auto")
         text_field = options.pop("text_field", "text")
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for doccano: {', '.join(sorted(options))}")
         issues: list[Issue] = []
         col = Collector(tool="doccano")
         annotator = col.annotator(str(annotator_opt)) if annotator_opt else None
@@ -230,10 +231,9 @@ class DoccanoConverter:
     # -- writing --------------------------------------------------------------------------
     def write(self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,
               **options: Any) -> ConversionReport:
+        check_options(self.name, options, {}, direction="writing")
         overwrite = bool(options.pop("overwrite", False))
         options.pop("storage_options", None)
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for doccano: {', '.join(sorted(options))}")
         report = ConversionReport(format=self.name, outputs=[path])
         by_item = dataset.annotations_by_item()
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import (
     AnnotationBase,
@@ -53,6 +52,7 @@ from ._jsonio import (
     unique_id,
 )
 from ._offsets import OffsetMap, OffsetUnit, check_span
+from ._options import OptionSpec, check_options
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -136,6 +136,10 @@ class _Ctx:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+_READ_OPTIONS: OptionSpec = {
+    "keep_emails": bool, "offsets": str, "image_root": str, "data_key": str, "check_media": bool,
+}
+
 class LabelStudioConverter:
     name: ClassVar[str] = "labelstudio"
     description: ClassVar[str] = "Label Studio JSON export (tasks with annotations, predictions)"
@@ -158,6 +162,7 @@ class LabelStudioConverter:
 
     def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
               **options: Any) -> Dataset:
+        check_options(self.name, options, _READ_OPTIONS)
         options.pop("storage_options", None)
         from ..io._fs import resolve
 
@@ -171,8 +176,6 @@ class LabelStudioConverter:
             data_key=options.pop("data_key", None),
         )
         check_media = options.pop("check_media", None)
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for labelstudio: {', '.join(sorted(options))}")
         if check_media is False:
             ctx.folder = ""
         items: list[Item] = []
