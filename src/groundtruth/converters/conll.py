@@ -34,6 +34,7 @@ from ._conll_read import (
     tag_column_of,
 )
 from ._conll_write import ITEM_NO_TEXT, ColumnWriter, tokenizer_of
+from ._mismatch import refuse_if_other_format
 from ._options import OptionSpec, check_options
 from ._tagging import SCHEMES, parse_scheme
 from ._textio import atomic_text, refuse_existing
@@ -75,6 +76,8 @@ class ConllConverter:
     # -- read -------------------------------------------------------------------------------
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
         options.pop("storage_options", None)
+        if not options.get("columns"):  # a named layout says the user knows the file
+            refuse_if_other_format(self.name, path, fs)
         issues: list[Issue] = []
         info = ConllFileInfo()
         items: list[Item] = []

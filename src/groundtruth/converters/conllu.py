@@ -40,6 +40,7 @@ from ..models import (
 from ._base import ConversionReport
 from ._build import builder
 from ._conllu import Sentence, check_word_ids, kind_of, parse_sentences, serialize
+from ._mismatch import refuse_if_other_format
 from ._options import check_options
 from ._textio import LineStats, atomic_text, iter_lines, refuse_existing
 
@@ -337,6 +338,7 @@ class ConlluConverter:
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
         check_options(self.name, options, {"dependencies": str})
+        refuse_if_other_format(self.name, path, fs)
         dependencies = str(options.pop("dependencies", None) or "attributes")
         options.pop("storage_options", None)
         issues: list[Issue] = []

@@ -42,6 +42,7 @@ from ._jsonio import (
     unique_id,
     write_jsonl,
 )
+from ._mismatch import check_found
 from ._offsets import OffsetMap, OffsetUnit, check_span
 from ._options import OptionSpec, check_options
 from .jsonl import label_names_of
@@ -127,6 +128,7 @@ class DoccanoConverter:
                               extensions={"doccano": ext}))
             anns.extend(self._annotations(rec, item_id, text, w, col, issues, annotator,
                                           offsets, task))
+        check_found(self.name, path, fs, items=len(items), issues=issues)
         manifest = col.manifest(display_name(path))
         return Dataset(manifest, items, anns, issues=issues, source=path,
                        source_format=self.name)

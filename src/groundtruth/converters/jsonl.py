@@ -31,6 +31,7 @@ from ._jsonio import (
     source_order,
     write_jsonl,
 )
+from ._mismatch import check_found
 from ._options import OptionSpec, check_options
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ class JsonlConverter:
                 continue
             items.append(item)
             anns.extend(self._annotations(rec, item.id, where.with_id(item.id), o, col, issues))
+        check_found(self.name, path, fs, items=len(items), issues=issues)
         manifest = col.manifest(display_name(path))
         return Dataset(manifest, items, anns, issues=issues, source=path, source_format=self.name)
 

@@ -41,6 +41,7 @@ from ._jsonio import (
     unique_id,
     write_jsonl,
 )
+from ._mismatch import check_found
 from ._options import OptionSpec, check_options
 
 if TYPE_CHECKING:
@@ -163,6 +164,7 @@ class PreferenceConverter:
                 ranking.annotator = annotator
                 col.label("preference", None, "ranking")
                 anns.append(ranking)
+        check_found(self.name, path, fs, items=len(items), issues=issues)
         manifest = col.manifest(display_name(path))
         return Dataset(manifest, items, anns, issues=issues, source=path,
                        source_format=self.name)

@@ -35,6 +35,7 @@ from ._jsonio import (
     source_order,
     write_jsonl,
 )
+from ._mismatch import check_found
 from ._offsets import OffsetMap, OffsetUnit, check_span
 from ._options import OptionSpec, check_options
 from .jsonl import label_names_of
@@ -130,6 +131,7 @@ class ProdigyConverter:
                 item = self._item(item_id, text, rec, w, issues, len(items))
                 items[item_id] = item
             anns.extend(self._task(item, rec, w, col, issues, offsets, label_set))
+        check_found(self.name, path, fs, items=len(items), issues=issues)
         manifest = col.manifest(display_name(path))
         return Dataset(manifest, items.values(), anns, issues=issues, source=path,
                        source_format=self.name)

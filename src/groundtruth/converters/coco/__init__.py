@@ -14,6 +14,7 @@ from ...errors import ConversionError, DatasetExistsError
 from ...io._fs import atomic_write, resolve
 from ...issues import Location
 from .._base import ConversionReport
+from .._mismatch import WrongFormatError, check_found, looks_like
 from .._options import OptionSpec, check_options
 from . import _codes
 from ._read import read_coco
@@ -67,6 +68,8 @@ class CocoConverter:
         if not path.endswith(".json"):
             return 0.0
         text = head.lstrip()
+        if text.startswith(b"{") and b'"images"' not in head and b'"data"' in head:
+            return 0.3  # `annotations` beside `data` and no `images`: a Label Studio task
         if text.startswith(b"{") and (b'"images"' in head or b'"annotations"' in head):
             return 0.9
         if text.startswith(b"[") and b'"image_id"' in head[:4096]:
@@ -94,7 +97,16 @@ class CocoConverter:
         filesystem, p = resolve(path, fs=fs, storage_options=options.pop("storage_options", None))
         with filesystem.open(p, "rb") as f:
             raw = f.read()
-        data = parse_coco(raw, path)
+        try:
+            data = parse_coco(raw, path)
+        except ConversionError as exc:
+            other = looks_like(self.name, path, filesystem)
+            if other is None:
+                raise
+            raise WrongFormatError(
+                f"no coco records found in {path}; it looks like {other} — try --from {other}",
+                hint=f"{exc.message}; `gt formats` lists the formats, and leaving out --from "
+                "detects it", location=exc.location) from None
         del raw
         if not isinstance(data, (dict, list)):
             raise ConversionError(
@@ -104,7 +116,7 @@ class CocoConverter:
                 location=Location(file=path),
             )
         stem = posixpath.splitext(posixpath.basename(p))[0]
-        return read_coco(
+        ds = read_coco(
             data,
             file=path,
             name=options.get("name") or stem,
@@ -113,6 +125,8 @@ class CocoConverter:
             embed=bool(options.get("embed", True)),
             panoptic_folder=stem,
         )
+        check_found(self.name, path, filesystem, items=len(ds.items), issues=ds.issues)
+        return ds
 
     def write(
         self,
