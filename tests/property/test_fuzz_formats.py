@@ -127,19 +127,43 @@ def _base(rel: str, fmt: str) -> bytes:
 
 # -- mutations --------------------------------------------------------------------------------
 def _walk(rng: random.Random, node: Any) -> tuple[Any, Any] | None:
-    """A random (container, key) pair somewhere inside a JSON value, or None."""
+    """A random (container, key) pair inside a JSON value, mostly deep inside a record."""
     path: list[tuple[Any, Any]] = []
     while isinstance(node, dict | list) and node:
         key = rng.choice(list(node)) if isinstance(node, dict) else rng.randrange(len(node))
         path.append((node, key))
         node = node[key]
-        if rng.random() < 0.25:
+        if rng.random() < 0.1:
             break
-    return rng.choice(path) if path else None
+    if not path:
+        return None
+    return path[-1] if rng.random() < 0.7 else rng.choice(path)
+
+
+def _other_type(rng: random.Random, value: Any, root: Any) -> Any:
+    """A value of another type than `value` (or a hostile one of the same type)."""
+    if rng.random() < 0.3:  # a value from elsewhere in the file: an id, a list of points...
+        spot = _walk(rng, root)
+        if spot is not None:
+            return copy.deepcopy(spot[0][spot[1]])
+    if isinstance(value, bool) or value is None:
+        pool = [0, 1, "true", [], 2**64]
+    elif isinstance(value, int | float):
+        pool = [str(value), [value], {"v": value}, -value - 1, value * 2**64, 2**70, -1e308,
+                1e-320, True, None, 0]
+    elif isinstance(value, str):
+        pool = [len(value), [value], {value: value}, "", value * 50, value[::-1], None,
+                "\ud83d\ude00" + value, "../" + value]
+    elif isinstance(value, list):
+        pool = [{}, "list", len(value), [value], value[:1], value * 3, [None] * len(value),
+                [str(v) for v in value]]
+    else:
+        pool = [[], "object", 1, [value], dict.fromkeys(value)]
+    return copy.deepcopy(rng.choice(pool + JUNK[:6]))
 
 
 def _json_mutation(rng: random.Random, value: Any, kind: str) -> None:
-    for _ in range(rng.randint(1, 3)):
+    for _ in range(rng.randint(1, 4)):
         spot = _walk(rng, value)
         if spot is None:
             return
@@ -147,7 +171,7 @@ def _json_mutation(rng: random.Random, value: Any, kind: str) -> None:
         if kind == "delete":
             del container[key]
         elif kind == "swap":
-            container[key] = copy.deepcopy(rng.choice(JUNK))
+            container[key] = _other_type(rng, container[key], value)
         elif kind == "duplicate" and isinstance(container, list):
             container.insert(key, copy.deepcopy(container[key]))
         elif kind == "duplicate" and isinstance(container, dict):
@@ -304,6 +328,9 @@ def run_case(fmt: str, path: Path, out: Path, case: str,
 
     native = fmt == "groundtruth"
     step("validate", gt.validate, str(path), format=None if native else fmt)
+    streamer = None if native else getattr(converters.get(fmt), "stream_to_native", None)
+    if streamer is not None:  # what `gt convert --encoding parquet` runs (bounded memory)
+        step("stream to native", streamer, str(path), str(out / "streamed"), encoding="parquet")
     ds = step("load", gt.load, str(path), format=None if native else fmt)
     if ds is None:
         return found
