@@ -140,6 +140,25 @@ def _walk(rng: random.Random, node: Any) -> tuple[Any, Any] | None:
     return path[-1] if rng.random() < 0.7 else rng.choice(path)
 
 
+def _field(rng: random.Random, root: Any) -> tuple[Any, Any] | None:
+    """A random field of a random object anywhere in a JSON value (every record field is as
+    likely as the next, however deep, unlike a walk from the root)."""
+    objects: list[dict[str, Any]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node:
+                objects.append(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    if not objects:
+        return None
+    obj = rng.choice(objects)
+    return obj, rng.choice(list(obj))
+
+
 def _other_type(rng: random.Random, value: Any, root: Any) -> Any:
     """A value of another type than `value` (or a hostile one of the same type)."""
     if rng.random() < 0.3:  # a value from elsewhere in the file: an id, a list of points...
@@ -164,7 +183,7 @@ def _other_type(rng: random.Random, value: Any, root: Any) -> Any:
 
 def _json_mutation(rng: random.Random, value: Any, kind: str) -> None:
     for _ in range(rng.randint(1, 4)):
-        spot = _walk(rng, value)
+        spot = _walk(rng, value) if rng.random() < 0.4 else _field(rng, value)
         if spot is None:
             return
         container, key = spot

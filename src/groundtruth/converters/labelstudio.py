@@ -540,8 +540,8 @@ class LabelStudioConverter:
                       b: dict[str, Any], ann_id: str, where: Where, rpath: str, ctx: _Ctx,
                       mapped: set[str]) -> AnnotationBase | None:
         ow, oh = res.get("original_width"), res.get("original_height")
-        if not (isinstance(ow, int | float) and isinstance(oh, int | float) and ow > 0
-                and oh > 0):
+        if not (isinstance(ow, int | float) and isinstance(oh, int | float) and 0 < ow < 2**31
+                and 0 < oh < 2**31):
             if item.width and item.height:
                 ow, oh = item.width, item.height
             else:
@@ -689,7 +689,9 @@ def _first_size(task: dict[str, Any]) -> tuple[int, int] | None:
     for a in _all_annotations(task):
         for r in _results(a):
             w, h = r.get("original_width"), r.get("original_height")
-            if isinstance(w, int | float) and isinstance(h, int | float) and w > 0 and h > 0:
+            # (an image side past 2**31 pixels is no size: it cannot be stored either)
+            if isinstance(w, int | float) and isinstance(h, int | float) and (
+                    0 < w < 2**31 and 0 < h < 2**31):
                 return int(w), int(h)
     return None
 

@@ -73,8 +73,8 @@ def images_batch(
             or not name
             or type(w) is not int
             or type(h) is not int
-            or w <= 0
-            or h <= 0
+            or not 0 < w < 2**31
+            or not 0 < h < 2**31
             or "groundtruth" in rec
         ):
             return None

@@ -73,6 +73,9 @@ class _Ctx:
         )
 
 
+_MAX_SIDE = 2**31  # pixels: no image is that wide, and w*h must fit the int64 columns
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -187,12 +190,12 @@ def _read_images(images: list[Any], ctx: _Ctx, embed: bool, start: int = 0) -> N
             and isinstance(height, int)
             and _is_int(width)
             and _is_int(height)
-            and width > 0
-            and height > 0
+            and 0 < width < _MAX_SIDE
+            and 0 < height < _MAX_SIDE
         ):
             ctx.report(
                 C.IMAGE_NO_SIZE,
-                "image has no positive integer `width` and `height`; "
+                "image has no positive integer `width` and `height` (below 2**31 pixels); "
                 "RLE masks on it cannot be checked",
                 path=f"{path}.width",
                 record_id=raw_id,
