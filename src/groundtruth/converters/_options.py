@@ -79,8 +79,9 @@ def check_options(
         types = known[key]
         if value is None or _fits(value, types):
             continue
+        flag = "-o" if direction == "reading" else "-w"
         quoted = (f"; on the command line a value is read as JSON when it parses, so quote a "
-                  f"string: -o '{key}=\"{value}\"'" if str in (
+                  f"string: {flag} '{key}=\"{value}\"'" if str in (
                       types if isinstance(types, tuple) else (types,)) and isinstance(
                       value, int | float) else "")
         raise UnknownOptionError(
