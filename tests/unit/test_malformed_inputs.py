@@ -255,7 +255,7 @@ def test_option_types_are_checked_in_the_api_too(tmp_path):
     ds = gt.load(str(src), scheme="bio", sep=None)  # None means the default
     with pytest.raises(UnknownOptionError, match="writing option results=1 for coco"):
         gt.save(ds, str(tmp_path / "o.json"), format="coco", results=1)
-    with pytest.raises(UnknownOptionError, match="unknown writing option.*groundtruth: foo"):
+    with pytest.raises(UnknownOptionError, match=r"unknown writing option.*groundtruth: foo"):
         gt.save(ds, str(tmp_path / "native"), foo=1)  # was a TypeError from the writer
     assert not (tmp_path / "native").exists()
 
