@@ -346,7 +346,10 @@ def run_case(fmt: str, path: Path, out: Path, case: str,
         return result if result is not None else True
 
     native = fmt == "groundtruth"
-    step("validate", gt.validate, str(path), format=None if native else fmt)
+    report = step("validate", gt.validate, str(path), format=None if native else fmt)
+    if report is not None:  # validate turns a reader's crash into an issue: still a crash
+        found.extend(Foreign(f"validate: {i.code}", i.message[:300], case)
+                     for i in report.issues if i.code == "source.reader-failed")
     streamer = None if native else getattr(converters.get(fmt), "stream_to_native", None)
     if streamer is not None:  # what `gt convert --encoding parquet` runs (bounded memory)
         step("stream to native", streamer, str(path), str(out / "streamed"), encoding="parquet")
@@ -362,7 +365,10 @@ def run_case(fmt: str, path: Path, out: Path, case: str,
         if step(f"save native {encoding}", gt.save, ds, str(dst), encoding=encoding) is not None:
             step(f"reload native {encoding}", gt.load, str(dst))
             if LONG:
-                step(f"validate native {encoding}", gt.validate, str(dst))
+                again = step(f"validate native {encoding}", gt.validate, str(dst))
+                found.extend(Foreign(f"validate native: {i.code}", i.message[:300], case)
+                             for i in getattr(again, "issues", []) if i.code.endswith(
+                                 "reader-failed"))
     return found
 
 
