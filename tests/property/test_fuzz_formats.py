@@ -14,6 +14,7 @@ records, and column edits for the column formats. Cases are deterministic: case 
 `f` uses `random.Random(f"{f}:{i}")`.
 
     GROUNDTRUTH_FUZZ=5000 pytest -m fuzz tests/property/test_fuzz_formats.py  # a long run
+    GROUNDTRUTH_FUZZ=5000:9000 pytest -m fuzz ...                              # the next cases
     GROUNDTRUTH_FUZZ_ONLY=coco:17 pytest tests/property/test_fuzz_formats.py   # one case
 """
 
@@ -43,7 +44,9 @@ from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.fuzz
 
-CASES = int(os.environ.get("GROUNDTRUTH_FUZZ", "200"))  # per format
+# cases per format: N (cases 0..N-1), or START:END to go on where an earlier run stopped
+_RANGE = os.environ.get("GROUNDTRUTH_FUZZ", "200").partition(":")
+FIRST, LAST = (int(_RANGE[0]), int(_RANGE[2])) if _RANGE[1] else (0, int(_RANGE[0]))
 # a long run also writes and reads Parquet and validates what was written
 LONG = "GROUNDTRUTH_FUZZ" in os.environ
 ONLY = os.environ.get("GROUNDTRUTH_FUZZ_ONLY")  # "fmt:i": replay one case
@@ -402,7 +405,7 @@ def _cases(fmt: str) -> range:
     if ONLY:
         only_fmt, _, index = ONLY.partition(":")
         return range(int(index), int(index) + 1) if only_fmt == fmt else range(0)
-    return range(CASES)
+    return range(FIRST, LAST)
 
 
 def _prepare(fmt: str, i: int, work: Path, native_bases: list[Path]) -> tuple[Path, str]:
