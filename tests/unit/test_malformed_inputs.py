@@ -214,6 +214,13 @@ def test_other_files_read_as_the_wrong_format_say_so(parts, fmt, detected):
         gt.load(str(path), format=fmt)
 
 
+def test_validate_reports_a_forced_wrong_format_as_an_error():
+    path = shared_path("coco", "tinycoco_instances_val2017.json")
+    report = gt.validate(str(path), format="labelstudio")
+    assert [(i.code, i.severity) for i in report.issues] == [("source.unreadable", "error")]
+    assert "it looks like coco — try --from coco" in report.issues[0].message
+
+
 def test_conll_with_a_named_layout_reads_a_conllu_file_as_asked():
     path = shared_path("conll", "en_ewt-ud-test.first564.conllu")
     cols = "id,token,lemma,upos,xpos,feats,head,deprel,deps,ner"
