@@ -2,10 +2,15 @@
 
 For each registered format that has real files in ../shared/data, each case takes one such
 file (cut to a few records so a case stays fast), applies one seeded mutation and runs it
-through `validate`, the reader (`load`), the format's own writer and the native writer (JSONL;
-a long run also Parquet, and validates what it wrote), and reads the outputs back. The only exceptions allowed anywhere are `GroundtruthError`s (the
-project's own, each with a message and a place); anything else (`TypeError`, `KeyError`,
-pydantic's `ValidationError`, ...) is a crash a user would see as a traceback.
+through `validate`, the reader (`load`), the streaming converter where the format has one, the
+format's own writer and the native writer (JSONL; a long run also Parquet, and validates what
+it wrote), and reads the outputs back. The only exceptions allowed anywhere are
+`GroundtruthError`s (the project's own, each with a message and a place); anything else
+(`TypeError`, `KeyError`, pydantic's `ValidationError`, ...) is a crash a user would see as a
+traceback, and so is a `source.reader-failed` issue (validate's record of a reader crash).
+Native datasets are fuzzed too: a file of a small native dataset is mutated, and most of the
+time the manifest is resealed (sizes, hashes, counts) so the records are read, not only the
+integrity check.
 
 Mutations: byte flips, truncation at a random offset, wrong encodings (UTF-16, Latin-1,
 stray invalid bytes, a BOM), line edits (dropped, doubled, swapped, CRLF, blank), field
