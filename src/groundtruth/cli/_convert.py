@@ -10,6 +10,7 @@ from .. import converters
 from .._loss import read_dropped
 from ..api import convert, refuse_input_as_output, resolve_format
 from ..converters import ConversionReport
+from ..errors import GroundtruthError
 from ..issues import Issue
 from ._common import (
     allow_loss_option,
@@ -62,7 +63,7 @@ def convert_cmd(
     refuse_input_as_output(src, dst)
     w_opts = parse_options(write_options)
     if category_ids is not None:
-        w_opts["category_ids"] = category_ids
+        w_opts["category_ids"] = _category_ids(category_ids)
     if embed:
         w_opts["embed"] = True
     if to_format == "groundtruth":
@@ -107,6 +108,20 @@ def convert_cmd(
     elif not report.dropped:
         click.echo("nothing lost")
     return report_dropped(report.dropped, allow_loss)
+
+
+def _category_ids(value: str) -> str | dict[str, int]:
+    """`--category-ids`: a policy name or a readable JSON map, else a usage error (exit 2)."""
+    from ..converters.coco import category_policy
+    from ..io import resolve
+
+    if value in ("preserve", "1-based", "0-based"):
+        return value
+    fs, path = resolve(value)
+    try:
+        return category_policy(path, fs)
+    except GroundtruthError as exc:
+        raise click.BadParameter(str(exc), param_hint="--category-ids") from None
 
 
 def _stream(

@@ -11,10 +11,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConversionError, UnknownOptionError
+from ..errors import ConversionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Item, Span, Token
 from ._build import builder
+from ._options import OptionSpec, check_options
 from ._tagging import (
     Entity,
     Scheme,
@@ -34,6 +35,7 @@ LINE_COLUMNS = define("conll.line.columns", "error", "A line has another number 
 TAG_NO_PREFIX = define("conll.tag.no-prefix", "warning", "A tag has no B-/I-/... prefix")
 TAG_BAD_PREFIX = define("conll.tag.bad-prefix", "error", "A tag's prefix is not a known one")
 TAG_EMPTY_TYPE = define("conll.tag.empty-type", "error", "A tag has a prefix but no type")
+TAG_EMPTY = define("conll.tag.empty", "error", "A token line's tag column is empty")
 TAG_TRANSITION = define(
     "conll.tag.invalid-transition", "warning", "A tag is not valid at its place in the scheme"
 )
@@ -47,12 +49,14 @@ _PROBLEM_CODES = {
     "no-prefix": TAG_NO_PREFIX,
     "bad-prefix": TAG_BAD_PREFIX,
     "empty-type": TAG_EMPTY_TYPE,
+    "empty": TAG_EMPTY,
     "invalid-transition": TAG_TRANSITION,
 }
 _PROBLEM_HINTS = {
     "no-prefix": "read as I-<type> (IO tagging); give tags a prefix, e.g. B-PER / I-PER",
     "bad-prefix": "read as I-<type>; prefixes are B, I, E, S (BIOES) or B, I, L, U (BILOU)",
     "empty-type": "read as O; write the entity type after the prefix, e.g. B-PER",
+    "empty": "read as O; write O or a tag after the token (a file cut mid-line ends like this)",
     "invalid-transition": "read as seqeval's default mode does; pass scheme= if the scheme "
     "detected is not the file's",
 }
@@ -91,6 +95,12 @@ def column_names(value: Any) -> list[str] | None:
     return [str(v) for v in value]
 
 
+READ_OPTIONS: OptionSpec = {
+    "columns": (str, list), "tag_column": str, "scheme": str, "sep": str, "group": str,
+    "encoding": str, "multi_tag_sep": str,
+}
+
+
 @dataclass
 class ConllOptions:
     """Options of the column-file converter (`-o key=value` on the CLI)."""
@@ -105,11 +115,9 @@ class ConllOptions:
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> ConllOptions:
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise UnknownOptionError(f"unknown option(s) for conll: {', '.join(unknown)}")
-        opts = cls(**{k: v for k, v in options.items() if k != "columns"})
+        check_options("conll", options, READ_OPTIONS)
+        opts = cls(**{k: v for k, v in options.items()
+                      if k not in ("columns", "storage_options") and v is not None})
         opts.columns = column_names(options.get("columns"))
         if opts.columns is not None and "token" not in opts.columns:
             raise ConversionError(
@@ -281,6 +289,7 @@ class _Builder:
             self.issues.append(
                 issue(
                     _PROBLEM_CODES[prob.kind],
+                    "the tag column is empty" if prob.kind == "empty" else
                     f"tag {prob.tag!r}"
                     + (f" where {self.info.scheme} expects {prob.expected!r}"
                        if prob.expected else ""),

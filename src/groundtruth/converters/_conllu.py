@@ -21,6 +21,14 @@ CONLLU_COLUMNS = define(
     "conllu.line.columns", "error", "A CoNLL-U word line does not have ten TAB-separated fields"
 )
 CONLLU_ID = define("conllu.line.id", "error", "A CoNLL-U word line has an ID that is not valid")
+CONLLU_ID_ORDER = define(
+    "conllu.word.id-order", "error",
+    "Word IDs are not 1, 2, 3, ... in order (zero, duplicate, skipped or reversed)",
+)
+CONLLU_RANGE = define(
+    "conllu.range.invalid", "error",
+    "A multiword-token or empty-node ID is reversed or names a word the sentence does not have",
+)
 CONLLU_NO_BLANK = define(
     "conllu.file.no-trailing-blank", "warning", "The last sentence is not ended by a blank line"
 )
@@ -68,13 +76,68 @@ class Sentence:
 
 def kind_of(row_id: str) -> str:
     """`word`, `mwt` (a range `3-4`), `empty` (a decimal `5.1`) or `bad`."""
-    if row_id.isdigit():
+    if row_id.isascii() and row_id.isdigit():
         return "word"
     if _RANGE.match(row_id):
         return "mwt"
     if _EMPTY.match(row_id):
         return "empty"
     return "bad"
+
+
+def check_word_ids(sentence: Sentence, file: str, issues: list[Issue]) -> bool:
+    """Report word IDs that are not 1..n in order, and ranges past the last word.
+
+    The sentence is kept as it stands (so it is written back byte for byte); each problem
+    is an error at its line. Returns whether the IDs were well formed.
+    """
+    ok = True
+    expected = 1
+    seen: set[int] = set()
+    words = [(int(c[0]), n) for c, n in zip(sentence.rows, sentence.numbers, strict=True)
+             if c[0].isascii() and c[0].isdigit()]
+    last = len(words)
+    for wid, number in words:
+        if wid == expected:
+            seen.add(wid)
+            expected += 1
+            continue
+        ok = False
+        if wid == 0:
+            what = "word ID 0: word IDs start at 1 (0 is only a HEAD, the root)"
+        elif wid in seen:
+            what = f"word ID {wid} is used twice in this sentence"
+        elif wid < expected:
+            what = f"word ID {wid} comes after word {expected - 1}: IDs must increase"
+        else:
+            what = f"word ID {wid} skips {expected}" + (
+                f"..{wid - 1}" if wid - 1 > expected else "")
+        issues.append(issue(
+            CONLLU_ID_ORDER, what, file=file, line=number,
+            hint="number the words of each sentence 1, 2, 3, ... in order",
+        ))
+        seen.add(wid)
+        expected = max(expected, wid + 1)
+    for cols, number in zip(sentence.rows, sentence.numbers, strict=True):
+        rid = cols[0]
+        if _RANGE.match(rid):
+            lo, _, hi = rid.partition("-")
+            bad = int(lo) > int(hi) or int(lo) < 1 or int(hi) > last
+        elif _EMPTY.match(rid):
+            bad = int(rid.partition(".")[0]) > last
+        else:
+            continue
+        if bad:
+            ok = False
+            issues.append(issue(
+                CONLLU_RANGE,
+                f"ID {rid!r} is not within the sentence's words 1..{last}"
+                + (" (reversed range)" if "-" in rid and int(lo) > int(hi) else ""),
+                file=file, line=number,
+                hint="a range `3-4` names words that follow it, first <= last; an empty node "
+                "`5.1` follows word 5 (or `0.1` before the first)",
+            ))
+    return ok
 
 
 def parse_sentences(
@@ -136,7 +199,7 @@ def parse_sentences(
                 cols = [*cols[:9], "\t".join(cols[9:])]
             else:
                 cols = cols + ["_"] * (10 - len(cols))
-        if not cols[0].isdigit() and kind_of(cols[0]) == "bad":
+        if not (cols[0].isascii() and cols[0].isdigit()) and kind_of(cols[0]) == "bad":
             issues.append(
                 issue(
                     CONLLU_ID,

@@ -285,7 +285,7 @@ _CHUNKS = re.compile(r"(\d+)")
 
 def natural_order(record_id: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that orders ids by their digit runs as numbers: `a-2` < `a-10` < `a-e2`."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part)
+    return tuple((0, int(part)) if part.isascii() and part.isdigit() else (1, part)
                  for part in _CHUNKS.split(record_id) if part)
 
 

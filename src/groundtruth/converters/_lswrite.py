@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UnknownOptionError
 from ..issues import define, issue
 from ..models import (
     AnnotationBase,
@@ -30,6 +29,7 @@ from ..models import (
 from . import _lsbrush
 from ._base import ConversionReport
 from ._jsonio import iso, natural_order, source_order, write_json_array
+from ._options import check_options
 from .labelstudio import NO_SIZE_WRITE, NOT_WRITTEN, rotate_to_corner
 
 PARTLY_WRITTEN = define(
@@ -55,15 +55,14 @@ def _order(ann: AnnotationBase) -> tuple[int, int, tuple[tuple[int, int | str], 
 
 
 def _num_id(value: str) -> Any:
-    return int(value) if value.isdigit() else value
+    return int(value) if value.isascii() and value.isdigit() else value
 
 
 def write_export(dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,
                  **options: Any) -> ConversionReport:
+    check_options("labelstudio", options, {}, direction="writing")
     overwrite = bool(options.pop("overwrite", False))
     options.pop("storage_options", None)
-    if options:
-        raise UnknownOptionError(f"unknown option(s) for labelstudio: {', '.join(sorted(options))}")
     report = ConversionReport(format="labelstudio", outputs=[path])
     by_item = dataset.annotations_by_item()
     kinds = {a.id: a.kind for a in dataset.manifest.annotators}
@@ -135,7 +134,7 @@ def _new_entry(ann: AnnotationBase, model: bool, n: int) -> dict[str, Any]:
     if ann.created is not None:
         fields["created_at"] = iso(ann.created)
     who: Any = ann.annotator
-    if who and who.startswith("ls-user-") and who[8:].isdigit():
+    if who and who.startswith("ls-user-") and who[8:].isascii() and who[8:].isdigit():
         who = int(who[8:])
     return {"kind": "annotations", "fields": fields, "completed_by": who}
 

@@ -57,8 +57,9 @@ class TagProblem(NamedTuple):
     """A tag that decoding had to interpret. `position` is the token's index in the sequence.
 
     `kind`: `no-prefix` (`PER`, read as `I-PER`), `bad-prefix` (`X-PER`, read as `I-PER`),
-    `empty-type` (`B-`, read as `O`), `invalid-transition` (valid tag, wrong place for the
-    scheme: `O I-PER` in IOB2; read as seqeval's default mode does).
+    `empty-type` (`B-`, read as `O`), `empty` (an empty tag column, read as `O`),
+    `invalid-transition` (valid tag, wrong place for the scheme: `O I-PER` in IOB2; read as
+    seqeval's default mode does).
     """
 
     position: int
@@ -81,6 +82,8 @@ def split_tag(tag: str) -> tuple[str, str, str | None]:
     """`(canonical prefix, type, problem kind)`; prefix `O` for outside. Splits on the first `-`."""
     if tag == "O":
         return "O", "", None
+    if not tag.strip():  # an empty tag column (`tok<TAB>`, a file cut mid-line)
+        return "O", "", "empty"
     head, sep, typ = tag.partition("-")
     if not sep:
         if tag in _PREFIXES:  # a bare `B`/`I`: a prefix with no type

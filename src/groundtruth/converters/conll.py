@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import ConversionError, UnknownOptionError
+from ..errors import ConversionError
 from ..issues import Issue, issue
 from ..models import AnnotationBase, Item, Label, LabelSet, Manifest, Taxonomy
 from ._base import ConversionReport
@@ -34,6 +34,8 @@ from ._conll_read import (
     tag_column_of,
 )
 from ._conll_write import ITEM_NO_TEXT, ColumnWriter, tokenizer_of
+from ._mismatch import refuse_if_other_format
+from ._options import OptionSpec, check_options
 from ._tagging import SCHEMES, parse_scheme
 from ._textio import atomic_text, refuse_existing
 
@@ -42,9 +44,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ConllConverter", "ConllFileInfo", "ConllOptions", "iter_conll"]
 
-_WRITE_OPTIONS = {
-    "columns", "tag_column", "scheme", "sep", "tokenizer", "label_set", "encoding",
-    "multi_tag_sep",
+_WRITE_OPTIONS: OptionSpec = {
+    "columns": (str, list), "tag_column": str, "scheme": str, "sep": str, "tokenizer": str,
+    "label_set": str, "encoding": str, "multi_tag_sep": str,
 }
 
 
@@ -74,6 +76,8 @@ class ConllConverter:
     # -- read -------------------------------------------------------------------------------
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
         options.pop("storage_options", None)
+        if not options.get("columns"):  # a named layout says the user knows the file
+            refuse_if_other_format(self.name, path, fs)
         issues: list[Issue] = []
         info = ConllFileInfo()
         items: list[Item] = []
@@ -109,12 +113,9 @@ class ConllConverter:
     def write(
         self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None, **options: Any
     ) -> ConversionReport:
+        check_options(self.name, options, _WRITE_OPTIONS, direction="writing")
         options.pop("storage_options", None)
-        overwrite = bool(options.pop("overwrite", False))
-        refuse_existing(path, fs, overwrite)
-        unknown = sorted(set(options) - _WRITE_OPTIONS)
-        if unknown:
-            raise UnknownOptionError(f"unknown option(s) for conll: {', '.join(unknown)}")
+        refuse_existing(path, fs, bool(options.pop("overwrite", False)))
         src = dataset.manifest.extensions.get("conll", {})
         scheme_name = str(options.get("scheme") or src.get("scheme") or "iob2")
         try:

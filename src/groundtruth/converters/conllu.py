@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import ConversionError, UnknownOptionError
+from ..errors import ConversionError
 from ..issues import Issue, define, issue
 from ..models import (
     AnnotationBase,
@@ -39,7 +39,9 @@ from ..models import (
 )
 from ._base import ConversionReport
 from ._build import builder
-from ._conllu import Sentence, kind_of, parse_sentences, serialize
+from ._conllu import Sentence, check_word_ids, kind_of, parse_sentences, serialize
+from ._mismatch import refuse_if_other_format
+from ._options import check_options
 from ._textio import LineStats, atomic_text, iter_lines, refuse_existing
 
 if TYPE_CHECKING:
@@ -120,20 +122,22 @@ class _Reader:
         owner: list[int] = []  # per word row: index into surface
         words: list[list[str]] = []
         extra: list[dict[str, Any]] = []
-        cover_end = 0
+        cover = (1, 0)  # the word IDs the last multiword token covers (none yet)
         for k, cols in enumerate(rows):
             rid = cols[0]
-            kind = "word" if rid.isdigit() else kind_of(rid)
+            kind = "word" if rid.isascii() and rid.isdigit() else kind_of(rid)
             if kind == "word":
                 words.append(cols)
-                if int(rid) > cover_end:
+                if not surface or not cover[0] <= int(rid) <= cover[1]:
                     surface.append((cols[1], cols[9], k))
                 owner.append(len(surface) - 1)
                 continue
             extra.append({"at": k, "columns": cols})
             if kind == "mwt":
-                cover_end = int(rid.partition("-")[2])
+                first, _, last = rid.partition("-")
+                cover = (int(first), int(last))
                 surface.append((cols[1], cols[9], k))
+        ids_ok = check_word_ids(sent, self.file, self.issues)
         text = sent.text()
         if text is not None:
             spans = self._align(text, surface, sent)
@@ -198,7 +202,8 @@ class _Reader:
             id=item_id, kind="text", text=text, tokens=tokens, metadata=metadata,
             extensions={"conllu": ext},
         )
-        anns = self._dependencies(item_id, words, tokens) if self.relations else []
+        # Ambiguous word IDs (reported above) cannot name dependency ends: no annotations.
+        anns = self._dependencies(item_id, words, tokens) if self.relations and ids_ok else []
         return item, anns
 
     def _align(
@@ -327,14 +332,15 @@ class ConlluConverter:
             return 1.0
         for line in head.decode("utf-8", "replace").splitlines()[:50]:
             if line and not line.startswith("#"):
-                return 0.6 if line.count("\t") == 9 and line.split("\t")[0].isdigit() else 0.0
+                first = line.split("\t")[0]
+                return 0.6 if line.count("\t") == 9 and kind_of(first) == "word" else 0.0
         return 0.0
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
-        dependencies = str(options.pop("dependencies", "attributes"))
+        check_options(self.name, options, {"dependencies": str})
+        refuse_if_other_format(self.name, path, fs)
+        dependencies = str(options.pop("dependencies", None) or "attributes")
         options.pop("storage_options", None)
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for conllu: {', '.join(options)}")
         issues: list[Issue] = []
         stats = LineStats()
         items: list[Item] = []
@@ -368,11 +374,9 @@ class ConlluConverter:
     def write(
         self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None, **options: Any
     ) -> ConversionReport:
+        check_options(self.name, options, {}, direction="writing")
         options.pop("storage_options", None)
-        overwrite = bool(options.pop("overwrite", False))
-        refuse_existing(path, fs, overwrite)
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for conllu: {', '.join(options)}")
+        refuse_existing(path, fs, bool(options.pop("overwrite", False)))
         report = ConversionReport(format=self.name, outputs=[path])
         items = list(dataset.items)
         if items and all("n" in it.extensions.get("conllu", {}) for it in items):

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import (
     AnnotationBase,
@@ -43,7 +42,9 @@ from ._jsonio import (
     unique_id,
     write_jsonl,
 )
+from ._mismatch import check_found
 from ._offsets import OffsetMap, OffsetUnit, check_span
+from ._options import OptionSpec, check_options
 from .jsonl import label_names_of
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ NOT_WRITTEN = define(
 
 Task = str  # auto | sequence_labeling | classification | seq2seq
 
+
+_READ_OPTIONS: OptionSpec = {"offsets": str, "annotator": str, "task": str, "text_field": str}
 
 class DoccanoConverter:
     name: ClassVar[str] = "doccano"
@@ -91,13 +94,12 @@ class DoccanoConverter:
 
     def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
               **options: Any) -> Dataset:
+        check_options(self.name, options, _READ_OPTIONS)
         options.pop("storage_options", None)
         offsets: OffsetUnit = options.pop("offsets", "auto")
         annotator_opt = options.pop("annotator", None)
         task: Task = options.pop("task", "auto")
         text_field = options.pop("text_field", "text")
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for doccano: {', '.join(sorted(options))}")
         issues: list[Issue] = []
         col = Collector(tool="doccano")
         annotator = col.annotator(str(annotator_opt)) if annotator_opt else None
@@ -126,6 +128,7 @@ class DoccanoConverter:
                               extensions={"doccano": ext}))
             anns.extend(self._annotations(rec, item_id, text, w, col, issues, annotator,
                                           offsets, task))
+        check_found(self.name, path, fs, items=len(items), issues=issues)
         manifest = col.manifest(display_name(path))
         return Dataset(manifest, items, anns, issues=issues, source=path,
                        source_format=self.name)
@@ -230,10 +233,9 @@ class DoccanoConverter:
     # -- writing --------------------------------------------------------------------------
     def write(self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,
               **options: Any) -> ConversionReport:
+        check_options(self.name, options, {}, direction="writing")
         overwrite = bool(options.pop("overwrite", False))
         options.pop("storage_options", None)
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for doccano: {', '.join(sorted(options))}")
         report = ConversionReport(format=self.name, outputs=[path])
         by_item = dataset.annotations_by_item()
 
@@ -314,5 +316,5 @@ def _key(value: Any) -> str:
 
 
 def _id_value(item_id: str) -> Any:
-    return int(item_id) if item_id.isdigit() else item_id
+    return int(item_id) if item_id.isascii() and item_id.isdigit() else item_id
 

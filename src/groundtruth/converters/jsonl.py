@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Classification, Item, TextAnswer
 from ._base import ConversionReport
@@ -32,6 +31,8 @@ from ._jsonio import (
     source_order,
     write_jsonl,
 )
+from ._mismatch import check_found
+from ._options import OptionSpec, check_options
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -54,12 +55,15 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
+_TYPES: OptionSpec = {
+    **dict.fromkeys(_DEFAULTS, str), "label_names": list,
+}
+
+
 def _opts(options: dict[str, Any]) -> dict[str, Any]:
+    check_options("jsonl", options, _TYPES)
     options.pop("storage_options", None)
-    unknown = set(options) - set(_DEFAULTS) - {"overwrite"}
-    if unknown:
-        raise UnknownOptionError(f"unknown option(s) for jsonl: {', '.join(sorted(unknown))}")
-    return {**_DEFAULTS, **options}
+    return {**_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
 
 
 def label_names_of(value: Any, names: list[str] | None, where: Where, path: str,
@@ -123,6 +127,7 @@ class JsonlConverter:
                 continue
             items.append(item)
             anns.extend(self._annotations(rec, item.id, where.with_id(item.id), o, col, issues))
+        check_found(self.name, path, fs, items=len(items), issues=issues)
         manifest = col.manifest(display_name(path))
         return Dataset(manifest, items, anns, issues=issues, source=path, source_format=self.name)
 

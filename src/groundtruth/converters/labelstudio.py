@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import orjson
+
 from ..dataset import Dataset
-from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import (
     AnnotationBase,
@@ -52,7 +53,9 @@ from ._jsonio import (
     parse_time,
     unique_id,
 )
+from ._mismatch import check_found
 from ._offsets import OffsetMap, OffsetUnit, check_span
+from ._options import OptionSpec, check_options
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -60,6 +63,9 @@ if TYPE_CHECKING:
 MISSING_MEDIA = define(
     "labelstudio.task.missing-media", "error",
     "A task has no data value for the object its results annotate; the task was skipped")
+NO_DATA = define(
+    "labelstudio.task.no-data", "error",
+    "A record has no `data` object, so it is not a Label Studio task; it was skipped")
 MEDIA_NOT_FOUND = define(
     "labelstudio.media.not-found", "warning", "A task's image file does not exist")
 MISSING_SIZE = define(
@@ -136,15 +142,23 @@ class _Ctx:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+_READ_OPTIONS: OptionSpec = {
+    "keep_emails": bool, "offsets": str, "image_root": str, "data_key": str, "check_media": bool,
+}
+
 class LabelStudioConverter:
     name: ClassVar[str] = "labelstudio"
     description: ClassVar[str] = "Label Studio JSON export (tasks with annotations, predictions)"
     extensions: ClassVar[tuple[str, ...]] = (".json",)
 
     def detect(self, head: bytes, path: str) -> float:
-        if first_byte(head) != b"[":
-            return 0.0
+        first = first_byte(head)
         has_data = b'"data"' in head
+        if first == b"{" and has_data and b'"images"' not in head and (
+                b'"annotations"' in head or b'"predictions"' in head):
+            return 0.85  # one task on its own (what Label Studio's import also takes)
+        if first != b"[":
+            return 0.0
         if has_data and (b'"annotations"' in head or b'"predictions"' in head):
             return 0.9
         if has_data and (b'"from_name"' in head or b'"completed_by"' in head):
@@ -158,6 +172,7 @@ class LabelStudioConverter:
 
     def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
               **options: Any) -> Dataset:
+        check_options(self.name, options, _READ_OPTIONS)
         options.pop("storage_options", None)
         from ..io._fs import resolve
 
@@ -171,22 +186,28 @@ class LabelStudioConverter:
             data_key=options.pop("data_key", None),
         )
         check_media = options.pop("check_media", None)
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for labelstudio: {', '.join(sorted(options))}")
         if check_media is False:
             ctx.folder = ""
         items: list[Item] = []
         anns: list[AnnotationBase] = []
         seen: set[str] = set()
         for where, task in iter_json_records(fpath, fs=filesystem, issues=ctx.issues):
+            if not isinstance(task.get("data"), dict):
+                ctx.issues.append(issue(
+                    NO_DATA, "record has no `data` object, so it is no Label Studio task; "
+                    "skipped", hint="a Label Studio export is a JSON array of tasks, each with "
+                    "`data` (the annotated object) and `annotations`", **where.at(".data")))
+                continue
             tid = task.get("id")
-            item_id = unique_id(seen, str(tid) if tid is not None else str(where.index), where,
+            position = where.index if where.index is not None else (where.line or 1) - 1
+            item_id = unique_id(seen, str(tid) if tid is not None else str(position), where,
                                 ctx.issues)
             got = self._task(task, item_id, where.with_id(item_id), ctx)
             if got is None:
                 continue
             items.append(got[0])
             anns.extend(got[1])
+        check_found(self.name, path, fs, items=len(items), issues=ctx.issues)
         manifest = ctx.col.manifest(display_name(fpath))
         return Dataset(manifest, items, anns, issues=ctx.issues, source=path,
                        source_format=self.name)
@@ -236,7 +257,8 @@ class LabelStudioConverter:
         ext: dict[str, Any] = {
             "task": {k: v for k, v in task.items()
                      if k not in ("id", "data", "annotations", "predictions")},
-            "data_key": key, "annotations": [], "order": where.index,
+            "data_key": key, "annotations": [],
+            "order": where.index if where.index is not None else (where.line or 1) - 1,
             "groups": [g for g in ("annotations", "predictions") if g in task],
         }
         if "id" not in task:
@@ -337,6 +359,15 @@ class LabelStudioConverter:
         omap = OffsetMap(text)
         for r_index, res in enumerate(results):
             if not isinstance(res, dict):
+                continue
+            problem = _result_problem(res)
+            if problem is not None:
+                # kept verbatim (written back as it was), but no annotation can come of it
+                ctx.issues.append(issue(
+                    BAD_RESULT, f"{problem}; result skipped",
+                    hint="each result needs `type` (e.g. rectanglelabels) and the `from_name` "
+                    "of its control", **where.at(f"{path}.result[{r_index}]")))
+                ls_ext["annotations"][aindex]["unsupported"].append(res)
                 continue
             rtype = res.get("type")
             rid = res.get("id")
@@ -509,8 +540,8 @@ class LabelStudioConverter:
                       b: dict[str, Any], ann_id: str, where: Where, rpath: str, ctx: _Ctx,
                       mapped: set[str]) -> AnnotationBase | None:
         ow, oh = res.get("original_width"), res.get("original_height")
-        if not (isinstance(ow, int | float) and isinstance(oh, int | float) and ow > 0
-                and oh > 0):
+        if not (isinstance(ow, int | float) and isinstance(oh, int | float) and 0 < ow < 2**31
+                and 0 < oh < 2**31):
             if item.width and item.height:
                 ow, oh = item.width, item.height
             else:
@@ -633,15 +664,34 @@ def _all_annotations(task: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _results(ann: dict[str, Any]) -> list[dict[str, Any]]:
+    """The well-formed results of an annotation (see `_result_problem`)."""
     res = ann.get("result")
-    return [r for r in res if isinstance(r, dict)] if isinstance(res, list) else []
+    return [r for r in res if isinstance(r, dict) and _result_problem(r) is None] if isinstance(
+        res, list) else []
+
+
+def _result_problem(res: dict[str, Any]) -> str | None:
+    """Why a result cannot be read at all (its `type` or `from_name`), or None."""
+    rtype = res.get("type")
+    if not isinstance(rtype, str) or not rtype:
+        return f"result type {_show(rtype)} is not a result type name"
+    if "from_name" in res and not (isinstance(res["from_name"], str) and res["from_name"]):
+        return f"from_name {_show(res['from_name'])} names no control of the labeling config"
+    return None
+
+
+def _show(value: Any) -> str:
+    text = orjson.dumps(value, default=repr).decode()
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _first_size(task: dict[str, Any]) -> tuple[int, int] | None:
     for a in _all_annotations(task):
         for r in _results(a):
             w, h = r.get("original_width"), r.get("original_height")
-            if isinstance(w, int | float) and isinstance(h, int | float) and w > 0 and h > 0:
+            # (an image side past 2**31 pixels is no size: it cannot be stored either)
+            if isinstance(w, int | float) and isinstance(h, int | float) and (
+                    0 < w < 2**31 and 0 < h < 2**31):
                 return int(w), int(h)
     return None
 

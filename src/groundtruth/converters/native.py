@@ -10,9 +10,13 @@ from ..io._finite import non_finite_issues
 from ..io._native import MANIFEST, DatasetWriter, iter_native_records, open_native
 from ..models import AnnotationBase, Item
 from ._base import ConversionReport
+from ._options import OptionSpec, check_options
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
+
+
+_WRITE_OPTIONS: OptionSpec = {"encoding": str, "rows_per_part": int, "batch_size": int}
 
 
 class NativeConverter:
@@ -52,6 +56,7 @@ class NativeConverter:
         self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,
         **options: Any,
     ) -> ConversionReport:
+        check_options(self.name, options, _WRITE_OPTIONS, direction="writing")
         writer = DatasetWriter(path, fs=fs, **options)
         with writer:
             writer.write_all(sorted_records(dataset))

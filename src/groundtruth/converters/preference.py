@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Candidate, Item, Message, Ranking
 from ._base import ConversionReport
@@ -42,6 +41,8 @@ from ._jsonio import (
     unique_id,
     write_jsonl,
 )
+from ._mismatch import check_found
+from ._options import OptionSpec, check_options
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -64,6 +65,8 @@ _TURN = re.compile(r"\n\n(Human|Assistant): ")
 _ROLE = {"Human": "user", "Assistant": "assistant"}
 _HH = {v: k for k, v in _ROLE.items()}
 
+
+_READ_OPTIONS: OptionSpec = {"annotator": str, "id_field": str}
 
 class _Bad(Exception):
     def __init__(self, path: str, message: str) -> None:
@@ -130,11 +133,10 @@ class PreferenceConverter:
 
     def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
               **options: Any) -> Dataset:
+        check_options(self.name, options, _READ_OPTIONS)
         options.pop("storage_options", None)
         annotator_opt = options.pop("annotator", None)
         id_field = options.pop("id_field", "id")
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for preference: {', '.join(sorted(options))}")
         issues: list[Issue] = []
         col = Collector(tool="preference")
         annotator = col.annotator(str(annotator_opt)) if annotator_opt else None
@@ -162,6 +164,7 @@ class PreferenceConverter:
                 ranking.annotator = annotator
                 col.label("preference", None, "ranking")
                 anns.append(ranking)
+        check_found(self.name, path, fs, items=len(items), issues=issues)
         manifest = col.manifest(display_name(path))
         return Dataset(manifest, items, anns, issues=issues, source=path,
                        source_format=self.name)
@@ -273,10 +276,9 @@ class PreferenceConverter:
     # -- writing --------------------------------------------------------------------------
     def write(self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,
               **options: Any) -> ConversionReport:
+        check_options(self.name, options, {}, direction="writing")
         overwrite = bool(options.pop("overwrite", False))
         options.pop("storage_options", None)
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for preference: {', '.join(sorted(options))}")
         report = ConversionReport(format=self.name, outputs=[path])
         by_item = dataset.annotations_by_item()
 

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..dataset import Dataset
-from ..errors import UnknownOptionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Classification, Item, Span, Status, Token
 from ._base import ConversionReport
@@ -36,7 +35,9 @@ from ._jsonio import (
     source_order,
     write_jsonl,
 )
+from ._mismatch import check_found
 from ._offsets import OffsetMap, OffsetUnit, check_span
+from ._options import OptionSpec, check_options
 from .jsonl import label_names_of
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ INPUT_KEYS = ("text", "meta", "_input_hash", "tokens")
 """Fields that belong to the input (shared by every answer to it), not to one task."""
 
 
+_READ_OPTIONS: OptionSpec = {"offsets": str, "label_set": str}
+
 class ProdigyConverter:
     name: ClassVar[str] = "prodigy"
     description: ClassVar[str] = "spaCy/Prodigy JSONL (spans, tokens, answers, textcat)"
@@ -106,11 +109,10 @@ class ProdigyConverter:
 
     def _read(self, path: str, *, fs: AbstractFileSystem | None = None,
               **options: Any) -> Dataset:
+        check_options(self.name, options, _READ_OPTIONS)
         options.pop("storage_options", None)
         offsets: OffsetUnit = options.pop("offsets", "codepoints")
         label_set = options.pop("label_set", None)
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for prodigy: {', '.join(sorted(options))}")
         issues: list[Issue] = []
         col = Collector(tool="prodigy")
         items: dict[str, Item] = {}
@@ -129,6 +131,7 @@ class ProdigyConverter:
                 item = self._item(item_id, text, rec, w, issues, len(items))
                 items[item_id] = item
             anns.extend(self._task(item, rec, w, col, issues, offsets, label_set))
+        check_found(self.name, path, fs, items=len(items), issues=issues)
         manifest = col.manifest(display_name(path))
         return Dataset(manifest, items.values(), anns, issues=issues, source=path,
                        source_format=self.name)
@@ -245,10 +248,9 @@ class ProdigyConverter:
     # -- writing --------------------------------------------------------------------------
     def write(self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,
               **options: Any) -> ConversionReport:
+        check_options(self.name, options, {}, direction="writing")
         overwrite = bool(options.pop("overwrite", False))
         options.pop("storage_options", None)
-        if options:
-            raise UnknownOptionError(f"unknown option(s) for prodigy: {', '.join(sorted(options))}")
         report = ConversionReport(format=self.name, outputs=[path])
         by_item = dataset.annotations_by_item()
 

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from ...errors import ConversionError, DatasetExistsError, UnknownOptionError
+from ...errors import ConversionError, DatasetExistsError
 from ...io._fs import atomic_write, resolve
 from ...issues import Location
 from .._base import ConversionReport
+from .._mismatch import WrongFormatError, check_found, looks_like
+from .._options import OptionSpec, check_options
 from . import _codes
 from ._read import read_coco
 from ._stream import StreamResult, coco_to_native, native_to_coco
@@ -28,14 +30,17 @@ __all__ = [
     "CocoConverter",
     "StreamResult",
     "category_map",
+    "category_policy",
     "coco_to_native",
     "native_to_coco",
     "parse_coco",
     "read_coco",
 ]
 
-_READ_OPTIONS = {"name", "label_set", "annotator", "embed", "storage_options"}
-_WRITE_OPTIONS = {"category_ids", "embed", "results", "label_set", "overwrite", "storage_options"}
+_READ_OPTIONS: OptionSpec = {"name": str, "label_set": str, "annotator": str, "embed": bool}
+_WRITE_OPTIONS: OptionSpec = {
+    "category_ids": (str, dict), "embed": bool, "results": bool, "label_set": str,
+}
 
 
 def parse_coco(data: bytes, file: str | None = None) -> Any:
@@ -63,6 +68,8 @@ class CocoConverter:
         if not path.endswith(".json"):
             return 0.0
         text = head.lstrip()
+        if text.startswith(b"{") and b'"images"' not in head and b'"data"' in head:
+            return 0.3  # `annotations` beside `data` and no `images`: a Label Studio task
         if text.startswith(b"{") and (b'"images"' in head or b'"annotations"' in head):
             return 0.9
         if text.startswith(b"[") and b'"image_id"' in head[:4096]:
@@ -75,6 +82,7 @@ class CocoConverter:
     ) -> Any:
         """Convert straight to a native dataset in bounded memory (`coco_to_native`); None when
         an option needs the in-memory reader (the caller then loads and saves)."""
+        check_options(self.name, options, _READ_OPTIONS)
         if set(options) - {"name", "label_set", "embed"}:
             return None
         from ._stream import coco_to_native
@@ -85,13 +93,20 @@ class CocoConverter:
         """Read a COCO file. Options: `name`, `label_set` (default `categories`), `annotator`
         (id of the model for results files), `embed` (restore embedded provenance, default on).
         """
-        unknown = set(options) - _READ_OPTIONS
-        if unknown:
-            raise UnknownOptionError(f"unknown option(s) for coco: {', '.join(sorted(unknown))}")
+        check_options(self.name, options, _READ_OPTIONS)
         filesystem, p = resolve(path, fs=fs, storage_options=options.pop("storage_options", None))
         with filesystem.open(p, "rb") as f:
             raw = f.read()
-        data = parse_coco(raw, path)
+        try:
+            data = parse_coco(raw, path)
+        except ConversionError as exc:
+            other = looks_like(self.name, path, filesystem)
+            if other is None:
+                raise
+            raise WrongFormatError(
+                f"no coco records found in {path}; it looks like {other} — try --from {other}",
+                hint=f"{exc.message}; `gt formats` lists the formats, and leaving out --from "
+                "detects it", location=exc.location) from None
         del raw
         if not isinstance(data, (dict, list)):
             raise ConversionError(
@@ -101,7 +116,7 @@ class CocoConverter:
                 location=Location(file=path),
             )
         stem = posixpath.splitext(posixpath.basename(p))[0]
-        return read_coco(
+        ds = read_coco(
             data,
             file=path,
             name=options.get("name") or stem,
@@ -110,6 +125,8 @@ class CocoConverter:
             embed=bool(options.get("embed", True)),
             panoptic_folder=stem,
         )
+        check_found(self.name, path, filesystem, items=len(ds.items), issues=ds.issues)
+        return ds
 
     def write(
         self,
@@ -123,15 +140,13 @@ class CocoConverter:
         `0-based` | a {name: id} map | a path to a JSON map), `embed` (keep groundtruth
         provenance in extra keys), `results` (write a results array), `label_set`.
         """
-        unknown = set(options) - _WRITE_OPTIONS
-        if unknown:
-            raise UnknownOptionError(f"unknown option(s) for coco: {', '.join(sorted(unknown))}")
+        check_options(self.name, options, _WRITE_OPTIONS, direction="writing")
         filesystem, p = resolve(path, fs=fs, storage_options=options.get("storage_options"))
         if filesystem.exists(p) and not options.get("overwrite"):
             raise DatasetExistsError(
                 f"{path} already exists", hint="choose another destination or pass --overwrite"
             )
-        policy = _policy(options.get("category_ids", "preserve"), filesystem)
+        policy = category_policy(options.get("category_ids") or "preserve", filesystem)
         doc = build(
             dataset,
             category_ids=policy,
@@ -153,20 +168,45 @@ class CocoConverter:
         return report
 
 
-def _policy(value: Any, fs: AbstractFileSystem) -> str | dict[str, int]:
-    if isinstance(value, dict):
-        return {str(k): int(v) for k, v in value.items()}
-    if not isinstance(value, str):
-        raise ConversionError(f"category_ids must be a policy name or a map, not {value!r}")
-    if value in ("preserve", "1-based", "0-based"):
+def category_policy(value: Any, fs: AbstractFileSystem) -> str | dict[str, int]:
+    """The `category_ids` write option as a policy name or a {label name: COCO id} map.
+
+    `value` is `preserve`, `1-based`, `0-based`, a map, or the path of a JSON file holding
+    one. Anything else is a `ConversionError` that says where and how to fix it.
+    """
+    example = 'give a JSON object of label name -> integer id, like {"person": 1, "car": 3}'
+    if isinstance(value, str) and value in ("preserve", "1-based", "0-based"):
         return value
-    if not fs.exists(value):
+    source = "category_ids"
+    data: Any = value
+    if isinstance(value, str):
+        if not fs.exists(value) or fs.isdir(value):
+            raise ConversionError(
+                f"category_ids {value!r} is neither preserve, 1-based, 0-based nor a map file",
+                hint=example,
+            )
+        with fs.open(value, "rb") as f:
+            raw = f.read()
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as err:
+            raise ConversionError(
+                f"the category id map is not JSON: {err.msg} (line {err.lineno}, column "
+                f"{err.colno})",
+                hint=example, location=Location(file=value, line=err.lineno),
+            ) from None
+        source = value
+    if not isinstance(data, dict):
         raise ConversionError(
-            f"category_ids {value!r} is neither preserve, 1-based, 0-based nor a map file",
-            hint='give a JSON file like {"person": 1, "car": 3}',
+            f"{source} must be a policy name or a JSON object, not {type(data).__name__}",
+            hint=f"use preserve, 1-based or 0-based, or {example}",
         )
-    with fs.open(value, "rb") as f:
-        data = orjson.loads(f.read())
-    if not isinstance(data, dict) or not all(isinstance(v, int) for v in data.values()):
-        raise ConversionError(f"{value} must hold a JSON object of label name -> integer id")
-    return {str(k): int(v) for k, v in data.items()}
+    bad = [k for k, v in data.items() if not isinstance(v, int) or isinstance(v, bool)]
+    if bad:
+        in_file = source != "category_ids"
+        raise ConversionError(
+            ("the category id map: " if in_file else "category_ids: ")
+            + f"the id of {bad[0]!r} is {orjson.dumps(data[bad[0]]).decode()}, not an integer",
+            hint=example, location=Location(file=source, path=f"$.{bad[0]}") if in_file else None,
+        )
+    return {str(k): v for k, v in data.items()}

@@ -73,8 +73,8 @@ def images_batch(
             or not name
             or type(w) is not int
             or type(h) is not int
-            or w <= 0
-            or h <= 0
+            or not 0 < w < 2**31
+            or not 0 < h < 2**31
             or "groundtruth" in rec
         ):
             return None
@@ -154,6 +154,8 @@ def annotations_batch(
         ann_id = str(raw)
         if ann_id in seen or ann_id in batch_ids:
             return None
+        if type(rec["image_id"]) not in (int, str) or type(rec["category_id"]) is not int:
+            return None  # the exact path reports it (a list is no key, and not hashable)
         item_id = image_keys.get(rec["image_id"])
         label = labels.get(rec["category_id"])
         crowd = rec["iscrowd"]

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import orjson
+
 from ...dataset import Dataset
 from ...issues import Issue, issue
 from ...models import AnnotationBase as Ann
@@ -71,6 +73,9 @@ class _Ctx:
         )
 
 
+_MAX_SIDE = 2**31  # pixels: no image is that wide, and w*h must fit the int64 columns
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -85,6 +90,33 @@ def _id_text(v: Any) -> str | None:
     if isinstance(v, str) and v:
         return v
     return None
+
+
+def _key(v: Any) -> int | str | None:
+    """`v` as a lookup key into the id maps: an int or a string, else None (never a key)."""
+    return v if _is_int(v) or isinstance(v, str) else None
+
+
+def _id_problem(what: str, v: Any) -> str:
+    """Why `v` is no usable id, in words (`what` is e.g. `image id`)."""
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+        # orjson reads integers past 64 bits as floats, which would lose digits
+        return (f"{what} {v:.0f} is out of range: ids must be integers that fit in 64 bits "
+                f"(at most {2**64 - 1})")
+    if v is None:
+        return f"{what} is missing"
+    kind = {bool: "a boolean", float: "a number with a fraction", list: "a list",
+            dict: "an object"}.get(type(v), f"a {type(v).__name__}")
+    return f"{what} {_show(v)} is {kind}, not an integer or string"
+
+
+def _show(v: Any) -> str:
+    """A short JSON rendering of a value for messages."""
+    try:
+        text = orjson.dumps(v).decode()
+    except TypeError:
+        text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _rest(rec: dict[str, Any], used: Iterable[str]) -> dict[str, Any]:
@@ -119,7 +151,7 @@ def _read_images(images: list[Any], ctx: _Ctx, embed: bool, start: int = 0) -> N
         if item_id is None:
             ctx.report(
                 C.MISSING_ID,
-                "image has no integer or string `id`; skipped",
+                f"{_id_problem('image id', raw_id)}; image skipped",
                 path=f"{path}.id",
                 hint="give every image a unique integer id",
             )
@@ -158,12 +190,12 @@ def _read_images(images: list[Any], ctx: _Ctx, embed: bool, start: int = 0) -> N
             and isinstance(height, int)
             and _is_int(width)
             and _is_int(height)
-            and width > 0
-            and height > 0
+            and 0 < width < _MAX_SIDE
+            and 0 < height < _MAX_SIDE
         ):
             ctx.report(
                 C.IMAGE_NO_SIZE,
-                "image has no positive integer `width` and `height`; "
+                "image has no positive integer `width` and `height` (below 2**31 pixels); "
                 "RLE masks on it cannot be checked",
                 path=f"{path}.width",
                 record_id=raw_id,
@@ -208,7 +240,8 @@ def _read_categories(cats: list[Any], ctx: _Ctx, name: str, embed: bool) -> Labe
             continue
         raw_id = rec.get("id")
         if _id_text(raw_id) is None:
-            ctx.report(C.MISSING_ID, "category has no integer `id`; skipped", path=f"{path}.id")
+            ctx.report(C.MISSING_ID, f"{_id_problem('category id', raw_id)}; category skipped",
+                       path=f"{path}.id")
             continue
         if raw_id in ctx.labels:
             ctx.report(
@@ -445,15 +478,18 @@ def _read_annotation(
         ctx.report(C.RECORD_NOT_OBJECT, "an annotation record is not an object", path=path)
         return
     raw_id = rec.get("id")
-    rid = raw_id if raw_id is not None else f"#{k}"
-    item_id = ctx.image_keys.get(rec.get("image_id"))
+    rid = _key(raw_id) if _key(raw_id) is not None else f"#{k}"
+    image_id = rec.get("image_id")
+    item_id = ctx.image_keys.get(_key(image_id))
     if item_id is None:
-        if results and _id_text(rec.get("image_id")) is not None:
-            item_id = _result_item(rec["image_id"], ctx)
+        if results and _id_text(image_id) is not None:
+            item_id = _result_item(image_id, ctx)
         else:
+            what = (f"image_id {_show(image_id)} names no image" if _key(image_id)
+                    is not None else _id_problem("image_id", image_id))
             ctx.report(
                 C.ANN_UNKNOWN_IMAGE,
-                f"image_id {rec.get('image_id')!r} names no image; annotation skipped",
+                f"{what}; annotation skipped",
                 path=f"{path}.image_id",
                 record_id=rid,
                 hint="add the image to `images` or fix the annotation's image_id",
@@ -487,7 +523,7 @@ def _read_annotation(
     label: str | None = None
     if "category_id" in rec:
         cat = rec["category_id"]
-        label = ctx.labels.get(cat) if _is_int(cat) or isinstance(cat, str) else None
+        label = ctx.labels.get(_key(cat))
         if label is None and results and _id_text(cat) is not None:
             label = _result_label(cat, ctx)
         if label is None:
@@ -605,7 +641,7 @@ def _ann_id(
     if text is None:
         ctx.report(
             C.MISSING_ID,
-            "annotation has no integer `id`; numbered by position",
+            f"{_id_problem('annotation id', raw_id)}; numbered by position",
             path=f"{path}.id",
             record_id=f"#{k}",
             hint="give every annotation an id >= 1",
@@ -690,13 +726,16 @@ def _read_panoptic(anns: list[Any], ctx: _Ctx, folder: str) -> None:
         if not isinstance(rec, dict):
             ctx.report(C.RECORD_NOT_OBJECT, "an annotation record is not an object", path=path)
             continue
-        item_id = ctx.image_keys.get(rec.get("image_id"))
+        image_id = rec.get("image_id")
+        item_id = ctx.image_keys.get(_key(image_id))
         if item_id is None:
+            what = (f"image_id {_show(image_id)} names no image" if _key(image_id)
+                    is not None else _id_problem("image_id", image_id))
             ctx.report(
                 C.ANN_UNKNOWN_IMAGE,
-                f"image_id {rec.get('image_id')!r} names no image; skipped",
+                f"{what}; skipped",
                 path=f"{path}.image_id",
-                record_id=rec.get("image_id"),
+                record_id=_key(image_id),
             )
             continue
         png = rec.get("file_name")
@@ -710,7 +749,7 @@ def _read_panoptic(anns: list[Any], ctx: _Ctx, folder: str) -> None:
             ext = _rest(seg, ("id", "category_id", "bbox"))
             ext["segment_id"] = seg["id"]
             ext[INDEX] = j
-            label = ctx.labels.get(seg.get("category_id"))
+            label = ctx.labels.get(_key(seg.get("category_id")))
             if label is None:
                 ctx.report(
                     C.ANN_UNKNOWN_CATEGORY,

@@ -566,7 +566,7 @@ def _plain_record(d: dict[str, Any], ctx: _WCtx, used: set[Any]) -> dict[str, An
     text = d["id"]
     label = d.get("label")
     if (
-        not text.isdigit()
+        not (text.isascii() and text.isdigit())
         or text[0] == "0"
         or label not in ctx.cats
         or d["item_id"] not in ctx.image_ids
@@ -651,7 +651,7 @@ def _emit(
         ext = a.extensions.get(NS, {})
         if "id" in ext:
             coco_id = ext["id"]
-        elif a.id.isdigit() and str(int(a.id)) == a.id:
+        elif a.id.isascii() and a.id.isdigit() and str(int(a.id)) == a.id:
             coco_id = int(a.id)
         else:
             coco_id = counter[0]

@@ -99,7 +99,7 @@ class _Out:
 
 
 def _canonical_int(text: str) -> int | None:
-    return int(text) if text.isdigit() and str(int(text)) == text else None
+    return int(text) if text.isascii() and text.isdigit() and str(int(text)) == text else None
 
 
 def _overlay(
@@ -128,7 +128,8 @@ def _source_order(records: list[T]) -> list[T]:
 
 
 def _num(v: float) -> int | float:
-    return int(v) if float(v).is_integer() else v
+    # whole numbers as ints (COCO's own style), but only where every JSON tool reads them
+    return int(v) if float(v).is_integer() and abs(v) < 2**63 else v
 
 
 # -- categories --------------------------------------------------------------------------------
@@ -291,14 +292,15 @@ def _provenance(ann: AnnotationBase, ctx: _Ctx, *, score_used: bool) -> dict[str
     others = {k: v for k, v in ann.extensions.items() if k != NS}
     if score_used:  # a results file is by a model, with a score: both are carried
         present = [k for k in present if k not in ("confidence", "annotator")]
-    if not present and not others and not (ctx.embed and not ann.id.isdigit()):
+    numeric = ann.id.isascii() and ann.id.isdigit()
+    if not present and not others and not (ctx.embed and not numeric):
         return {}
     data = ann.to_json_dict()
     prov = {k: data[k] for k in present if k in data}
     if others:
         prov["extensions"] = others
     if ctx.embed:
-        if not ann.id.isdigit():
+        if not (ann.id.isascii() and ann.id.isdigit()):
             prov["id"] = ann.id
         return prov
     if prov:
@@ -379,7 +381,7 @@ def _assign_ids(keys: list[tuple[str, dict[str, Any]]], what: str, out: _Out) ->
     """groundtruth id -> COCO id: the stored original, the id itself if an int, else new ints."""
     ids: dict[str, Any] = {}
     pending: list[str] = []
-    used: set[Any] = set()
+    used: set[int] = set()
     for key, ext in keys:
         if "id" in ext:
             ids[key] = ext["id"]
@@ -388,8 +390,11 @@ def _assign_ids(keys: list[tuple[str, dict[str, Any]]], what: str, out: _Out) ->
         else:
             pending.append(key)
             continue
-        used.add(ids[key])
-    nxt = max((v for v in used if isinstance(v, int)), default=0) + 1
+        # a stored original may be no id at all (a list: reported when read); it is written
+        # back as it was, and only ints matter for numbering the others
+        if isinstance(ids[key], int):
+            used.add(ids[key])
+    nxt = max(used, default=0) + 1
     for key in pending:
         ids[key] = nxt
         nxt += 1
