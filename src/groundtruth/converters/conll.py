@@ -115,7 +115,8 @@ class ConllConverter:
     ) -> ConversionReport:
         check_options(self.name, options, _WRITE_OPTIONS, direction="writing")
         options.pop("storage_options", None)
-        refuse_existing(path, fs, bool(options.pop("overwrite", False)))
+        overwrite = bool(options.pop("overwrite", False))
+        refuse_existing(path, fs, overwrite)
         src = dataset.manifest.extensions.get("conll", {})
         scheme_name = str(options.get("scheme") or src.get("scheme") or "iob2")
         try:

@@ -376,7 +376,8 @@ class ConlluConverter:
     ) -> ConversionReport:
         check_options(self.name, options, {}, direction="writing")
         options.pop("storage_options", None)
-        refuse_existing(path, fs, bool(options.pop("overwrite", False)))
+        overwrite = bool(options.pop("overwrite", False))
+        refuse_existing(path, fs, overwrite)
         report = ConversionReport(format=self.name, outputs=[path])
         items = list(dataset.items)
         if items and all("n" in it.extensions.get("conllu", {}) for it in items):
