@@ -36,6 +36,7 @@ from ..errors import DataFormatError, GroundtruthError, IntegrityError
 from ..issues import Issue, define, issue
 from ..models import Part
 from ..models.manifest import PART_PATH_PATTERN
+from ._access import access_error
 from ._fs import is_local
 
 PART_PATH = define("part.path-unsafe", "error",
@@ -334,7 +335,12 @@ def count_error(part: Part, shown: str, count: int) -> IntegrityError:
 
 
 def open_error(part: Part, shown: str, exc: BaseException) -> GroundtruthError:
-    """What a failure to open a listed part means: gone, or a damaged container."""
+    """What a failure to open a listed part means: gone, not ours to read (permissions,
+    credentials, an unreachable store: an I/O error, exit 2), or a damaged container."""
+    if not isinstance(exc, FileNotFoundError | zipfile.BadZipFile | KeyError):
+        mapped = access_error(exc, shown)
+        if mapped is not None and not isinstance(mapped, DataFormatError):
+            return mapped
     if isinstance(exc, FileNotFoundError):
         return IntegrityError(f"data part {part.path} is listed in the manifest but absent",
                               location=issue("part.missing", "", file=shown).location,
