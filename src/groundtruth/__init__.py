@@ -8,6 +8,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from .adjudication import adjudicate
 from .api import convert, iter_records, load, read_manifest, save
 from .converters import ConversionReport
 from .converters import available as available_formats
@@ -20,6 +21,7 @@ from .errors import (
     DatasetExistsError,
     DatasetNotFoundError,
     DatasetValidationError,
+    DecisionLogError,
     GroundtruthError,
     IntegrityError,
     UnknownFormatError,
@@ -64,6 +66,7 @@ __all__ = [
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatasetValidationError",
+    "DecisionLogError",
     "GroundtruthError",
     "IntegrityError",
     "Issue",
@@ -73,6 +76,7 @@ __all__ = [
     "UnsupportedVersionError",
     "ValidationReport",
     "__version__",
+    "adjudicate",
     "agreement",
     "available_formats",
     "consensus",

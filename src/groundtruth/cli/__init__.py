@@ -23,6 +23,7 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from ._adjudicate import adjudicate_cmd
     from ._agreement import agreement_cmd, consensus_cmd
     from ._convert import convert_cmd, formats_cmd
     from ._diff import diff_cmd
@@ -32,7 +33,7 @@ def _register() -> None:
     from ._validate import validate_cmd
 
     for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd, validate_cmd, diff_cmd,
-                agreement_cmd, consensus_cmd, export_cmd):
+                agreement_cmd, consensus_cmd, adjudicate_cmd, export_cmd):
         cli.add_command(cmd)
 
 
