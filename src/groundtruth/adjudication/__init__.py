@@ -12,10 +12,15 @@ from ._apply import (
     build_adjudication,
     decision_key,
 )
+from ._disputes import Dispute, find_disputes
+from ._guideline import FeedbackReport, GuidelineCheck, feedback_report, guideline_check
 from ._log import LoggedDecision, append_decision, decision_line, read_decisions
 
 __all__ = [
     "AdjudicationResult",
+    "Dispute",
+    "FeedbackReport",
+    "GuidelineCheck",
     "LoggedDecision",
     "adjudicate",
     "adjudication_id",
@@ -23,5 +28,8 @@ __all__ = [
     "build_adjudication",
     "decision_key",
     "decision_line",
+    "feedback_report",
+    "find_disputes",
+    "guideline_check",
     "read_decisions",
 ]

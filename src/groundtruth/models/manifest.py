@@ -115,6 +115,11 @@ class GuidelineSection(Model):
     title: str | None = None
     text: str | None = Field(default=None, description="The rule's text (Markdown).")
     uri: str | None = Field(default=None, description="Where the section is, e.g. `guide.pdf#p4`.")
+    labels: list[str] = Field(
+        default_factory=list, exclude_if=_omit_empty,
+        description="Labels the section rules on: disputes about them are counted against it "
+        "and reviewers are shown it.",
+    )
 
 
 class WorkedExample(Model):
