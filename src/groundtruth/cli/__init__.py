@@ -30,11 +30,13 @@ def _register() -> None:
     from ._export import export_cmd
     from ._guideline import guideline_cmd
     from ._info import info_cmd
+    from ._review import review_cmd
     from ._schema import schema_cmd
     from ._validate import validate_cmd
 
     for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd, validate_cmd, diff_cmd,
-                agreement_cmd, consensus_cmd, adjudicate_cmd, guideline_cmd, export_cmd):
+                agreement_cmd, consensus_cmd, adjudicate_cmd, guideline_cmd, review_cmd,
+                export_cmd):
         cli.add_command(cmd)
 
 
