@@ -436,7 +436,11 @@ async function step(delta) {
 async function nextOpen() {
   const open = state.rows.find((r) => !r.decision && r.item_id !== state.current);
   if (open) return openItem(open.item_id, true);
-  if (!state.rows.length) { status("queue done: nothing open with these filters", true); }
+  if (!state.rows.length || state.rows.every((r) => r.decision)) {
+    const s = $("status");
+    s.textContent = (s.textContent ? s.textContent + " - " : "") +
+      "queue done: nothing open with these filters";
+  }
 }
 
 document.addEventListener("keydown", (ev) => {
