@@ -59,10 +59,24 @@ def _groups(ds: Dataset) -> list[tuple[str | None, str | None]]:
 
 def find_disputes(
     ds: Dataset, *, label_set: str | None = None, annotation_type: str | None = None,
+    reports: dict[str, dict[str, Any]] | None = None,
 ) -> list[Dispute]:  # fmt: skip
-    """Every disputed item of `ds`, most disputed first (see the module documentation)."""
-    from ..quality import AgreementInputError, agreement
+    """Every disputed item of `ds`, most disputed first (see the module documentation).
 
+    `reports`, when given, receives each agreement report measured, by label set (or
+    `label set/type`), so a caller needs not measure again.
+    """
+    from ..quality import AgreementInputError, agreement
+    from ..quality._gc import paused_gc
+
+    with paused_gc():
+        return _find(ds, label_set, annotation_type, reports, agreement, AgreementInputError)
+
+
+def _find(
+    ds: Dataset, label_set: str | None, annotation_type: str | None,
+    reports: dict[str, dict[str, Any]] | None, agreement: Any, input_error: type[Exception],
+) -> list[Dispute]:  # fmt: skip
     groups = [(label_set, annotation_type)] if label_set or annotation_type else _groups(ds)
     by_item: dict[str, Dispute] = {}
     anns = ds.annotations_by_item()
@@ -70,10 +84,12 @@ def find_disputes(
     for lset, atype in groups:
         try:
             report = agreement(ds, lset, annotation_type=atype, max_disputed=limit).to_dict()
-        except AgreementInputError:
+        except input_error:
             if label_set or annotation_type:
                 raise
             continue
+        if reports is not None:
+            reports[str(lset) + (f"/{atype}" if atype else "")] = report
         for row in report.get("disputed_items") or []:
             item_id = row["item_id"]
             d = by_item.get(item_id)

@@ -60,6 +60,7 @@ class ReviewSession:
     queue: list[QueueEntry] = field(default_factory=list)
     decided: dict[str, dict[str, Any]] = field(default_factory=dict)  # item -> last decision
     _agreement: dict[str, Any] = field(default_factory=dict)
+    _facets: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _n: int = 0
 
@@ -69,14 +70,18 @@ class ReviewSession:
              media_root: str | None = None, include_all: bool = False,
              out: str | None = None, label_set: str | None = None) -> ReviewSession:
         """Rank the disputes and resume from the log (repairing a torn last line)."""
+        from ..quality._gc import paused_gc
+
         s = cls(ds, os.fspath(log_path), reviewer, MediaPolicy.make(media_root),
                 include_all, out)
-        s._index()
-        s._build_queue(find_disputes(ds, label_set=label_set))
+        with paused_gc():  # a million small objects: the collector would rescan them all
+            s._index()
+            reports: dict[str, dict[str, Any]] = {}
+            s._build_queue(find_disputes(ds, label_set=label_set, reports=reports))
+            s._agreement = _agreement_so_far(reports)
         for entry in read_decisions(s.log_path, repair=True):
             s._n += 1
             s._note(entry.record)
-        s._agreement = s._agreement_so_far(label_set)
         return s
 
     def _index(self) -> None:
@@ -115,23 +120,6 @@ class ReviewSession:
         return QueueEntry(item_id, rank, score, set(labels), list(label_sets),
                           sorted({a.annotator for a in anns if a.annotator}),
                           item.split if item is not None else None)
-
-    def _agreement_so_far(self, label_set: str | None) -> dict[str, Any]:
-        """Per annotator: agreement with the others (from `gt agreement`), where measurable."""
-        from ..quality import AgreementInputError, agreement
-
-        out: dict[str, Any] = {}
-        sets = [label_set] if label_set else sorted({ls for e in self.queue
-                                                     for ls in e.label_sets})
-        for name in sets:
-            try:
-                rep = agreement(self.ds, name).to_dict()
-            except AgreementInputError:
-                continue
-            for who, row in (rep.get("per_annotator") or {}).items():
-                value = row.get("agreement_with_others", row.get("f1_with_others"))
-                out.setdefault(who, {})[name] = value
-        return out
 
     # -- decisions ------------------------------------------------------------------------------
     def _note(self, rec: DecisionRecord) -> None:
@@ -254,11 +242,16 @@ class ReviewSession:
         }
 
     def facets(self) -> dict[str, Any]:
+        """What the filters offer (computed once: the queue does not change)."""
+        if not self._facets:
+            self._facets = {
+                "labels": sorted({lab for e in self.queue for lab in e.labels}),
+                "annotators": sorted({a for e in self.queue for a in e.annotators}),
+                "label_sets": sorted({s for e in self.queue for s in e.label_sets}),
+                "splits": sorted({e.split for e in self.queue if e.split}),
+            }
         return {
-            "labels": sorted({lab for e in self.queue for lab in e.labels}),
-            "annotators": sorted({a for e in self.queue for a in e.annotators}),
-            "label_sets": sorted({s for e in self.queue for s in e.label_sets}),
-            "splits": sorted({e.split for e in self.queue if e.split}),
+            **self._facets,
             "all_labels": sorted(self.labels),
             "reviewer": self.reviewer, "can_finish": self.out is not None,
             "agreement": self._agreement,
@@ -309,3 +302,13 @@ class ReviewSession:
                             "text": s.text, "uri": s.uri, "labels": list(s.labels),
                             "examples": examples})
         return out
+
+
+def _agreement_so_far(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Per annotator and label set: agreement with the others, from the reports measured."""
+    out: dict[str, Any] = {}
+    for name, rep in reports.items():
+        for who, row in (rep.get("per_annotator") or {}).items():
+            value = row.get("agreement_with_others", row.get("f1_with_others"))
+            out.setdefault(who, {})[name] = value
+    return out
