@@ -64,14 +64,15 @@ def _key(a: AnnotationBase) -> tuple[Any, ...]:
     return (t, a.label)
 
 
-def _regions_match(expected: list[AnnotationBase], got: list[AnnotationBase]) -> bool:
+def _regions_match(expected: list[AnnotationBase], got: list[AnnotationBase],
+                   match: float) -> bool:
     from ..quality._matching import UnsupportedShapeError, shape_of, similarity
 
     if Counter(a.label for a in expected) != Counter(a.label for a in got):
         return False
     free = list(got)
     for e in expected:
-        best, best_sim = None, MATCH
+        best, best_sim = None, match
         for g in free:
             if g.label != e.label or g.type != e.type:  # type: ignore[attr-defined]
                 continue
@@ -87,8 +88,10 @@ def _regions_match(expected: list[AnnotationBase], got: list[AnnotationBase]) ->
     return True
 
 
-def agrees(expected: list[AnnotationBase], got: list[AnnotationBase]) -> bool:
-    """Whether an annotator's annotations of the expected types give the expected answer."""
+def agrees(expected: list[AnnotationBase], got: list[AnnotationBase], *,
+           match: float = MATCH) -> bool:
+    """Whether an annotator's annotations of the expected types give the expected answer
+    (regions: same labels, matched one-to-one at IoU/OKS >= `match`)."""
     types = {a.type for a in expected}  # type: ignore[attr-defined]
     mine = [a for a in got if a.type in types]  # type: ignore[attr-defined]
     plain_e = [a for a in expected if a.type not in _REGIONS]  # type: ignore[attr-defined]
@@ -96,7 +99,8 @@ def agrees(expected: list[AnnotationBase], got: list[AnnotationBase]) -> bool:
     if Counter(map(_key, plain_e)) != Counter(map(_key, plain_g)):
         return False
     return _regions_match([a for a in expected if a.type in _REGIONS],  # type: ignore[attr-defined]
-                          [a for a in mine if a.type in _REGIONS])  # type: ignore[attr-defined]
+                          [a for a in mine if a.type in _REGIONS],  # type: ignore[attr-defined]
+                          match)
 
 
 def expected_annotations(g: Guideline, k: int) -> list[AnnotationBase]:

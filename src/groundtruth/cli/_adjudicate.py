@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import click
 
 from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_option, load_for_command
@@ -15,9 +18,16 @@ from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_optio
 @click.option("--encoding", type=click.Choice(["jsonl", "parquet"]), default="jsonl",
               show_default=True, help="Encoding of the written dataset.")
 @click.option("--overwrite", is_flag=True, help="Replace DST if it exists.")
+@click.option("--decisions-format", type=click.Choice(["auto", "jsonl", "labelstudio"]),
+              default="auto", show_default=True,
+              help="DECISIONS is a decisions log (JSONL) or a reviewed Label Studio export of "
+                   "the tasks `-w disputes=true` wrote (auto: a JSON array is the latter).")
+@click.option("--save-decisions", metavar="FILE", default=None,
+              help="Also write the decisions read from a Label Studio export as a log.")
 @format_option("text", "json")
 def adjudicate_cmd(path: str, decisions: str, dst: str, from_format: str | None,
                    read_options: tuple[str, ...], encoding: str, overwrite: bool,
+                   decisions_format: str, save_decisions: str | None,
                    output_format: str) -> int:
     """Apply the decisions log DECISIONS (JSONL, as `gt review` writes it) to PATH; write DST.
 
@@ -26,14 +36,32 @@ def adjudicate_cmd(path: str, decisions: str, dst: str, from_format: str | None,
     its manifest names PATH's fingerprint as parent. A later decision on the same item and
     annotations replaces an earlier one. Replaying the same log gives the same fingerprint.
     Exit 1 when a decision cannot be applied (each problem is listed with its line).
+
+    DECISIONS may also be a Label Studio export of the disputed items (written by `gt convert
+    PATH tasks.json --to labelstudio -w disputes=true`) after review there: each reviewer
+    annotation becomes a decision (accepted, relabelled or edited) linked to its sources.
     """
     from ..adjudication import build_adjudication
+    from ..adjudication._labelstudio import decisions_from_labelstudio, is_labelstudio_export
+    from ..adjudication._log import append_lines, decision_line
     from ..api import save
     from ..errors import DecisionLogError
 
     ds = load_for_command(path, from_format, read_options)
+    source: Any = decisions
+    notes: list[Any] = []
     try:
-        res = build_adjudication(ds, decisions)
+        if decisions_format == "labelstudio" or (
+                decisions_format == "auto" and is_labelstudio_export(decisions)):
+            source, notes = decisions_from_labelstudio(ds, decisions)
+            if save_decisions and os.path.exists(save_decisions):
+                raise click.UsageError(f"{save_decisions} exists; a decisions log is never "
+                                       "rewritten: choose another file")
+            if save_decisions:
+                append_lines(save_decisions, [decision_line(d) for d in source])
+        elif save_decisions:
+            raise click.UsageError("--save-decisions is for decisions read from Label Studio")
+        res = build_adjudication(ds, source)
     except DecisionLogError as exc:
         if output_format == "json":
             echo_json({"ok": False, "issues": [i.to_dict() for i in exc.issues]})
@@ -44,8 +72,9 @@ def adjudicate_cmd(path: str, decisions: str, dst: str, from_format: str | None,
         return EXIT_INVALID
     save(res.dataset, dst, encoding=encoding, overwrite=overwrite)
     fp = res.dataset.fingerprint()
+    issues = [*notes, *res.issues]
     summary = {"ok": True, "source": path, "decisions_log": decisions, "destination": dst,
-               "fingerprint": fp, **res.details, "issues": [i.to_dict() for i in res.issues]}
+               "fingerprint": fp, **res.details, "issues": [i.to_dict() for i in issues]}
     if output_format == "json":
         echo_json(summary)
         return EXIT_OK
@@ -54,6 +83,6 @@ def adjudicate_cmd(path: str, decisions: str, dst: str, from_format: str | None,
     click.echo(f"{path} -> {dst}: {d['applied']} decision(s) applied ({d['superseded']} "
                f"superseded) on {d['items']} item(s); {d['adjudications']} adjudication(s): {by}")
     click.echo(f"parent {d['parent']}\nfingerprint {fp}")
-    for i in res.issues:
+    for i in issues:
         click.echo(str(i), err=True)
     return EXIT_OK
