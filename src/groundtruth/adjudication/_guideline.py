@@ -33,6 +33,7 @@ MATCH = 0.5
 """Regions agree with an expected region at IoU (keypoints: OKS) >= this, same label."""
 
 EXAMPLES_SHOWN = 5
+NO_SECTION = "(no section)"
 
 
 def _answers(ds: Dataset) -> dict[str, dict[str, list[AnnotationBase]]]:
@@ -295,6 +296,8 @@ def feedback_report(ds: Dataset, disputes: list[Any] | None = None) -> FeedbackR
         assert info is not None
         did = info.decision_id or a.id
         sec = info.section
+        if sec is None and info.decision == "guideline-unclear":
+            sec = NO_SECTION  # unclear, but about no rule in particular: still worth reading
         if sec is not None:
             entry = sections.setdefault(sec, {"guideline": None, "title": None, "labels": [],
                                               "disputed_items": 0, "unclear": 0,
@@ -317,7 +320,7 @@ def feedback_report(ds: Dataset, disputes: list[Any] | None = None) -> FeedbackR
             if verdict == "overruled":
                 lab = src.label or "(none)"
                 p["overruled_by_label"][lab] += 1
-                where = sec or owner.get(lab)
+                where = (sec if sec != NO_SECTION else None) or owner.get(lab)
                 if where is not None:
                     p["overruled_by_section"][where] += 1
                 if len(p["examples"]) < EXAMPLES_SHOWN:

@@ -25,7 +25,7 @@ header { display:flex; gap:1rem; align-items:center; padding:.5rem 1rem; backgro
   border-bottom:1px solid var(--line); }
 header h1 { font-size:16px; margin:0; }
 #progress { color:var(--muted); }
-#layout { display:grid; grid-template-columns: 300px 1fr 320px; height: calc(100vh - 46px); }
+#layout { display:grid; grid-template-columns: 250px 1fr 280px; height: calc(100vh - 46px); }
 aside, main, #side { overflow:auto; padding: .75rem; }
 aside { border-right:1px solid var(--line); background:#fff; }
 #side { border-left:1px solid var(--line); background:#fff; }
@@ -46,13 +46,15 @@ button.primary { background:var(--accent); color:#fff; border-color:var(--accent
 .badge { font-size:11px; padding:0 .35rem; border-radius:8px; background:#e7f6ec; color:#166534; }
 .badge.unclear { background:#fff4e5; color:#9a3412; }
 #pager { display:flex; gap:.5rem; align-items:center; }
-#versions { display:flex; gap:.75rem; align-items:flex-start; flex-wrap:wrap; }
+#versions { display:grid; gap:.75rem; align-items:start;
+  grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); }
 .version { background:#fff; border:2px solid var(--line); border-radius:6px; padding:.5rem;
-  flex:1 1 280px; min-width:260px; }
+  min-width:0; }
 .version.chosen { border-color:var(--accent); }
-.version h3 { margin:0 0 .35rem; font-size:14px; display:flex; gap:.4rem; align-items:center; }
+.version h3 { margin:0 0 .35rem; font-size:14px; display:flex; gap:.4rem; align-items:center;
+  flex-wrap:wrap; }
 .swatch { width:12px; height:12px; border-radius:2px; display:inline-block; }
-.agree { color:var(--muted); font-size:12px; font-weight:normal; }
+.agree { color:var(--muted); font-size:12px; font-weight:normal; flex-basis:100%; }
 .canvas { position:relative; background:#ccd; }
 .canvas img, .canvas .blank { display:block; width:100%; height:auto; }
 .canvas svg { position:absolute; inset:0; width:100%; height:100%; }
