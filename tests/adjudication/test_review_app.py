@@ -305,3 +305,42 @@ def test_image_items_need_no_network(tmp_path):
     media = s.item("img1")["media"]
     assert media["href"] is None
     assert "'..'" in media["note"]
+
+
+def test_pick_spans_across_versions_merge_and_adjust_boundaries(browser, tmp_path):
+    ds = mixed()
+    app = App(tmp_path, ds)
+    page, errors = _open(browser, app.start())
+    page.locator("#queue li[data-item='doc1']").click()
+    expect(page.locator(".text mark")).to_have_count(3)
+    # pick rater-c's ORG span "Ada" and rater-a's PER span, keep both with m
+    page.locator(".version[data-annotator='rater-c'] mark").click()
+    page.locator(".version[data-annotator='rater-a'] mark").click()
+    expect(page.locator("#b-merge")).to_have_text("Keep picked (2)")
+    page.keyboard.press("m")
+    _wait_saved(page, 0, app.log)
+    # back to doc1: pick one span, move its end, save with e
+    page.select_option("#f-status", "all")
+    page.locator("#queue li[data-item='doc1']").click()
+    expect(page.locator("#current-decision")).to_contain_text("Decided: merged")
+    page.locator(".version[data-annotator='rater-b'] mark").click()
+    expect(page.locator("#span-edit")).to_be_visible()
+    page.fill("#d-end", "16")
+    page.locator("body").click(position={"x": 5, "y": 880})
+    page.keyboard.press("e")
+    _wait_saved(page, 1, app.log)
+    assert errors == []
+    app.stop()
+    merged, edited = (d.record for d in read_decisions(app.log))
+    assert (merged.decision, sorted(merged.accepted)) == ("merged", ["s-rater-a", "s-rater-c"])
+    assert merged.overruled == ["s-rater-b"]
+    assert sorted((b["start"], b["end"], b["label"]) for b in merged.annotations) == [
+        (0, 3, "ORG"), (0, 12, "PER")]
+    assert (edited.decision, edited.accepted) == ("edited", ["s-rater-b"])
+    assert edited.annotations == [{"type": "span", "label": "PER", "label_set": "ner",
+                                   "start": 0, "end": 16, "text": "Ada Lovelace met"}]
+    # both decisions consider every version of doc1: the later one (the edit) is in force
+    out = adjudicate(app.ds, app.log)
+    adj = [(a.start, a.end, a.adjudication.decision) for a in out.annotations
+           if a.adjudication is not None]
+    assert adj == [(0, 16, "edited")]

@@ -5,8 +5,9 @@ Every string that comes from the dataset reaches the page as JSON and is put in 
 style carry the nonce the Content-Security-Policy names.
 
 Keyboard: 1-9 accept that annotator's version; r relabel the chosen version with the chosen
-label; u mark "guideline unclear" (with the note); j / k next / previous item; n next open item;
-/ write a note; Escape leave a field.
+label; m keep the regions or spans picked by clicking (from any versions); e save a picked
+span's new boundaries; u mark "guideline unclear" (with the note); j / k next / previous item;
+n next open item; / write a note; Escape leave a field.
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ kbd { border:1px solid var(--line); border-bottom-width:2px; border-radius:3px; 
 .example { font-size:12px; color:var(--muted); }
 #current-decision { font-size:13px; }
 .grow { flex:1; }
+.pickable { cursor:pointer; pointer-events:visible; }
+rect.picked, polygon.picked, polyline.picked { stroke-width:5; stroke-dasharray:none; }
+circle.picked { stroke:#000; stroke-width:2; }
+mark.picked { outline:2px solid #111; }
 </style></head>
 <body>
 <header><h1>gt review</h1><span id="progress"></span><span id="who" class="note"></span>
@@ -110,9 +115,17 @@ kbd { border:1px solid var(--line); border-bottom-width:2px; border-radius:3px; 
       <button id="b-accept" class="primary">Accept version</button>
       <button id="b-relabel">Relabel <kbd>r</kbd></button>
       <button id="b-unclear">Guideline unclear <kbd>u</kbd></button>
+      <button id="b-merge" disabled title="keep the regions or spans you clicked, from any
+        version">Keep picked (0)</button>
       <button id="b-next">Next open <kbd>n</kbd></button>
     </div>
-    <div class="wide note">Keys: <kbd>1</kbd>&ndash;<kbd>9</kbd> accept a version,
+    <div class="wide" id="span-edit" hidden>
+      <label class="f">start <input id="d-start" type="number" min="0"></label>
+      <label class="f">end <input id="d-end" type="number" min="1"></label>
+      <button id="b-edit">Save boundaries <kbd>e</kbd></button>
+    </div>
+    <div class="wide note">Click regions or spans to pick them; <kbd>m</kbd> keeps the picked
+      ones. Keys: <kbd>1</kbd>&ndash;<kbd>9</kbd> accept a version,
       <kbd>j</kbd>/<kbd>k</kbd> next/previous, <kbd>/</kbd> note, <kbd>Esc</kbd> leave a field.
       Every decision is saved to the decisions log at once.</div>
     <div class="wide" id="status" role="status"></div>
@@ -128,7 +141,7 @@ const COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4
                  "#9a6324"];
 const SVGNS = "http://www.w3.org/2000/svg";
 const state = { page: 0, pageSize: 50, rows: [], total: 0, current: null, item: null, facets: null,
-                colour: {} };
+                colour: {}, picked: new Set() };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, text, cls) {
@@ -219,6 +232,36 @@ async function loadQueue() {
   }
 }
 
+function pickable(node, ids) {
+  node.classList.add("pickable");
+  node.dataset.ann = ids.join(" ");
+  node.addEventListener("click", (ev) => {
+    ev.stopPropagation();
+    const on = !ids.every((x) => state.picked.has(x));
+    for (const x of ids) { if (on) state.picked.add(x); else state.picked.delete(x); }
+    showPicked();
+  });
+}
+
+function showPicked() {
+  for (const n of document.querySelectorAll(".pickable")) {
+    const ids = n.dataset.ann.split(" ");
+    n.classList.toggle("picked", ids.some((x) => state.picked.has(x)));
+  }
+  const n = state.picked.size;
+  $("b-merge").textContent = "Keep picked (" + n + ")";
+  $("b-merge").disabled = n === 0;
+  const spans = state.item ? state.item.versions.flatMap((v) => v.annotations)
+    .filter((a) => state.picked.has(a.id) && a.type === "span") : [];
+  const edit = $("span-edit");
+  edit.hidden = !(n === 1 && spans.length === 1);
+  if (!edit.hidden) {
+    $("d-start").value = spans[0].start;
+    $("d-end").value = spans[0].end;
+    if (spans[0].label) $("d-label").value = spans[0].label;
+  }
+}
+
 function drawShapes(root, anns, colour, width, height) {
   const s = svg("svg", { viewBox: "0 0 " + width + " " + height,
                          preserveAspectRatio: "none" });
@@ -230,6 +273,7 @@ function drawShapes(root, anns, colour, width, height) {
       const [x, y, w, h] = a.bbox;
       const r = svg("rect", { x, y, width: w, height: h, ...stroke });
       r.setAttribute("stroke-width", "2");
+      pickable(r, [a.id]);
       if (a.type === "mask") r.setAttribute("stroke-dasharray", "4 3");
       if (a.rotation) {
         r.setAttribute("transform", "rotate(" + a.rotation + " " + (x + w / 2) + " " +
@@ -244,6 +288,7 @@ function drawShapes(root, anns, colour, width, height) {
         const p = svg(a.type === "polygon" ? "polygon" : "polyline",
                       { points: pts.join(" "), ...stroke });
         p.setAttribute("stroke-width", "2");
+        pickable(p, [a.id]);
         s.append(p);
         if (!anchor) anchor = [ring[0], ring[1]];
       }
@@ -251,8 +296,10 @@ function drawShapes(root, anns, colour, width, height) {
       const k = a.keypoints;
       for (let i = 0; i + 2 < k.length; i += 3) {
         if (k[i + 2] > 0) {
-          s.append(svg("circle", { cx: k[i], cy: k[i + 1], r: Math.max(width, height) / 120,
-                                   fill: colour, "fill-opacity": k[i + 2] === 2 ? 1 : 0.4 }));
+          const c = svg("circle", { cx: k[i], cy: k[i + 1], r: Math.max(width, height) / 120,
+                                    fill: colour, "fill-opacity": k[i + 2] === 2 ? 1 : 0.4 });
+          pickable(c, [a.id]);
+          s.append(c);
           if (!anchor) anchor = [k[i], k[i + 1]];
         }
       }
@@ -283,6 +330,7 @@ function drawText(root, text, anns, colour) {
     m.style.background = colour + "33";
     m.style.borderBottom = "2px solid " + colour;
     m.title = over.map((a) => a.label).join(", ");
+    pickable(m, over.map((a) => a.id));
     if (spans.some((a) => a.end === hi && over.includes(a))) {
       m.append(el("sup", over.filter((a) => a.end === hi).map((a) => a.label).join(",")));
     }
@@ -376,6 +424,8 @@ function renderItem(data) {
   }
   showDecision(data.decision);
   $("d-note").value = "";
+  state.picked = new Set();
+  showPicked();
   chooseVersion(0);
 }
 
@@ -421,6 +471,14 @@ function relabel() {
   send({ action: "relabel", annotator: $("d-version").value, label: $("d-label").value });
 }
 function unclear() { send({ action: "unclear" }); }
+function merge() {
+  if (state.picked.size) send({ action: "merge", picked: [...state.picked] });
+}
+function editSpan() {
+  const [id] = [...state.picked];
+  send({ action: "edit", annotation: id, start: Number($("d-start").value),
+         end: Number($("d-end").value), label: $("d-label").value });
+}
 
 async function step(delta) {
   const ids = state.rows.map((r) => r.item_id);
@@ -456,6 +514,8 @@ document.addEventListener("keydown", (ev) => {
   else if (ev.key === "n") { nextOpen(); }
   else if (ev.key === "u") { unclear(); }
   else if (ev.key === "r") { relabel(); }
+  else if (ev.key === "m") { merge(); }
+  else if (ev.key === "e" && !$("span-edit").hidden) { editSpan(); }
   else if (ev.key === "/") { $("d-note").focus(); ev.preventDefault(); }
 });
 $("b-accept").addEventListener("click", () => {
@@ -464,6 +524,8 @@ $("b-accept").addEventListener("click", () => {
 });
 $("b-relabel").addEventListener("click", relabel);
 $("b-unclear").addEventListener("click", unclear);
+$("b-merge").addEventListener("click", merge);
+$("b-edit").addEventListener("click", editSpan);
 $("b-next").addEventListener("click", nextOpen);
 $("d-version").addEventListener("change", () => {
   const i = state.item.versions.findIndex((v) => v.annotator === $("d-version").value);

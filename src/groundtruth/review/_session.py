@@ -152,9 +152,13 @@ class ReviewSession:
                       "overruled": [x for x in everyone if x not in mine]}
         elif action == "unclear":
             fields = {"decision": "guideline-unclear", "sources": everyone}
+        elif action == "merge":
+            fields = self._merge(item_id, anns, body.get("picked"))
+        elif action == "edit":
+            fields = self._edit(item_id, anns, body)
         else:
             raise ReviewInputError(f"unknown action {action!r}",
-                                   hint="accept, relabel or unclear")
+                                   hint="accept, relabel, merge, edit or unclear")
         note = body.get("rationale")
         with self._lock:
             self._n += 1
@@ -174,6 +178,41 @@ class ReviewSession:
             self._note(rec)
         return {"saved": True, "decision": self.decided[item_id], "key": sorted(
             decision_key(rec)[1])}
+
+    def _picked(self, item_id: str, anns: list[AnnotationBase], ids: Any) -> list[str]:
+        known = {a.id for a in anns}
+        if not isinstance(ids, list) or not ids:
+            raise ReviewInputError("pick at least one region or span",
+                                   hint="click the regions or spans to keep, then merge")
+        wrong = [str(x) for x in ids if x not in known]
+        if wrong:
+            raise ReviewInputError(f"{wrong[0]!r} is not an annotation of item {item_id}")
+        return list(dict.fromkeys(str(x) for x in ids))
+
+    def _merge(self, item_id: str, anns: list[AnnotationBase], ids: Any) -> dict[str, Any]:
+        """Keep the picked regions or spans, from any versions: a `merged` decision."""
+        picked = self._picked(item_id, anns, ids)
+        return {"decision": "merged", "accepted": picked,
+                "overruled": [a.id for a in anns if a.id not in picked],
+                "annotations": [_body(self.by_id[x]) for x in picked]}
+
+    def _edit(self, item_id: str, anns: list[AnnotationBase],
+              body: dict[str, Any]) -> dict[str, Any]:
+        """One span with new boundaries (and maybe label): an `edited` decision."""
+        [aid] = self._picked(item_id, anns, [body.get("annotation")])
+        ann = self.by_id[aid]
+        text = self.items[item_id].text
+        start, end = body.get("start"), body.get("end")
+        if ann.type != "span" or text is None:  # type: ignore[attr-defined]
+            raise ReviewInputError("only spans of a text item have boundaries to adjust")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise ReviewInputError(f"boundaries [{start}, {end}) are not inside the text "
+                                   f"(0..{len(text)}) with start < end")
+        new = {**_body(ann), "start": start, "end": end, "text": text[start:end]}
+        if body.get("label"):
+            new["label"] = body["label"]
+        return {"decision": "edited", "accepted": [aid],
+                "overruled": [a.id for a in anns if a.id != aid], "annotations": [new]}
 
     def _guideline_of(self, anns: list[AnnotationBase]) -> dict[str, Any] | None:
         refs = Counter((a.guideline.id, a.guideline.version) for a in anns if a.guideline)
@@ -302,6 +341,15 @@ class ReviewSession:
                             "text": s.text, "uri": s.uri, "labels": list(s.labels),
                             "examples": examples})
         return out
+
+
+_NOT_IN_BODY = ("id", "item_id", "annotator", "status", "created", "sources", "adjudication",
+                "consensus", "confidence", "extensions", "guideline")
+
+
+def _body(ann: AnnotationBase) -> dict[str, Any]:
+    """An annotation as a decision states it: its content, without identity or provenance."""
+    return {k: v for k, v in ann.to_json_dict().items() if k not in _NOT_IN_BODY}
 
 
 def _agreement_so_far(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
