@@ -344,3 +344,32 @@ def test_pick_spans_across_versions_merge_and_adjust_boundaries(browser, tmp_pat
     adj = [(a.start, a.end, a.adjudication.decision) for a in out.annotations
            if a.adjudication is not None]
     assert adj == [(0, 16, "edited")]
+
+
+def test_cli_review_serves_and_prints_the_url(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    gt.save(sentiment(6), tmp_path / "ds")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "groundtruth", "review", str(tmp_path / "ds"), "--port", "0",
+         "--reviewer", "lead"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"})
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert "2 item(s) in the queue, 0 already decided" in first
+        assert f"decisions -> {tmp_path / 'ds'}.decisions.jsonl" in first
+        url = proc.stdout.readline().split()[-1]
+        assert url.startswith("http://127.0.0.1:")
+        status, body = _get(url + "api/facets")
+        assert status == 200
+        assert json.loads(body)["reviewer"] == "lead"
+    finally:
+        os.kill(proc.pid, signal.SIGINT)
+        out, _err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "stopped; every decision is in the log" in out
