@@ -373,3 +373,22 @@ def test_cli_review_serves_and_prints_the_url(tmp_path):
         out, _err = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert "stopped; every decision is in the log" in out
+
+
+def test_transcriptions_are_shown_as_word_diffs_against_the_first_version(browser, tmp_path):
+    from groundtruth.models import Annotator, Manifest, Transcription
+
+    items = [Item(id="clip", kind="audio", uri="clip.wav", duration=3.0)]
+    said = {"rater-a": "the cat sat on the mat", "rater-b": "the cat sat on a mat",
+            "rater-c": "a cat sat on the hat <b>now</b>"}
+    anns = [Transcription(id=f"tr-{w}", item_id="clip", annotator=w, text=t)
+            for w, t in said.items()]
+    manifest = Manifest(annotators=[Annotator(id=w, kind="human") for w in said])
+    app = App(tmp_path, gt.Dataset(manifest, items, anns), include_all=True)
+    page, errors = _open(browser, app.start())
+    assert page.inner_text("#item-title").startswith("clip")
+    ins = page.locator(".version").evaluate_all(
+        "cs => cs.map(c => [...c.querySelectorAll('.choices ins')].map(i => i.textContent))")
+    assert ins == [[], ["a"], ["a", "hat", "<b>now</b>"]]
+    assert errors == []
+    app.stop()

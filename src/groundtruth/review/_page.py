@@ -82,6 +82,7 @@ kbd { border:1px solid var(--line); border-bottom-width:2px; border-radius:3px; 
 rect.picked, polygon.picked, polyline.picked { stroke-width:5; stroke-dasharray:none; }
 circle.picked { stroke:#000; stroke-width:2; }
 mark.picked { outline:2px solid #111; }
+.choices ins { background:#fff2b3; text-decoration:none; border-bottom:2px solid #c9a400; }
 </style></head>
 <body>
 <header><h1>gt review</h1><span id="progress"></span><span id="who" class="note"></span>
@@ -339,19 +340,44 @@ function drawText(root, text, anns, colour) {
   root.append(box);
 }
 
-function drawChoices(root, anns) {
+function wordDiff(base, text) {
+  // words of `text`, each marked whether it is in the longest common subsequence with `base`
+  const a = base.split(/(\s+)/), b = text.split(/(\s+)/);
+  const n = a.length, m = b.length;
+  const L = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      L[i][j] = a[i] === b[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
+    }
+  }
+  const out = [];
+  let i = 0, j = 0;
+  while (j < m) {
+    if (i < n && a[i] === b[j]) { out.push([b[j], true]); i++; j++; }
+    else if (i < n && L[i + 1][j] >= L[i][j + 1]) { i++; }
+    else { out.push([b[j], false]); j++; }
+  }
+  return out;
+}
+
+function drawChoices(root, anns, baseTexts) {
   const other = anns.filter((a) => !["bbox", "polygon", "polyline", "keypoints", "mask",
                                       "span"].includes(a.type));
   if (!other.length) return;
   const ul = el("ul", null, "choices");
   for (const a of other) {
-    let text = a.type + ": ";
-    if (a.type === "classification") text += a.label;
-    else if (a.type === "rating") text += (a.label ? a.label + " = " : "") + a.value;
-    else if (a.type === "ranking") text += a.ranking.map((g) => g.join(" = ")).join("  >  ");
-    else if (a.text !== undefined) text += a.text;
-    else text += a.label || "";
-    ul.append(el("li", text));
+    const li = el("li", a.type + ": ");
+    if (a.type === "classification") li.append(a.label);
+    else if (a.type === "rating") li.append((a.label ? a.label + " = " : "") + a.value);
+    else if (a.type === "ranking") li.append(a.ranking.map((g) => g.join(" = ")).join("  >  "));
+    else if (typeof a.text === "string") {
+      // transcriptions and free text: the words that differ from the first version marked
+      const base = baseTexts[a.type];
+      for (const [word, same] of (base === undefined ? [[a.text, true]] : wordDiff(base, a.text))) {
+        li.append(same || !word.trim() ? document.createTextNode(word) : el("ins", word));
+      }
+    } else li.append(a.label || "");
+    ul.append(li);
   }
   root.append(ul);
 }
@@ -365,6 +391,11 @@ function renderItem(data) {
   box.replaceChildren();
   const versionSel = $("d-version");
   versionSel.replaceChildren();
+  const baseTexts = {};  // the first version's text per type: what the others are diffed with
+  for (const a of (data.versions[0] || { annotations: [] }).annotations) {
+    if (typeof a.text === "string" && ["transcription", "text"].includes(a.type) &&
+        !(a.type in baseTexts)) baseTexts[a.type] = a.text;
+  }
   data.versions.forEach((v, i) => {
     const colour = colourOf(v.annotator);
     const card = el("div", null, "version");
@@ -393,7 +424,7 @@ function renderItem(data) {
       card.append(canvas);
     }
     if (typeof it.text === "string") drawText(card, it.text, v.annotations, colour);
-    drawChoices(card, v.annotations);
+    drawChoices(card, v.annotations, baseTexts);
     card.append(el("div", v.summary, "note"));
     const b = el("button", "Accept " + v.annotator + " [" + (i + 1) + "]");
     b.addEventListener("click", () => accept(i));
