@@ -41,7 +41,8 @@ def review_cmd(path: str, log: str | None, out: str | None, reviewer: str | None
                port: int, media_root: str | None, include_all: bool, label_set: str | None,
                from_format: str | None, read_options: tuple[str, ...]) -> int:
     """Review PATH's disputed items in the browser: every annotator's version side by side;
-    accept one, change its label, or mark the guideline unclear with a note.
+    accept one, relabel it, keep regions or spans picked from several, adjust a span's
+    boundaries, or mark the guideline unclear with a note.
 
     Every decision is appended to the decisions log at once (fsync'd), so a session survives a
     crash and resumes where it stopped. Finish (or `gt adjudicate PATH LOG OUT`) writes the
