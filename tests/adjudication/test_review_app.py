@@ -392,3 +392,15 @@ def test_transcriptions_are_shown_as_word_diffs_against_the_first_version(browse
     assert ins == [[], ["a"], ["a", "hat", "<b>now</b>"]]
     assert errors == []
     app.stop()
+
+
+def test_one_session_per_log(tmp_path):
+    app = App(tmp_path, sentiment(6))
+    first = ReviewSession.open(app.ds, app.log, reviewer="lead")
+    with pytest.raises(ReviewInputError, match="another review session"):
+        ReviewSession.open(app.ds, app.log, reviewer="other")
+    first.close()
+    second = ReviewSession.open(app.ds, app.log, reviewer="other")
+    second.decide({"item_id": "t001", "action": "unclear"})
+    second.close()
+    assert [d.record.id for d in read_decisions(app.log)] == ["other-000001"]

@@ -76,6 +76,10 @@ class ReviewServer(ThreadingHTTPServer):
             else {self.host, f"[{self.host}]"}
         return {f"{n}:{self.port}" for n in names}
 
+    def server_close(self) -> None:
+        super().server_close()
+        self.session.close()
+
     def start_background(self) -> threading.Thread:
         t = threading.Thread(target=self.serve_forever, name="gt-review", daemon=True)
         t.start()

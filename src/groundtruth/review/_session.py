@@ -62,6 +62,7 @@ class ReviewSession:
     _agreement: dict[str, Any] = field(default_factory=dict)
     _facets: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock_fd: int | None = None
     _n: int = 0
 
     # -- start --------------------------------------------------------------------------------
@@ -74,6 +75,7 @@ class ReviewSession:
 
         s = cls(ds, os.fspath(log_path), reviewer, MediaPolicy.make(media_root),
                 include_all, out)
+        s._lock_log()
         with paused_gc():  # a million small objects: the collector would rescan them all
             s._index()
             reports: dict[str, dict[str, Any]] = {}
@@ -83,6 +85,34 @@ class ReviewSession:
             s._n += 1
             s._note(entry.record)
         return s
+
+    def _lock_log(self) -> None:
+        """One session per log: decision ids are numbered by the session, and two writers
+        would interleave them. The lock lives as long as the session (the process)."""
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no advisory locks; one session per log by convention
+            return
+        from ..adjudication._log import _fsync_dir
+
+        existed = os.path.exists(self.log_path)
+        fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not existed:  # the new (empty) log's directory entry must survive a crash too
+            _fsync_dir(os.path.dirname(os.path.abspath(self.log_path)))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise ReviewInputError(f"another review session is writing {self.log_path}",
+                                   hint="stop it first, or review with another --decisions "
+                                        "file") from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        """Release the log for another session."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def _index(self) -> None:
         self.kinds = {a.id: a.kind for a in self.ds.manifest.annotators}
