@@ -82,6 +82,10 @@ kbd { border:1px solid var(--line); border-bottom-width:2px; border-radius:3px; 
 rect.picked, polygon.picked, polyline.picked { stroke-width:5; stroke-dasharray:none; }
 circle.picked { stroke:#000; stroke-width:2; }
 mark.picked { outline:2px solid #111; }
+#context .msg { margin:.2rem 0; white-space:pre-wrap; }
+#context .role { font-weight:600; margin-right:.4rem; }
+#context .cand { border:1px solid var(--line); border-radius:4px; padding:.3rem .5rem;
+  margin:.3rem 0; background:#fff; white-space:pre-wrap; }
 .choices ins { background:#fff2b3; text-decoration:none; border-bottom:2px solid #c9a400; }
 </style></head>
 <body>
@@ -103,6 +107,7 @@ mark.picked { outline:2px solid #111; }
 <main>
   <h2 id="item-title">Loading&hellip;</h2>
   <div id="media-note" class="note"></div>
+  <div id="context"></div>
   <div id="versions"></div>
   <div id="decision">
     <div class="wide" id="current-decision"></div>
@@ -387,6 +392,21 @@ function renderItem(data) {
   const it = data.item;
   $("item-title").textContent = it.id + " (" + it.kind + ")";
   $("media-note").textContent = data.media && data.media.note ? "image: " + data.media.note : "";
+  // what rankings and preferences compare: the conversation and the candidate responses
+  const ctx = $("context");
+  ctx.replaceChildren();
+  for (const m of it.messages || []) {
+    const d = el("div", null, "msg");
+    d.append(el("span", m.role + ":", "role"), document.createTextNode(" " + m.content));
+    ctx.append(d);
+  }
+  for (const c of it.candidates || []) {
+    const d = el("div", null, "cand");
+    const body = c.text !== undefined ? c.text :
+      (c.messages || []).map((m) => m.role + ": " + m.content).join("\n");
+    d.append(el("span", c.id + ":", "role"), document.createTextNode(" " + (body || c.uri || "")));
+    ctx.append(d);
+  }
   const box = $("versions");
   box.replaceChildren();
   const versionSel = $("d-version");
@@ -475,11 +495,14 @@ function chooseVersion(i) {
 
 async function openItem(itemId, keepStatus) {
   state.current = itemId;
+  const seq = state.seq = (state.seq || 0) + 1;  // a later request wins, whatever answers first
   for (const li of document.querySelectorAll("#queue li")) {
     li.classList.toggle("current", li.dataset.item === itemId);
   }
   try {
-    renderItem(await api("/api/item/" + encodeURIComponent(itemId)));
+    const data = await api("/api/item/" + encodeURIComponent(itemId));
+    if (seq !== state.seq) return;
+    renderItem(data);
     if (!keepStatus) status("", true);
   } catch (e) { status(e.message, false); }
 }
@@ -571,7 +594,8 @@ $("next-page").addEventListener("click", async () => {
 for (const k of ["status", "label", "annotator", "label_set", "split"]) {
   $("f-" + k).addEventListener("change", async () => {
     state.page = 0; await loadQueue();
-    if (state.rows.length) openItem(state.rows[0].item_id);
+    const shown = state.rows.some((r) => r.item_id === state.current);
+    if (state.rows.length && !shown) openItem(state.rows[0].item_id);
   });
 }
 $("finish").addEventListener("click", async () => {
