@@ -430,3 +430,41 @@ def test_preferences_show_the_conversation_candidates_and_each_choice(browser, t
     app.stop()
     [d] = read_decisions(app.log)
     assert (d.record.accepted, d.record.overruled) == (["r-rater-c"], ["r-rater-a", "r-rater-b"])
+
+
+def test_masks_are_drawn_in_the_annotator_colour(browser, tmp_path):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from groundtruth.geometry import rle_encode
+    from groundtruth.models import Annotator, Label, LabelSet, Manifest, Mask, Rle, Taxonomy
+
+    h, w = 40, 60
+    items = [Item(id="img", kind="image", uri="img.png", width=w, height=h)]
+    anns = []
+    for who, (x0, x1) in (("rater-a", (5, 25)), ("rater-b", (30, 55))):
+        m = np.zeros((h, w), bool)
+        m[10:30, x0:x1] = True
+        anns.append(Mask(id=f"m-{who}", item_id="img", label="cat", annotator=who,
+                         rle=Rle(size=[h, w], counts=rle_encode(m)), bbox=[x0, 10, x1 - x0, 20]))
+    manifest = Manifest(
+        taxonomy=Taxonomy(label_sets=[LabelSet(name="objects", labels=[Label(name="cat")])]),
+        annotators=[Annotator(id=x, kind="human") for x in ("rater-a", "rater-b")])
+    (tmp_path / "ds").mkdir()
+    gt.save(gt.Dataset(manifest, items, anns), tmp_path / "ds", overwrite=True)
+    Image.new("RGB", (w, h), (255, 255, 255)).save(tmp_path / "ds" / "img.png")
+    app = App(tmp_path, gt.Dataset(manifest, items, anns))
+    page, errors = _open(browser, app.start())
+    expect(page.locator(".version svg mask image")).to_have_count(2)
+    card = page.locator(".version[data-annotator='rater-a'] .canvas")
+    shot = Image.open(io.BytesIO(card.screenshot())).convert("RGB")
+    sx, sy = shot.width / w, shot.height / h
+    inside = shot.getpixel((int(15 * sx), int(20 * sy)))   # in rater-a's mask
+    outside = shot.getpixel((int(42 * sx), int(20 * sy)))  # in rater-b's, not rater-a's
+    assert outside == (255, 255, 255)
+    assert inside[1] < 200
+    assert inside[0] > inside[1]
+    assert errors == []
+    app.stop()

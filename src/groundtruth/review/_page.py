@@ -79,6 +79,7 @@ kbd { border:1px solid var(--line); border-bottom-width:2px; border-radius:3px; 
 #current-decision { font-size:13px; }
 .grow { flex:1; }
 .pickable { cursor:pointer; pointer-events:visible; }
+.mask-fill { pointer-events:none; }
 rect.picked, polygon.picked, polyline.picked { stroke-width:5; stroke-dasharray:none; }
 circle.picked { stroke:#000; stroke-width:2; }
 mark.picked { outline:2px solid #111; }
@@ -275,6 +276,18 @@ function drawShapes(root, anns, colour, width, height) {
                    "vector-effect": "non-scaling-stroke" };
   for (const a of anns) {
     let anchor = null;
+    if (a.type === "mask" && a.mask_png) {
+      // the decoded mask as a luminance mask over a rectangle of the annotator's colour
+      const id = "m" + Math.random().toString(36).slice(2);
+      const m = svg("mask", { id, maskUnits: "userSpaceOnUse", x: 0, y: 0, width, height });
+      const img = svg("image", { x: 0, y: 0, width, height, preserveAspectRatio: "none",
+                                 href: a.mask_png });
+      m.append(img);
+      const fillRect = svg("rect", { x: 0, y: 0, width, height, fill: colour,
+                                     "fill-opacity": 0.45, mask: "url(#" + id + ")" });
+      fillRect.classList.add("mask-fill");
+      s.append(m, fillRect);
+    }
     if (a.type === "bbox" || (a.type === "mask" && a.bbox)) {
       const [x, y, w, h] = a.bbox;
       const r = svg("rect", { x, y, width: w, height: h, ...stroke });

@@ -22,13 +22,15 @@ from ..adjudication._disputes import Dispute, find_disputes
 from ..adjudication._guideline import describe, expected_annotations
 from ..diff._media import MediaPolicy, resolve_media
 from ..errors import DecisionLogError, GroundtruthError
-from ..models import DecisionRecord, GuidelineRef
+from ..models import DecisionRecord, GuidelineRef, Mask
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
     from ..models import AnnotationBase, Item
 
 PAGE_SIZE = 50
+MAX_MASK_PIXELS = 40_000_000
+"""Masks larger than this are outlined by their box only (the page would not draw them fast)."""
 _DERIVED = ("consensus", "adjudicator")
 
 
@@ -335,7 +337,10 @@ class ReviewSession:
         anns = self.by_item.get(item_id, [])
         versions: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for a in anns:
-            versions[a.annotator or "(unknown)"].append(a.to_json_dict())
+            shown = a.to_json_dict()
+            if isinstance(a, Mask):
+                shown["mask_png"] = _mask_png(a)
+            versions[a.annotator or "(unknown)"].append(shown)
         media = resolve_media(it.uri, self.media) if it.kind == "image" else None
         labels = {a.label for a in anns if a.label}
         return {
@@ -374,7 +379,28 @@ class ReviewSession:
 
 
 _NOT_IN_BODY = ("id", "item_id", "annotator", "status", "created", "sources", "adjudication",
-                "consensus", "confidence", "extensions", "guideline")
+                "consensus", "confidence", "extensions", "guideline", "mask_png")
+
+
+def _mask_png(ann: Mask) -> str | None:
+    """The mask as a grayscale PNG data URI (white = inside), for the page to tint; None when
+    it is only a URI, cannot be decoded or is too large."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from ..geometry import rle_decode
+
+    if ann.rle is None or ann.rle.size[0] * ann.rle.size[1] > MAX_MASK_PIXELS:
+        return None
+    try:
+        pixels = rle_decode(ann.rle.size, ann.rle.counts)
+    except (ValueError, IndexError):
+        return None
+    buf = io.BytesIO()
+    Image.fromarray(pixels.astype("uint8") * 255, mode="L").save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def _body(ann: AnnotationBase) -> dict[str, Any]:
