@@ -29,7 +29,13 @@ step "5. One training label per review (majority vote, ties flagged), then train
 $GT consensus examples/reviews "$OUT/reviews-consensus" --method majority
 $GT export "$OUT/reviews-consensus" "$OUT/train.jsonl" --task classification --resolve consensus
 
-step "6. Back to COCO for the detector's training code (what COCO cannot carry is reported)"
+step "6. A reviewer settled the two ties (gt review writes this log); replay it, train on it"
+$GT adjudicate "$OUT/reviews-consensus" examples/reviews.decisions.jsonl "$OUT/reviews-adjudicated"
+$GT export "$OUT/reviews-adjudicated" "$OUT/train-adjudicated.jsonl" --task classification \
+  --resolve adjudicated
+$GT guideline report "$OUT/reviews-adjudicated"
+
+step "7. Back to COCO for the detector's training code (what COCO cannot carry is reported)"
 $GT convert "$OUT/delivery-v2" "$OUT/delivery-v2-coco.json" --to coco
 echo
 echo "done: results in $OUT/"

@@ -8,6 +8,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from .adjudication import adjudicate
 from .api import convert, iter_records, load, read_manifest, save
 from .converters import ConversionReport
 from .converters import available as available_formats
@@ -22,6 +23,7 @@ from .errors import (
     DatasetExistsError,
     DatasetNotFoundError,
     DatasetValidationError,
+    DecisionLogError,
     GroundtruthError,
     IntegrityError,
     OutOfMemoryError,
@@ -79,6 +81,7 @@ __all__ = [
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatasetValidationError",
+    "DecisionLogError",
     "EvaluationReport",
     "GroundtruthError",
     "IntegrityError",
@@ -90,6 +93,7 @@ __all__ = [
     "UnsupportedVersionError",
     "ValidationReport",
     "__version__",
+    "adjudicate",
     "agreement",
     "available_formats",
     "consensus",

@@ -113,6 +113,22 @@ class DatasetValidationError(GroundtruthError, ValueError):
         self.issues = issues
 
 
+class DecisionLogError(GroundtruthError, ValueError):
+    """A decisions log cannot be applied: a line is not a decision, or names what is not there.
+
+    Carries every problem found (`issues`), each located by file, line and field.
+    """
+
+    def __init__(self, issues: list[Issue]) -> None:
+        first = issues[0]
+        rest = len(issues) - 1
+        more = f" (and {rest} more problem{'s' if rest != 1 else ''})" if rest > 0 else ""
+        super().__init__(
+            f"[{first.code}] {first.message}{more}", hint=first.hint, location=first.location
+        )
+        self.issues = issues
+
+
 def _rebuild(cls: type[GroundtruthError], message: str, state: dict[str, object]) -> GroundtruthError:
     err = cls.__new__(cls)
     Exception.__init__(err, message)

@@ -22,7 +22,15 @@ made by human (or consensus / rule) annotators; predictions (model annotators) c
   consensus the engine flags `needs_review` (a tie, low agreement, a single annotator) is left
   out and reported (`export.needs-review`).
 
-Consensus annotations already in a dataset never count as a vote under `majority` or `first`.
+- `adjudicated` (classification and NER): per item, the adjudications of a reviewer
+  (annotator kind `adjudicator`, `groundtruth.adjudicate`) when it has any, else its consensus
+  annotation when the dataset holds one not flagged `needs_review`, else the majority vote.
+  Each row says which rule decided it (`resolved_by`: `adjudicated`, `consensus`, `majority`).
+  An item a reviewer marked `guideline-unclear` goes to the next rule, reported
+  (`export.guideline-unclear`).
+
+Consensus and adjudication annotations already in a dataset never count as a vote under
+`majority` or `first`.
 
 Everything left out is in the returned report's `issues` (the loss report).
 """
@@ -55,9 +63,10 @@ if TYPE_CHECKING:
     from .io._fs import PathLike
 
 Task = Literal["classification", "ner", "preference", "sft"]
-Resolve = Literal["majority", "first", "consensus"]
+Resolve = Literal["majority", "first", "consensus", "adjudicated"]
 TASKS: tuple[str, ...] = ("classification", "ner", "preference", "sft")
-RESOLVE: tuple[str, ...] = ("majority", "first", "consensus")
+RESOLVE: tuple[str, ...] = ("majority", "first", "consensus", "adjudicated")
+_DERIVED_KINDS = ("consensus", "adjudicator")
 
 NO_LABEL = define("export.no-label", "warning",
                   "An item has no usable annotation for the task; it was left out")
@@ -71,6 +80,8 @@ NO_CONTENT = define("export.no-content", "warning",
                     "An item lacks the text or messages the task needs; it was left out")
 NEEDS_REVIEW = define("export.needs-review", "warning",
                       "A consensus annotation is flagged for review; it was left out")
+GUIDELINE_UNCLEAR = define("export.guideline-unclear", "warning",
+                           "A reviewer marked the guideline unclear; the next rule decided")
 
 USABLE_STATUS = {None, "submitted", "accepted", "adjudicated"}
 
@@ -102,7 +113,8 @@ def export(
         dst: the file to write (JSONL or Parquet, by `format`).
         task: `classification`, `ner`, `preference` or `sft`.
         split: only items of this split (an error when no item has it).
-        resolve: `majority` or `first` (see the module documentation).
+        resolve: `majority`, `first`, `consensus` or `adjudicated` (see the module
+            documentation).
         label_set: for classification, the label set to export (default: the only one used).
         include_models: count predictions (model annotators) as votes.
         skip_empty: for ner, leave out items with no spans instead of writing them as
@@ -129,6 +141,9 @@ def export(
         raise ValueError(f"unknown resolve rule {resolve!r}; choose one of {', '.join(RESOLVE)}")
     if format not in ("jsonl", "parquet"):
         raise ValueError(f"unknown format {format!r}; choose jsonl or parquet")
+    if engine is not None and resolve == "adjudicated":
+        raise ConversionError("resolve='adjudicated' is not available on an engine",
+                              hint="export without --engine")
     if verify is not None:
         from .io import reading
 
@@ -165,8 +180,8 @@ def export(
             present = sorted({it.split for it in ds.items if it.split}) or ["(none)"]
             raise ConversionError(f"no item is in split {split!r}",
                                   hint=f"splits in the data: {', '.join(present)}")
-    if resolve == "consensus" and task not in ("classification", "ner"):
-        raise ValueError("resolve='consensus' works for classification and ner; use majority "
+    if resolve in ("consensus", "adjudicated") and task not in ("classification", "ner"):
+        raise ValueError(f"resolve={resolve!r} works for classification and ner; use majority "
                          "or first for preference and sft")
     report = ConversionReport(format=f"{task}-{format}", outputs=[str(dst)])
     ex = _Exporter(ds, report, resolve, include_models, label_set)
@@ -182,6 +197,8 @@ def export(
     report.details = {"task": task, "rows": len(rows), "items": len(items), "resolve": resolve,
                       "split": split, "dropped": dict(dropped)}
     report.dropped = export_empty(report, len(items))
+    if resolve == "adjudicated":
+        report.details["resolved_by"] = dict(Counter(r["resolved_by"] for r in rows))
     return report
 
 
@@ -237,6 +254,38 @@ class _Exporter:
                                             "annotator": res.annotator.id}
         return res.annotations
 
+    def layers(self, cls: type[AnnotationBase], label_set: str | None,
+               ) -> tuple[dict[str, list[Any]], dict[str, list[Any]], set[str]]:
+        """For `adjudicated`: item -> adjudications, item -> usable consensus, and the items
+        a reviewer marked guideline-unclear."""
+        adj: dict[str, list[Any]] = defaultdict(list)
+        cons: dict[str, list[Any]] = defaultdict(list)
+        unclear: set[str] = set()
+        for a in self.ds.annotations:
+            kind = self.kinds.get(a.annotator or "")
+            if kind == "adjudicator" and a.adjudication is not None:
+                if a.adjudication.decision == "guideline-unclear":
+                    unclear.add(a.item_id)
+                elif of_kind(a, cls, label_set) and a.status in USABLE_STATUS:
+                    adj[a.item_id].append(a)
+            elif (kind == "consensus" and of_kind(a, cls, label_set)
+                  and not (a.consensus is not None and a.consensus.needs_review)):
+                cons[a.item_id].append(a)
+        return adj, cons, unclear - set(adj)
+
+    def layered(self, item_id: str, layers: tuple[dict[str, list[Any]], dict[str, list[Any]],
+                set[str]]) -> tuple[str, list[Any] | None]:
+        """Which rule decides an item under `adjudicated`, and its annotations (None: vote)."""
+        adj, cons, unclear = layers
+        if item_id in adj:
+            return "adjudicated", adj[item_id]
+        if item_id in unclear:
+            self._drop(GUIDELINE_UNCLEAR, f"item {item_id}: a reviewer marked the guideline "
+                       "unclear; resolved by the next rule", item_id)
+        if item_id in cons:
+            return "consensus", cons[item_id]
+        return "majority", None
+
     def _needs_review(self, ann: Any) -> None:
         self.reviewed.add(ann.item_id)
         self._drop(NEEDS_REVIEW, f"item {ann.item_id}: consensus {ann.id} needs review "
@@ -282,12 +331,17 @@ class _Exporter:
         self.multi = bool(spec and spec.multi_label)
         agreed = (self.consensus_of(Classification, "classification", lset)
                   if self.resolve == "consensus" else None)
+        layers = (self.layers(Classification, lset) if self.resolve == "adjudicated" else None)
         for item in self._each(items):
             if item.text is None:
                 self._drop(NO_CONTENT, f"item {item.id} has no text", item.id)
                 continue
+            rule, decided = (self.layered(item.id, layers) if layers is not None
+                             else (self.resolve, None))
             if agreed is not None:
                 votes = _by_annotator(agreed.get(item.id, []))
+            elif decided is not None:
+                votes = {rule: decided}
             else:
                 anns = [a for a in self._anns(item, Classification) if a.label_set == lset]
                 votes = _by_annotator(anns)
@@ -295,15 +349,16 @@ class _Exporter:
                 if item.id not in self.reviewed:  # else already reported as needs-review
                     self._drop(NO_LABEL, f"item {item.id} has no usable {lset} label", item.id)
                 continue
-            if self.multi:
-                labels = self._multi(item.id, votes)
-                yield {"id": item.id, "text": item.text, "label": labels}
-                continue
-            label = self._single(item.id, votes)
-            yield {"id": item.id, "text": item.text, "label": label}
+            one = decided is not None or self.resolve in ("first", "consensus")
+            row: dict[str, Any] = {"id": item.id, "text": item.text}
+            row["label"] = (self._multi(item.id, votes, one) if self.multi
+                            else self._single(item.id, votes, one))
+            if layers is not None:
+                row["resolved_by"] = rule
+            yield row
 
-    def _single(self, item_id: str, votes: dict[str, list[Any]]) -> str:
-        if self.resolve in ("first", "consensus"):
+    def _single(self, item_id: str, votes: dict[str, list[Any]], one: bool) -> str:
+        if one:
             return str(next(iter(votes.values()))[0].label)
         counts = Counter(anns[0].label for anns in votes.values())
         top = max(counts.values())
@@ -313,8 +368,8 @@ class _Exporter:
                        f"took {best[0]!r} (first by name)", item_id)
         return str(best[0])
 
-    def _multi(self, item_id: str, votes: dict[str, list[Any]]) -> list[str]:
-        if self.resolve in ("first", "consensus"):
+    def _multi(self, item_id: str, votes: dict[str, list[Any]], one: bool) -> list[str]:
+        if one:
             return sorted({str(a.label) for a in next(iter(votes.values()))})
         n = len(votes)
         counts = Counter(lab for anns in votes.values() for lab in {a.label for a in anns})
@@ -328,19 +383,24 @@ class _Exporter:
     def _ner(self, items: list[Item], skip_empty: bool) -> Iterator[dict[str, Any]]:
         agreed = (self.consensus_of(Span, "span", self.label_set)
                   if self.resolve == "consensus" else None)
+        layers = self.layers(Span, self.label_set) if self.resolve == "adjudicated" else None
         for item in self._each(items):
             if item.text is None:
                 self._drop(NO_CONTENT, f"item {item.id} has no text", item.id)
                 continue
+            rule, decided = (self.layered(item.id, layers) if layers is not None
+                             else (self.resolve, None))
             all_spans = [a for a in self.by_item.get(item.id, []) if isinstance(a, Span)
-                         and self.kinds.get(a.annotator or "") != "consensus"]
+                         and self.kinds.get(a.annotator or "") not in _DERIVED_KINDS]
             spans = [a for a in all_spans if self.usable(a)]
-            if all_spans and not spans:
+            if all_spans and not spans and decided is None:
                 self._drop(NO_LABEL, f"item {item.id}: every span was rejected, ignored or "
                            "cancelled", item.id)
                 continue
             if agreed is not None:
                 chosen = sorted({(a.start, a.end, str(a.label)) for a in agreed.get(item.id, [])})
+            elif decided is not None:
+                chosen = sorted({(a.start, a.end, str(a.label)) for a in decided})
             else:
                 chosen = self._resolve_spans(item.id, spans)
             if not chosen and skip_empty:
@@ -348,6 +408,8 @@ class _Exporter:
                 continue
             row: dict[str, Any] = {"id": item.id, "text": item.text, "spans": [
                 {"start": s, "end": e, "label": lab} for s, e, lab in chosen]}
+            if layers is not None:
+                row["resolved_by"] = rule
             if item.tokens:
                 row["tokens"] = [t.form if t.form is not None else item.text[t.start:t.end]
                                  for t in item.tokens]
@@ -461,7 +523,7 @@ def counts_as_answer(ann: AnnotationBase, kinds: Mapping[str, str],
                      include_models: bool) -> bool:
     """Whether an annotation is an answer (see `_Exporter.usable`); `kinds`: annotator kinds."""
     kind = kinds.get(ann.annotator or "")
-    return ann.status in USABLE_STATUS and kind != "consensus" and (
+    return ann.status in USABLE_STATUS and kind not in _DERIVED_KINDS and (
         include_models or kind != "model")
 
 

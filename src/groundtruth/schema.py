@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter
 
-from .models import Annotation, DatasetDocument, Item, Manifest
+from .models import Annotation, DatasetDocument, DecisionRecord, Item, Manifest
 from .spec import SPEC_VERSION, schema_id
 
 _SOURCES: dict[str, Any] = {
@@ -21,6 +21,7 @@ _SOURCES: dict[str, Any] = {
     "manifest": Manifest,
     "item": Item,
     "annotation": Annotation,
+    "decision": DecisionRecord,
 }
 SCHEMA_NAMES: tuple[str, ...] = tuple(_SOURCES)
 
@@ -29,6 +30,7 @@ _TITLES = {
     "manifest": "groundtruth manifest (groundtruth.json)",
     "item": "groundtruth item (one line of items.jsonl)",
     "annotation": "groundtruth annotation (one line of annotations.jsonl)",
+    "decision": "groundtruth adjudication decision (one line of a decisions log)",
 }
 
 

@@ -60,7 +60,7 @@ def test_schema_prints_and_writes(tmp_path):
     assert json.loads(res.stdout)["$id"].endswith("annotation.schema.json")
     res = run("schema", "--output", str(tmp_path / "s"))
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == sorted(
-        f"{n}.schema.json" for n in ("dataset", "manifest", "item", "annotation")
+        f"{n}.schema.json" for n in ("dataset", "manifest", "item", "annotation", "decision")
     )
 
 

@@ -25,20 +25,23 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from ._adjudicate import adjudicate_cmd
     from ._agreement import agreement_cmd, consensus_cmd
     from ._convert import convert_cmd, formats_cmd
     from ._diff import diff_cmd
     from ._evaluate import evaluate_cmd
     from ._export import export_cmd
+    from ._guideline import guideline_cmd
     from ._info import info_cmd
+    from ._review import review_cmd
     from ._sample import sample_cmd
     from ._schema import schema_cmd
     from ._suspects import suspects_cmd
     from ._validate import validate_cmd
 
     for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd, validate_cmd, diff_cmd,
-                agreement_cmd, consensus_cmd, export_cmd, evaluate_cmd, suspects_cmd,
-                sample_cmd):
+                agreement_cmd, consensus_cmd, adjudicate_cmd, guideline_cmd, review_cmd,
+                export_cmd, evaluate_cmd, suspects_cmd, sample_cmd):
         cli.add_command(cmd)
 
 

@@ -3,6 +3,10 @@
 Annotations read from Label Studio go back to the LS annotation they came from (kept in their
 `extensions["labelstudio"]`); others are grouped per annotator into new LS annotations (model
 annotators into predictions). Pixels become percents of the item's width and height.
+
+`disputes=True` writes only the disputed items, for adjudication in Label Studio: each
+annotator's version is a prediction (`model_version` = the annotator), and `data.groundtruth`
+links the task to its item and source annotations (`groundtruth.adjudication._labelstudio`).
 """
 
 from __future__ import annotations
@@ -60,16 +64,24 @@ def _num_id(value: str) -> Any:
 
 def write_export(dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,
                  **options: Any) -> ConversionReport:
-    check_options("labelstudio", options, {}, direction="writing")
+    check_options("labelstudio", options, {"disputes": bool}, direction="writing")
     overwrite = bool(options.pop("overwrite", False))
+    disputes = bool(options.pop("disputes", False))
     options.pop("storage_options", None)
     report = ConversionReport(format="labelstudio", outputs=[path])
+    if disputes:
+        # the disputed items only, each annotator's version a prediction named by annotator
+        from ..adjudication._labelstudio import disputes_dataset
+
+        dataset = disputes_dataset(dataset)
     by_item = dataset.annotations_by_item()
     kinds = {a.id: a.kind for a in dataset.manifest.annotators}
     tasks = [_task(item, sorted(by_item.get(item.id, []), key=_order), kinds, report)
              for item in source_order(dataset.items, "labelstudio")]
     write_json_array(path, tasks, fs=fs, overwrite=overwrite)
     report.details = {"tasks": len(tasks)}
+    if disputes:
+        report.details["disputed_items"] = len(tasks)
     return report
 
 

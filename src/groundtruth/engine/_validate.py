@@ -260,6 +260,7 @@ class _BucketResult:
     items: int
     annotations: int
     annotations_lost: bool
+    examples_found: set[str] = field(default_factory=set)  # worked-example items it holds
 
 
 @dataclass
@@ -426,9 +427,10 @@ class _Bucket:
             self.facts.ids.append(pa.Table.from_pylist(
                 [dict(zip(_IDS.names, f, strict=True)) for f in self.first_ids], schema=_IDS))
         no_guideline = {a: (ds.no_guideline_first[a], n) for a, n in ds.no_guideline.items()}
+        found = {iid for _path, iid in checks.guide_examples if iid in checks.items}
         return _BucketResult(self.keyed, self.facts, ds.first_undeclared, no_guideline,
                              ds.used_labels, checks.n_items, checks.n_annotations,
-                             not checks.annotations_complete)
+                             not checks.annotations_complete, found)
 
 
 _KINDS = ("items", "annotations")
@@ -604,6 +606,8 @@ def validate(
                     i.code for _k, i in keyed if i.severity == "error")):
             keyed += _fingerprint_check(eng, src, opened)
     keyed += _totals(bucket_reports, checks, manifest_at)
+    if complete["items"]:
+        keyed += _examples(bucket_reports, checks, manifest_at)
     return _report(keyed, name, strict, max_issues, bucket_reports)
 
 
@@ -620,6 +624,19 @@ def _fingerprint_check(eng: Any, src: NativeSource, opened: Any) -> Keyed:
     out = Collector()
     check_fingerprint(total, opened.manifest, opened.manifest_file, out)
     return [((*_TOTALS, 10_000 + k), i) for k, i in enumerate(out.issues)]  # last, as there
+def _examples(results: list[_BucketResult], checks: Checks, manifest_at: At) -> Keyed:
+    """Worked examples whose item no bucket holds: reported after the sources, as one process
+    reports them."""
+    from ..validation import _references as ref
+
+    found = set().union(*(r.examples_found for r in results))
+    out = Collector()
+    for path, item_id in checks.guide_examples:
+        if item_id not in found:
+            out.emit(ref.EXAMPLE_ITEM_MISSING, f"worked example item {item_id!r} is not in "
+                     "the dataset", manifest_at, None, *path,
+                     hint=ref.HINTS[ref.EXAMPLE_ITEM_MISSING])
+    return [((*_SOURCES, 1 << 62, k), i) for k, i in enumerate(out.issues)]
 
 
 def _totals(results: list[_BucketResult], checks: Checks, manifest_at: At) -> Keyed:

@@ -102,6 +102,20 @@ ANNOTATION_SCHEMA = pa.schema(
                 ]
             ),
         ),
+        (
+            "adjudication",
+            pa.struct(
+                [
+                    ("decision", pa.string()),
+                    ("accepted", pa.list_(pa.string())),
+                    ("overruled", pa.list_(pa.string())),
+                    ("rationale", pa.string()),
+                    ("section", pa.string()),
+                    ("reviewer", pa.string()),
+                    ("decision_id", pa.string()),
+                ]
+            ),
+        ),
         _json("extensions"),
         # geometry
         ("bbox", pa.list_(pa.float64())),
@@ -272,7 +286,7 @@ def batch_to_dicts(batch: pa.RecordBatch | pa.Table, kind: str) -> Iterator[dict
             values = [None if v is None else _decode(v, sub) for v in values]
         elif name == "rle":
             values = [None if v is None else _rle_from_row(v) for v in values]
-        elif name in ("guideline", "consensus"):
+        elif name in ("guideline", "consensus", "adjudication"):
             values = [None if v is None else {k: x for k, x in v.items() if x is not None}
                       for v in values]
         elif name in ("tokens", "messages", "candidates"):

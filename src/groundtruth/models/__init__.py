@@ -2,11 +2,14 @@
 
 from .annotations import (
     ANNOTATION_TYPES,
+    DECISIONS,
+    AdjudicationInfo,
     Annotation,
     AnnotationBase,
     BBox,
     Classification,
     ConsensusInfo,
+    Decision,
     GuidelineRef,
     Keypoints,
     Mask,
@@ -23,6 +26,7 @@ from .annotations import (
     Transcription,
     annotation_adapter,
 )
+from .decision import DecisionRecord
 from .document import DatasetDocument
 from .item import Candidate, Item, ItemKind, Message, Token
 from .manifest import (
@@ -30,16 +34,20 @@ from .manifest import (
     AttributeDef,
     Creator,
     Guideline,
+    GuidelineSection,
     Label,
     LabelSet,
     Manifest,
     Part,
     Split,
     Taxonomy,
+    WorkedExample,
 )
 
 __all__ = [
     "ANNOTATION_TYPES",
+    "DECISIONS",
+    "AdjudicationInfo",
     "Annotation",
     "AnnotationBase",
     "Annotator",
@@ -50,8 +58,11 @@ __all__ = [
     "ConsensusInfo",
     "Creator",
     "DatasetDocument",
+    "Decision",
+    "DecisionRecord",
     "Guideline",
     "GuidelineRef",
+    "GuidelineSection",
     "Item",
     "ItemKind",
     "Keypoints",
@@ -75,5 +86,6 @@ __all__ = [
     "TextAnswer",
     "Token",
     "Transcription",
+    "WorkedExample",
     "annotation_adapter",
 ]

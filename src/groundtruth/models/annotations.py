@@ -39,6 +39,50 @@ class ConsensusInfo(Model):
     reason: str | None = Field(default=None, description="Why it needs review.")
 
 
+def _omit_empty(value: list[str]) -> bool:
+    return not value
+
+
+Decision = Literal["accepted", "merged", "edited", "relabelled", "guideline-unclear"]
+"""What an adjudicator decided about disputed annotations (spec section 5.5)."""
+
+DECISIONS: tuple[str, ...] = ("accepted", "merged", "edited", "relabelled", "guideline-unclear")
+
+
+class AdjudicationInfo(Model):
+    """How an adjudication was decided (annotator kind `adjudicator`).
+
+    `sources` of the annotation lists every annotation the decision considered; `accepted` and
+    `overruled` split them. The guideline applied is the annotation's `guideline`, the time its
+    `created`.
+    """
+
+    decision: Decision = Field(
+        description="`accepted` (one version as it was), `merged` (several versions combined), "
+        "`edited` (a version changed: geometry, boundaries), `relabelled` (a version with "
+        "another label), `guideline-unclear` (no answer: the guideline does not settle it)."
+    )
+    accepted: list[Id] = Field(
+        default_factory=list, exclude_if=_omit_empty,
+        description="Ids of the source annotations whose version was kept.",
+    )
+    overruled: list[Id] = Field(
+        default_factory=list, exclude_if=_omit_empty,
+        description="Ids of the source annotations decided against.",
+    )
+    rationale: str | None = Field(default=None, description="Why; the reviewer's note.")
+    section: str | None = Field(
+        default=None, description="Id of the guideline section the decision applies or questions."
+    )
+    reviewer: str | None = Field(
+        default=None, description="Who decided (a person or pseudonym; `annotator` is the "
+        "adjudicator annotator the decision is recorded under)."
+    )
+    decision_id: str | None = Field(
+        default=None, description="Id of the decision in the decisions log it was built from."
+    )
+
+
 def _require_type(schema: JsonObject) -> None:
     # `type` has a default so `BBox(...)` needs no `type=`; in a document it is the union's tag
     # and must be present, as the models require: say so in the schema too.
@@ -75,9 +119,10 @@ class AnnotationBase(Model):
     track_id: str | None = Field(default=None, description="Object track across frames.")
     sources: list[str] = Field(
         default_factory=list,
-        description="Ids of the annotations this one was derived from (consensus, review).",
+        description="Ids of the annotations this one was derived from (consensus, adjudication).",
     )
     consensus: ConsensusInfo | None = None
+    adjudication: AdjudicationInfo | None = None
     extensions: Extensions = Field(default_factory=dict)
 
     def to_json_dict(self) -> JsonObject:

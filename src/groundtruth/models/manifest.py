@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -10,7 +10,7 @@ from ..spec import SPEC_VERSION
 from ._base import Extensions, Id, JsonObject, Model, Timestamp
 
 MeasurementLevel = Literal["nominal", "ordinal", "interval", "ratio"]
-AnnotatorKind = Literal["human", "model", "rule", "consensus"]
+AnnotatorKind = Literal["human", "model", "rule", "consensus", "adjudicator"]
 PartKind = Literal["items", "annotations"]
 
 
@@ -96,10 +96,43 @@ class Annotator(Model):
     method: str | None = Field(
         default=None,
         description="For `rule` and `consensus` annotators: how labels were derived "
-        "(e.g. `majority`, `dawid-skene`).",
+        "(e.g. `majority`, `dawid-skene`); for `adjudicator` ones, e.g. `review`.",
     )
     tool: str | None = Field(default=None, description="Labeling tool the annotations came from.")
     metadata: JsonObject = Field(default_factory=dict)
+
+
+def _omit_empty(value: list[Any]) -> bool:
+    # Left out of dumps when empty, so the fingerprint of a manifest written before these
+    # fields existed does not change (the manifest's content is hashed as dumped).
+    return not value
+
+
+class GuidelineSection(Model):
+    """One section (rule) of a guideline, so decisions and disputes can cite it."""
+
+    id: Id
+    title: str | None = None
+    text: str | None = Field(default=None, description="The rule's text (Markdown).")
+    uri: str | None = Field(default=None, description="Where the section is, e.g. `guide.pdf#p4`.")
+    labels: list[str] = Field(
+        default_factory=list, exclude_if=_omit_empty,
+        description="Labels the section rules on: disputes about them are counted against it "
+        "and reviewers are shown it.",
+    )
+
+
+class WorkedExample(Model):
+    """An item of the dataset the guideline settles: the answer it expects, and why."""
+
+    item_id: Id = Field(description="Id of an item of the dataset.")
+    expected: list[JsonObject] = Field(
+        min_length=1,
+        description="The expected annotations, as annotation objects without `id` and "
+        "`item_id` (e.g. `{\"type\": \"classification\", \"label\": \"neg\"}`).",
+    )
+    section: str | None = Field(default=None, description="Id of the section it illustrates.")
+    note: str | None = None
 
 
 class Guideline(Model):
@@ -115,6 +148,17 @@ class Guideline(Model):
     examples: list[str] = Field(
         default_factory=list, description="URIs or item ids of the worked examples it cites."
     )
+    sections: list[GuidelineSection] = Field(
+        default_factory=list, exclude_if=_omit_empty,
+        description="The guideline's sections (rules), by id.",
+    )
+    worked_examples: list[WorkedExample] = Field(
+        default_factory=list, exclude_if=_omit_empty,
+        description="Items of the dataset with the answer the guideline expects.",
+    )
+
+    def section(self, section_id: str) -> GuidelineSection | None:
+        return next((s for s in self.sections if s.id == section_id), None)
 
 
 class Split(Model):
@@ -188,3 +232,9 @@ class Manifest(Model):
 
     def annotator(self, annotator_id: str) -> Annotator | None:
         return next((a for a in self.annotators if a.id == annotator_id), None)
+
+    def guideline(self, guideline_id: str, version: str | None = None) -> Guideline | None:
+        """The guideline with this id (and version; the last listed when none is given)."""
+        found = [g for g in self.guidelines
+                 if g.id == guideline_id and (version is None or g.version == version)]
+        return found[-1] if found else None

@@ -2,8 +2,9 @@
 
 Rules (stated in the spec, section "Agreement and consensus"):
 
-- Only annotations with an `annotator` count. Annotations by an annotator of kind `consensus`,
-  and annotations carrying `consensus` info, are outputs of an earlier run and are left out;
+- Only annotations with an `annotator` count. Annotations by an annotator of kind `consensus` or
+  `adjudicator`, and annotations carrying `consensus` or `adjudication` info, are outputs of an
+  earlier run or a review and are left out;
   so are annotations whose status is `rejected`, `cancelled` or `ignored`.
 - An annotation belongs to a label set when its `label_set` names it, or (when it names none)
   when its type is one of the set's `annotation_types`, or (for a set that lists no types) when
@@ -172,13 +173,15 @@ def select(
     annotation_type: str | None = None,
 ) -> Selection:
     """Pick the annotations to compare; raise AgreementInputError when the choice is ambiguous."""
-    consensus_ids = {a.id for a in ds.manifest.annotators if a.kind == "consensus"}
+    consensus_ids = {a.id for a in ds.manifest.annotators
+                     if a.kind in ("consensus", "adjudicator")}
     issues: list[Issue] = []
     # Comprehensions, not one loop with branches: this pass touches every annotation.
     live = [
         a
         for a in ds.annotations
-        if a.consensus is None and a.status not in EXCLUDED_STATUSES
+        if a.consensus is None and a.adjudication is None
+        and a.status not in EXCLUDED_STATUSES
         and a.annotator not in consensus_ids
     ]  # fmt: skip
     usable = [a for a in live if a.annotator is not None]

@@ -54,6 +54,8 @@ class Engine:
                              f"{ls.min_value} > max_value {ls.max_value}", manifest_at, ls.name,
                              "taxonomy", "label_sets", si, "min_value",
                              hint=CONTENT_HINTS[SCALE_INVALID])
+        self.manifest_at = manifest_at
+        self.guide_examples = _worked_examples(manifest, out, manifest_at)
         self.content = ContentChecks(out, tolerance)
         self.dataset = DatasetChecks(out, self.index, manifest_at)
         self.items: dict[str, tuple[ItemFacts, At, str | None] | None] = {}
@@ -152,6 +154,14 @@ class Engine:
             self.relations.append((rid, ann.item_id, ann.source, ann.target, at))
         if ann.sources:
             self.sources.append((rid, list(ann.sources), at))
+        if ann.adjudication is not None:
+            listed = set(ann.sources)
+            for name in ("accepted", "overruled"):
+                for k, aid in enumerate(getattr(ann.adjudication, name)):
+                    if aid not in listed:
+                        out.emit(ref.ADJUDICATION_SOURCE, f"adjudication {name} {aid!r} is not "
+                                 "in `sources`", at, rid, "adjudication", name, k,
+                                 hint=ref.HINTS[ref.ADJUDICATION_SOURCE])
         if (isinstance(ann, Span) and ann.text is not None and facts is not None
                 and facts.text_len is not None and ann.start <= ann.end <= facts.text_len):
             self.spans.setdefault(ann.item_id, []).append(
@@ -223,6 +233,12 @@ class Engine:
         for rid, sources, at in self.sources:
             for k, sid in enumerate(sources):
                 check_source(out, rid, k, sid, at, sid in known, complete)
+        if self.items_complete:
+            for path, item_id in self.guide_examples:
+                if item_id not in self.items:
+                    out.emit(ref.EXAMPLE_ITEM_MISSING, f"worked example item {item_id!r} is "
+                             "not in the dataset", self.manifest_at, None, *path,
+                             hint=ref.HINTS[ref.EXAMPLE_ITEM_MISSING])
         if self.spans and texts is not None:
             for item_id, text in texts(set(self.spans)):
                 self.check_span_texts(item_id, text)
@@ -246,6 +262,25 @@ class Engine:
 
     def stats(self) -> dict[str, int]:
         return {"items": self.n_items, "annotations": self.n_annotations}
+
+
+def _worked_examples(
+    manifest: Manifest | None, out: Collector, at: At,
+) -> list[tuple[tuple[str | int, ...], str]]:  # fmt: skip
+    """The worked examples' item ids with their manifest path; sections checked here."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if manifest is None:
+        return found
+    for gi, g in enumerate(manifest.guidelines):
+        sections = {s.id for s in g.sections}
+        for ei, ex in enumerate(g.worked_examples):
+            path: tuple[str | int, ...] = ("guidelines", gi, "worked_examples", ei)
+            found.append(((*path, "item_id"), ex.item_id))
+            if ex.section is not None and ex.section not in sections:
+                out.emit(ref.EXAMPLE_SECTION_UNKNOWN, f"guideline {g.id}@{g.version} has no "
+                         f"section {ex.section!r}", at, None, *path, "section",
+                         hint=ref.HINTS[ref.EXAMPLE_SECTION_UNKNOWN])
+    return found
 
 
 def check_endpoint(out: Collector, rid: str, item_id: str, name: str, end: str, at: At,

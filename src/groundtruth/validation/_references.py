@@ -59,7 +59,23 @@ SKELETON_INDEX = define(
     "reference.skeleton-index", "error", "A skeleton edge names a keypoint index that is absent"
 )
 
+EXAMPLE_ITEM_MISSING = define(
+    "reference.example-item-missing", "error", "A guideline's worked example names no item"
+)
+EXAMPLE_SECTION_UNKNOWN = define(
+    "reference.example-section-unknown", "error",
+    "A worked example cites a section its guideline does not have",
+)
+ADJUDICATION_SOURCE = define(
+    "reference.adjudication-not-in-sources", "error",
+    "An adjudication accepts or overrules an annotation its `sources` do not list",
+)
+
 HINTS = {
+    EXAMPLE_ITEM_MISSING: "worked examples are items of the dataset: add the item, or fix "
+                          "`item_id`",
+    EXAMPLE_SECTION_UNKNOWN: "cite a section id of the guideline's `sections`, or add it",
+    ADJUDICATION_SOURCE: "list every accepted and overruled id in `sources` too",
     DUPLICATE_ID: "ids must be unique among items and among annotations: renumber one of them",
     ITEM_MISSING: "add the item, or fix the annotation's `item_id`",
     LABEL_UNKNOWN: "add the label to a label set in the manifest's taxonomy, or fix the label",
