@@ -280,3 +280,27 @@ def test_category_ids_file_that_is_not_json_is_a_located_usage_error(tmp_path):
     with pytest.raises(ConversionError, match="the id of 'cat' is \"x\", not an integer"):
         gt.save(gt.load(str(src)), str(tmp_path / "o.json"), format="coco",
                 category_ids={"cat": "x"})
+
+
+# -- found by the long fuzz run ---------------------------------------------------------------
+def test_native_part_starting_with_null_is_an_issue_not_a_segfault(tmp_path):
+    """pyarrow's JSON reader crashes the process on a `null` first line: validate must not
+    hand it such a chunk (run in a subprocess, so a regression fails instead of killing)."""
+    import hashlib
+
+    root = tmp_path / "ds"
+    gt.save(gt.load(str(coco_file(tmp_path, lambda d: None))), str(root))
+    items = root / "items.jsonl"
+    data = b"null\n" + items.read_bytes()
+    items.write_bytes(data)
+    manifest = json.loads((root / "groundtruth.json").read_text())
+    for part in manifest["parts"]:
+        if part["path"] == "items.jsonl":  # resealed, as a tamperer would
+            part.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), records=2)
+    (root / "groundtruth.json").write_text(json.dumps(manifest))
+    code = ("import groundtruth as gt, sys; r = gt.validate(sys.argv[1]); "
+            "print(sorted({(i.code, i.location.line) for i in r.errors}))")
+    res = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "('structure.not-object', 1)" in res.stdout

@@ -520,6 +520,7 @@ _NOTHING = object()
 
 _ARROW_JSON: dict[str, pa.Schema] = {}
 _SURROGATE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+_NOT_AN_OBJECT = re.compile(rb"(?:^|\n)[ \t\r]*[^{ \t\r\n]")  # a line that starts no object
 
 
 def _arrow_json(data: bytes, kind: str) -> pa.RecordBatch | None:
@@ -533,6 +534,10 @@ def _arrow_json(data: bytes, kind: str) -> pa.RecordBatch | None:
     from ..io._arrow import SCHEMAS
     from ._fast import ALLOWED_KEYS, ITEM_KEYS
 
+    if _NOT_AN_OBJECT.search(data):
+        # pyarrow's reader crashes the process on a `null` first line (pyarrow 26) and reads
+        # a later `null` line as a row of nulls: lines that are no object go the careful way
+        return None
     full = SCHEMAS[kind]
     schema = _ARROW_JSON.get(kind)
     if schema is None:
