@@ -12,7 +12,7 @@ import pytest
 
 import groundtruth as gt
 from groundtruth.converters._mismatch import WrongFormatError
-from groundtruth.errors import ConversionError, UnknownOptionError
+from groundtruth.errors import ConversionError, DataFormatError, UnknownOptionError
 from tests.conftest import shared_path
 
 L = "\tx\tx\tX\t_\t_\t0\troot\t_\t_\n"  # the nine columns after a CoNLL-U word ID
@@ -304,3 +304,23 @@ def test_native_part_starting_with_null_is_an_issue_not_a_segfault(tmp_path):
                          text=True, timeout=120, check=False)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "('structure.not-object', 1)" in res.stdout
+
+
+def test_native_jsonl_null_line_is_not_dropped_silently_by_load(tmp_path):
+    """A `null` line in a resealed part used to vanish on `gt.load` (validate saw it): the
+    reader now stops at it with a located error, as it does for any record that is no object."""
+    import hashlib
+
+    root = tmp_path / "ds"
+    gt.save(gt.load(str(coco_file(tmp_path, lambda d: None))), str(root))
+    part = root / "annotations.jsonl"
+    data = part.read_bytes() + b"null\n"
+    part.write_bytes(data)
+    manifest = json.loads((root / "groundtruth.json").read_text())
+    for p in manifest["parts"]:
+        if p["path"] == "annotations.jsonl":
+            p.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    (root / "groundtruth.json").write_text(json.dumps(manifest))
+    with pytest.raises(DataFormatError, match="structure.not-object") as err:
+        gt.load(str(root))
+    assert err.value.location.line == data.count(b"\n")

@@ -43,7 +43,7 @@ from ..issues import Issue, define, issue
 from ..migrate import migrate_manifest
 from ..models import AnnotationBase, Item, Manifest, Part
 from ..spec import SPEC_VERSION
-from ..validation._structure import parse_manifest, parse_record
+from ..validation._structure import NOT_OBJECT, parse_manifest, parse_record
 from . import _arrow, _jsonl, _parts
 from ._fs import PathLike, atomic_write, check_bucket, is_local, resolve
 from ._parts import PartReader
@@ -342,6 +342,10 @@ def iter_part_dicts(
             for line, value, issues in _jsonl.read_objects(f, src.display(part.path)):
                 if value is not None:
                     count += 1
+                elif not issues:  # a literal `null` line: a record that is no object
+                    issues = [issue(NOT_OBJECT, "the record is null, not a JSON object",
+                                    file=src.display(part.path), line=line,
+                                    hint="each line of a part must be one JSON object")]
                 yield (value if value is not None else {}), line, None, issues
         src.check_count(part, count)
         return
