@@ -1,0 +1,47 @@
+"""Publish a version: a Hugging Face dataset card and Croissant 1.1 metadata.
+
+    import groundtruth.publish as pub
+    card = pub.dataset_card("reviews/")          # Card: header (dict) and text (README.md)
+    doc = pub.croissant("reviews/")              # JSON-LD dict
+
+Both describe a *native* dataset (its manifest and the data parts it lists), so the files they
+point at are the files that are there; a foreign file is converted first (`gt convert`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._card import Card, CardError, build_card, hf_license, size_category, task_categories
+
+__all__ = [
+    "Card",
+    "CardError",
+    "build_card",
+    "dataset_card",
+    "hf_license",
+    "open_for_publishing",
+    "size_category",
+    "task_categories",
+]
+
+
+def open_for_publishing(url: str, *, storage_options: dict[str, Any] | None = None) -> Any:
+    """(NativeSource, Dataset) of the native dataset at `url`; a clear error for anything else."""
+    from ..api import load
+    from ..io import is_native, open_native
+
+    if not is_native(url, storage_options=storage_options):
+        raise CardError(
+            f"{url} is not a native groundtruth dataset (no groundtruth.json there)",
+            hint=f"convert it first: gt convert {url} OUT --encoding parquet, then publish OUT")
+    src = open_native(url, storage_options=storage_options)
+    ds = load(url, format="groundtruth", storage_options=storage_options)
+    return src, ds
+
+
+def dataset_card(url: str, *, changelog: str | None = None,
+                 storage_options: dict[str, Any] | None = None) -> Card:
+    """The Hugging Face dataset card (README.md) of the native dataset at `url`."""
+    src, ds = open_for_publishing(url, storage_options=storage_options)
+    return build_card(src, ds, changelog=changelog)
