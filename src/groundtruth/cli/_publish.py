@@ -50,3 +50,37 @@ def card_cmd(dataset: str, output: str | None, overwrite: bool) -> None:
     click.echo(f"wrote {target}")
     for note in card.notes:
         click.echo(f"note: {note}", err=True)
+
+
+@click.command("croissant")
+@click.argument("dataset")
+@click.option("--output", "output", metavar="FILE", default=None,
+              help="Where to write it (default DATASET/croissant.json); `-` prints it.")
+@click.option("--url", "public_url", metavar="URL", default=None,
+              help="The dataset's public URL for the `url` field (default: DATASET as given).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+def croissant_cmd(dataset: str, output: str | None, public_url: str | None,
+                  overwrite: bool) -> None:
+    """Write Croissant 1.1 JSON-LD metadata (with RAI fields) for the native dataset DATASET.
+
+    Its record sets `items` and `annotations` read the data parts in place; columns Croissant
+    cannot type (structs, nested lists, maps) are named in the description and on stderr.
+    """
+    import orjson
+
+    from ..diff import check_target, publish
+    from ..publish import croissant
+
+    target = None if output == "-" else _target(dataset, output, "croissant.json")
+    if target:
+        check_target(target, overwrite=overwrite)
+    with working(f"reading {dataset}"):
+        doc, undescribed = croissant(dataset, public_url=public_url)
+    data = orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+    if target is None:
+        click.echo(data.decode(), nl=False)
+    else:
+        publish(data, target, overwrite=overwrite)
+        click.echo(f"wrote {target}")
+    if undescribed:
+        click.echo(f"note: not described (no Croissant type): {', '.join(undescribed)}", err=True)

@@ -13,11 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from ._card import Card, CardError, build_card, hf_license, size_category, task_categories
+from ._croissant import CROISSANT_1_1, build_croissant
 
 __all__ = [
+    "CROISSANT_1_1",
     "Card",
     "CardError",
     "build_card",
+    "build_croissant",
+    "croissant",
     "dataset_card",
     "hf_license",
     "open_for_publishing",
@@ -45,3 +49,11 @@ def dataset_card(url: str, *, changelog: str | None = None,
     """The Hugging Face dataset card (README.md) of the native dataset at `url`."""
     src, ds = open_for_publishing(url, storage_options=storage_options)
     return build_card(src, ds, changelog=changelog)
+
+
+def croissant(url: str, *, changelog: list[str] | None = None, public_url: str | None = None,
+              storage_options: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Croissant 1.1 JSON-LD (with RAI fields) of the native dataset at `url`, and the columns
+    it does not describe (`kind.column`; see `groundtruth.publish._croissant`)."""
+    src, ds = open_for_publishing(url, storage_options=storage_options)
+    return build_croissant(src, ds, changelog=changelog, url=public_url)

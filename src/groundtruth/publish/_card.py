@@ -155,34 +155,38 @@ def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
     return [*out, ""]
 
 
-def _agreement_lines(ds: Dataset) -> list[str]:
+def agreement_figures(ds: Dataset) -> list[tuple[str, str, bool]]:
+    """(label set, figures as one line, whether the line is all ours) for every label set two or
+    more annotators labelled, from `groundtruth.quality.agreement`."""
     from ..quality import AgreementDataError, AgreementInputError, agreement
 
-    lines: list[str] = []
-    raters: dict[str | None, set[str]] = {}
+    out: list[tuple[str, str, bool]] = []
+    raters: dict[str, set[str]] = {}
     for a in ds.annotations:
-        if a.annotator:
+        if a.annotator and a.label_set:
             raters.setdefault(a.label_set, set()).add(a.annotator)
-    for label_set, who in sorted(raters.items(), key=lambda kv: str(kv[0])):
-        if len(who) < 2 or label_set is None:
+    for label_set, who in sorted(raters.items()):
+        if len(who) < 2:
             continue
         try:
             report = agreement(ds, label_set)
         except (AgreementInputError, AgreementDataError) as exc:
-            lines.append(f"- {md_code(label_set)}: not computed ({md(str(exc))})")
+            out.append((label_set, f"not computed ({exc})", False))
             continue
         figures = []
         for key, value in report.data.items():
-            if not isinstance(value, dict):
-                continue
-            v = value.get("value", value.get("mean"))
+            v = value.get("value", value.get("mean")) if isinstance(value, dict) else None
             if isinstance(v, int | float):
                 figures.append(f"{key.replace('_', ' ')} {v:.3f}")
         if figures:
-            n = report.data.get("n_annotators")
-            lines.append(f"- {md_code(label_set)} ({n} annotators, "
-                         f"unit: {md(str(report.data.get('unit')))}): " + ", ".join(figures))
-    return lines
+            out.append((label_set, f"{report.data.get('n_annotators')} annotators, unit: "
+                                   f"{report.data.get('unit')}: " + ", ".join(figures), True))
+    return out
+
+
+def _agreement_lines(ds: Dataset) -> list[str]:
+    return [f"- {md_code(label_set)}: {text if ours else md(text)}"
+            for label_set, text, ours in agreement_figures(ds)]
 
 
 def build_card(src: NativeSource, ds: Dataset, *, changelog: str | None = None) -> Card:
