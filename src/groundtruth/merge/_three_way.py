@@ -225,13 +225,14 @@ class _Merger:
 
     # -- annotations ------------------------------------------------------------------------
     def annotations(self) -> list[AnnotationBase]:
+        kept: list[AnnotationBase] = []  # untouched base records stay as they are (no re-parse)
         out: list[dict[str, Any]] = []
         o, t = self.ch["ours"], self.ch["theirs"]
         for ann in self.base.annotations:
             key = (ann.item_id, ann.id)
-            a, b = o.anns.get(key), t.anns.get(key)
+            a, b = (o.anns.get(key), t.anns.get(key)) if o.anns or t.anns else (None, None)
             if a is None and b is None:
-                out.append(ann.to_json_dict())
+                kept.append(ann)
             elif a is None or b is None:
                 side: Side = "ours" if b is None else "theirs"
                 self.counts["annotations"][side] += 1
@@ -256,7 +257,7 @@ class _Merger:
                 else:
                     out += self._disputed(ann.id, ann.item_id, reason, na, nb)
         out += self._additions()
-        return [annotation_adapter.validate_python(d) for d in out]
+        return kept + [annotation_adapter.validate_python(d) for d in out]
 
     def _disputed(self, base_id: str, item_id: str, reason: str,
                   na: dict[str, Any] | None, nb: dict[str, Any] | None) -> list[dict[str, Any]]:
