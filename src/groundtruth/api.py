@@ -94,6 +94,22 @@ def read_manifest(
     return open_native(url, fs=fs, storage_options=storage_options).manifest
 
 
+def with_lineage(dataset: Dataset, message: str | None = None) -> Dataset:
+    """`dataset` (a shallow copy) with its lineage stamped into the manifest, as `save` writes
+    it: the operation's lineage if one was set (`dataset.lineage`), else a `save` of the
+    version it was read from."""
+    from .lineage import make_lineage, parent_of, stamp
+
+    lineage = dataset.lineage or make_lineage("save", [parent_of(dataset)])
+    if message is not None:
+        lineage = lineage.model_copy(update={
+            "derivation": lineage.derivation.model_copy(update={"message": message})})
+    out = Dataset(stamp(dataset.manifest, lineage), issues=dataset.issues,
+                  source=dataset.source, source_format=dataset.source_format)
+    out.items, out.annotations = dataset.items, dataset.annotations  # shared, not copied
+    return out
+
+
 def save(
     dataset: Dataset,
     url: PathLike,
@@ -103,12 +119,14 @@ def save(
     overwrite: bool = False,
     fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
+    message: str | None = None,
     **options: Any,
 ) -> ConversionReport:
     """Write a dataset natively (`encoding` jsonl or parquet) or in another format.
 
     Writes are atomic: a failure leaves no half-written dataset behind. The report lists what
-    the target format could not carry (empty for the native format).
+    the target format could not carry (empty for the native format). A native write records
+    the dataset's lineage in the manifest (see `with_lineage`), with `message` as its note.
     """
     if fs is None:
         fs, path = resolve(url, storage_options=storage_options)
@@ -116,6 +134,7 @@ def save(
         path = str(url)
     if format == "groundtruth":
         options.update(encoding=encoding)
+        dataset = with_lineage(dataset, message)
     return converters.get(format).write(dataset, path, fs=fs, overwrite=overwrite, **options)
 
 
@@ -129,13 +148,19 @@ def convert(
     write_options: dict[str, Any] | None = None,
     overwrite: bool = False,
     storage_options: dict[str, Any] | None = None,
+    message: str | None = None,
 ) -> tuple[Dataset, ConversionReport]:
     """Read `src` in one format and write `dst` in another.
 
     Returns the dataset read (its `issues` say what reading had to work around) and the write
-    report (what the target format could not carry).
+    report (what the target format could not carry). A native `dst` records `src` as its
+    parent (lineage operation `convert`).
     """
+    from .lineage import convert_lineage
+
     ds = load(src, format=from_format, storage_options=storage_options, **(read_options or {}))
+    ds.lineage = convert_lineage(ds, to_format=to_format, read_options=read_options,
+                                 write_options=write_options, message=message)
     report = save(ds, dst, format=to_format, overwrite=overwrite,
                   storage_options=storage_options, **(write_options or {}))
     return ds, report

@@ -28,6 +28,7 @@ def _register() -> None:
     from ._diff import diff_cmd
     from ._export import export_cmd
     from ._info import info_cmd
+    from ._log import log_cmd
     from ._merge import merge_cmd
     from ._publish import card_cmd, croissant_cmd
     from ._schema import schema_cmd
@@ -35,7 +36,7 @@ def _register() -> None:
 
     for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd, validate_cmd, diff_cmd,
                 agreement_cmd, consensus_cmd, export_cmd, card_cmd,
-                croissant_cmd, merge_cmd):
+                croissant_cmd, merge_cmd, log_cmd):
         cli.add_command(cmd)
 
 

@@ -10,7 +10,15 @@ from .. import converters
 from ..api import convert, resolve_format
 from ..converters import ConversionReport
 from ..issues import Issue
-from ._common import EXIT_OK, echo_json, format_option, from_option, parse_options, working
+from ._common import (
+    EXIT_OK,
+    echo_json,
+    format_option,
+    from_option,
+    message_option,
+    parse_options,
+    working,
+)
 
 
 @click.command("convert")
@@ -29,11 +37,12 @@ from ._common import EXIT_OK, echo_json, format_option, from_option, parse_optio
               "{name: id}.")
 @click.option("--embed", is_flag=True,
               help="--to coco: keep groundtruth provenance in extra keys pycocotools ignores.")
+@message_option
 @format_option("text", "json")
 def convert_cmd(
     src: str, dst: str, from_format: str | None, read_options: tuple[str, ...], to_format: str,
     encoding: str, write_options: tuple[str, ...], overwrite: bool, category_ids: str | None,
-    embed: bool, output_format: str,
+    embed: bool, message: str | None, output_format: str,
 ) -> int:
     """Convert SRC to DST: between the native encodings, or from/to any registered format.
 
@@ -57,6 +66,7 @@ def convert_cmd(
             ds, report = convert(
                 src, dst, from_format=from_format, to_format=to_format,
                 read_options=r_opts, write_options=w_opts, overwrite=overwrite,
+                message=message,
             )
             source_format, n_items, n_anns, issues = (
                 ds.source_format or "?", len(ds.items), len(ds.annotations), ds.issues)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import EXIT_INVALID, EXIT_OK, format_option, working
+from ._common import EXIT_INVALID, EXIT_OK, format_option, message_option, working
 
 
 @click.command("merge")
@@ -23,10 +23,11 @@ from ._common import EXIT_INVALID, EXIT_OK, format_option, working
 @click.option("--encoding", type=click.Choice(["jsonl", "parquet"]), default="jsonl",
               show_default=True, help="Encoding of the merged dataset.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@message_option
 @format_option("text", "json", "markdown")
 def merge_cmd(base: str, ours: str, theirs: str, out: str, prefer: str | None,
               version_label: str | None, match_by: str, from_format: str | None, encoding: str,
-              overwrite: bool, output_format: str) -> int:
+              overwrite: bool, message: str | None, output_format: str) -> int:
     """Merge OURS and THEIRS (both derived from BASE) into OUT, annotation by annotation.
 
     A change made on one side applies; the same change on both sides applies once; different
@@ -39,7 +40,8 @@ def merge_cmd(base: str, ours: str, theirs: str, out: str, prefer: str | None,
 
     with working("merging"):
         result = merge(base, ours, theirs, prefer=prefer,  # type: ignore[arg-type]
-                       version=version_label, format=from_format, match_by=match_by)
+                       version=version_label, format=from_format, match_by=match_by,
+                       message=message)
         save(result.dataset, out, encoding=encoding, overwrite=overwrite)
     click.echo(result.render(output_format), nl=False)
     if output_format != "json":

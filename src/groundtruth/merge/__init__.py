@@ -15,6 +15,8 @@ import os
 from typing import Any
 
 from ..dataset import Dataset
+from ..lineage import make_lineage, parent_of
+from ..models import ParentRef
 from ._result import MERGE_FORMAT_VERSION, MergeResult
 from ._three_way import MERGE_EXTENSION, SIDES, Conflict, Side, three_way
 
@@ -50,6 +52,7 @@ def merge(
     version: str | None = None,
     format: str | None = None,
     match_by: str = "auto",
+    message: str | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> MergeResult:
     """Merge `ours` and `theirs`, two versions derived from `base`.
@@ -61,9 +64,26 @@ def merge(
         version: version label of the merged dataset.
         format: format of the three inputs when not native (detected when omitted).
         match_by: how each side is matched to the base (`auto`, `id`, `content`; see `diff`).
+        message: a note for the merged version's lineage.
+
+    The merged dataset's `lineage` (written by `save`) names ours and theirs as parents and the
+    base as `merge-base`.
     """
     if prefer not in (None, *SIDES):
         raise ValueError(f"prefer must be 'ours', 'theirs' or None, not {prefer!r}")
     sides = [_load(x, format, storage_options) for x in (base, ours, theirs)]
     outcome = three_way(*sides, prefer=prefer, version=version, match_by=match_by)
-    return MergeResult.from_outcome(outcome, prefer)
+    result = MergeResult.from_outcome(outcome, prefer)
+    refs = []
+    for role, info, ds in (("parent", result.sides["ours"], sides[1]),
+                           ("parent", result.sides["theirs"], sides[2]),
+                           ("merge-base", result.sides["base"], sides[0])):
+        ref = parent_of(ds, role=role)
+        refs.append(ParentRef(**{
+            **(ref.model_dump(exclude_none=True) if ref else {}),
+            "fingerprint": info["fingerprint"], "name": info["name"],
+            "version": info["version"], "role": role}))
+    result.dataset.lineage = make_lineage(
+        "merge", list(refs), options={"prefer": prefer, "match_by": match_by},
+        message=message)
+    return result
