@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
-SUITES = ["core", "validate", "coco", "conll", "jsonl", "diff", "agreement", "scale"]
+SUITES = ["core", "validate", "coco", "conll", "jsonl", "diff", "agreement", "model_loop", "scale"]
 # each module has run(annotations, workdir) -> rows {benchmark, seconds, peak_mb, vs_anchor, target}
 
 

@@ -34,11 +34,21 @@ from .spec import SPEC_VERSION, SUPPORTED_VERSIONS
 from .validation import ValidationReport, validate
 
 if TYPE_CHECKING:
+    from .evaluation import EvaluationReport, evaluate
+    from .label_errors import suspects
     from .quality import agreement, consensus
+    from .sampling import sample
 
 __version__ = "0.1.0"
 
-_LAZY = {"agreement": "quality", "consensus": "quality"}
+_LAZY = {
+    "agreement": "quality",
+    "consensus": "quality",
+    "evaluate": "evaluation",
+    "EvaluationReport": "evaluation",
+    "suspects": "label_errors",
+    "sample": "sampling",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -64,6 +74,7 @@ __all__ = [
     "DatasetExistsError",
     "DatasetNotFoundError",
     "DatasetValidationError",
+    "EvaluationReport",
     "GroundtruthError",
     "IntegrityError",
     "Issue",
@@ -78,6 +89,7 @@ __all__ = [
     "consensus",
     "convert",
     "diff",
+    "evaluate",
     "export",
     "fingerprint",
     "iter_batches",
@@ -85,8 +97,10 @@ __all__ = [
     "load",
     "read_manifest",
     "read_table",
+    "sample",
     "save",
     "scan",
     "stats",
+    "suspects",
     "validate",
 ]

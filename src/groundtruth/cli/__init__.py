@@ -26,17 +26,20 @@ def _register() -> None:
     from ._agreement import agreement_cmd, consensus_cmd
     from ._convert import convert_cmd, formats_cmd
     from ._diff import diff_cmd
+    from ._evaluate import evaluate_cmd
     from ._export import export_cmd
     from ._info import info_cmd
     from ._log import log_cmd
     from ._merge import merge_cmd
     from ._publish import card_cmd, croissant_cmd
+    from ._sample import sample_cmd
     from ._schema import schema_cmd
+    from ._suspects import suspects_cmd
     from ._validate import validate_cmd
 
     for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd, validate_cmd, diff_cmd,
-                agreement_cmd, consensus_cmd, export_cmd, card_cmd,
-                croissant_cmd, merge_cmd, log_cmd):
+                agreement_cmd, consensus_cmd, export_cmd, evaluate_cmd, suspects_cmd,
+                sample_cmd, card_cmd, croissant_cmd, merge_cmd, log_cmd):
         cli.add_command(cmd)
 
 
