@@ -136,3 +136,16 @@ def consensus_lineage(ds: Dataset, res: ConsensusResult, *, message: str | None 
                                 annotations=ChangeCounts(added=len(res.annotations)))
     return make_lineage("consensus", [parent], options=options, message=message,
                         changes=changes)
+
+
+def subset_lineage(parent: Dataset, subset: Dataset, operation: str, *,
+                   message: str | None = None, **options: Any) -> Lineage:
+    """The lineage of a native subset of `parent` (`gt sample --subset`, `gt suspects
+    --subset`): records only left out, so the change counts are removals."""
+    ref = parent_of(parent)
+    changes = None
+    if ref is not None and ref.fingerprint:
+        changes = ChangeSummary(against=ref.fingerprint, items=ChangeCounts(
+            removed=max(len(parent.items) - len(subset.items), 0)), annotations=ChangeCounts(
+            removed=max(len(parent.annotations) - len(subset.annotations), 0)))
+    return make_lineage(operation, [ref], options=options, message=message, changes=changes)
