@@ -38,6 +38,8 @@ def load(
     format: str | None = None,
     fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
+    verify: bool | None = None,
+    max_member_bytes: int | None = None,
     **options: Any,
 ) -> Dataset:
     """Read a dataset, native or in any registered format, from a path or URL.
@@ -47,6 +49,11 @@ def load(
         format: a converter name (`coco`, `conll`, ...); detected when omitted.
         fs: an fsspec filesystem to read from instead of resolving `url`.
         storage_options: passed to fsspec when `url` is a URL.
+        verify: native datasets: check every part's SHA-256 and record count against the
+            manifest while reading it (`IntegrityError` naming the part). Default True;
+            False reads a dataset known to be damaged, or saves the hashing time.
+        max_member_bytes: native `.zip` datasets: the largest decompressed part accepted
+            (default: the `GROUNDTRUTH_MAX_MEMBER_BYTES` environment variable, else 4 GiB).
         **options: format-specific reading options.
 
     Record-level problems a foreign reader worked around are in `Dataset.issues`.
@@ -56,6 +63,8 @@ def load(
         fs, path = resolve(url, storage_options=storage_options)
     else:
         path = str(url)
+    if name == "groundtruth":
+        options.update(verify=verify, max_member_bytes=max_member_bytes)
     ds = converters.get(name).read(path, fs=fs, **options)
     ds.source = ds.source or str(url)
     return ds
@@ -68,15 +77,21 @@ def iter_records(
     format: str | None = None,
     fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
+    verify: bool | None = None,
+    max_member_bytes: int | None = None,
     **options: Any,
 ) -> Iterator[Item | AnnotationBase]:
     """Stream records (items first, then annotations) in bounded memory.
 
     Native datasets stream part by part; foreign formats are read by their converter.
+    `verify` and `max_member_bytes` as for `load`: a part's hash and record count are checked
+    when the part has been read, so records of a damaged JSONL part are yielded before the
+    `IntegrityError` that names it (a Parquet part is checked before its first record).
     """
     name = resolve_format(url, format, fs=fs, storage_options=storage_options)
     if name == "groundtruth":
-        src = open_native(url, fs=fs, storage_options=storage_options)
+        src = open_native(url, fs=fs, storage_options=storage_options, verify=verify,
+                          max_member_bytes=max_member_bytes)
         yield from iter_native_records(src, kinds)
         return
     ds = load(url, format=name, fs=fs, storage_options=storage_options, **options)
@@ -148,17 +163,19 @@ def convert(
     write_options: dict[str, Any] | None = None,
     overwrite: bool = False,
     storage_options: dict[str, Any] | None = None,
+    verify: bool | None = None,
     message: str | None = None,
 ) -> tuple[Dataset, ConversionReport]:
     """Read `src` in one format and write `dst` in another.
 
     Returns the dataset read (its `issues` say what reading had to work around) and the write
-    report (what the target format could not carry). A native `dst` records `src` as its
-    parent (lineage operation `convert`).
+    report (what the target format could not carry). `verify` as for `load`. A native `dst`
+    records `src` as its parent (lineage operation `convert`).
     """
     from .lineage import convert_lineage
 
-    ds = load(src, format=from_format, storage_options=storage_options, **(read_options or {}))
+    ds = load(src, format=from_format, storage_options=storage_options, verify=verify,
+              **(read_options or {}))
     ds.lineage = convert_lineage(ds, to_format=to_format, read_options=read_options,
                                  write_options=write_options, message=message)
     report = save(ds, dst, format=to_format, overwrite=overwrite,

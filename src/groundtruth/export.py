@@ -92,6 +92,7 @@ def export(
     storage_options: dict[str, Any] | None = None,
     engine: str | Engine | None = None,
     workers: int | None = None,
+    verify: bool | None = None,
     **read_options: Any,
 ) -> ConversionReport:
     """Write one training file for `task` from a dataset (or any readable file).
@@ -110,6 +111,8 @@ def export(
             engine object) spreads the work over buckets of items on that engine
             (`groundtruth.engine.export`), for native datasets, with the same file and report.
         workers: the engine's number of workers (dask; default 2).
+        verify: a native source: check each part's hash and record count while reading it
+            (`IntegrityError`); default True.
 
     Returns the report: `details` has the row count; `issues` lists what was left out.
     """
@@ -123,6 +126,15 @@ def export(
         raise ValueError(f"unknown resolve rule {resolve!r}; choose one of {', '.join(RESOLVE)}")
     if format not in ("jsonl", "parquet"):
         raise ValueError(f"unknown format {format!r}; choose jsonl or parquet")
+    if verify is not None:
+        from .io import reading
+
+        with reading(verify=verify):
+            return export(source, dst, task=task, split=split, resolve=resolve, format=format,
+                          from_format=from_format, label_set=label_set,
+                          include_models=include_models, skip_empty=skip_empty,
+                          overwrite=overwrite, fs=fs, storage_options=storage_options,
+                          engine=engine, workers=workers, **read_options)
     if engine is not None:
         from .engine.export import export as export_on_engine
 

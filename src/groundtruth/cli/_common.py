@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -39,6 +40,24 @@ def from_option(f: Callable[..., Any]) -> Callable[..., Any]:
         "--from", "from_format", metavar="FMT", default=None,
         help="Format of the input (see `gt formats`); detected when omitted.",
     )(f)
+
+
+def verify_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--no-verify`: read native datasets without checking parts against their hashes and
+    record counts (sizes, confinement and zip ceilings are still checked)."""
+
+    @functools.wraps(f)
+    def run(*args: Any, no_verify: bool, **kwargs: Any) -> Any:
+        from ..io import reading
+
+        with reading(verify=not no_verify):
+            return f(*args, **kwargs)
+
+    return click.option(
+        "--no-verify", "no_verify", is_flag=True,
+        help="Do not check native data parts against the manifest's SHA-256 and record "
+             "counts while reading (faster; for data you trust).",
+    )(run)
 
 
 def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

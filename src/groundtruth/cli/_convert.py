@@ -17,6 +17,7 @@ from ._common import (
     from_option,
     message_option,
     parse_options,
+    verify_option,
     working,
 )
 
@@ -39,6 +40,7 @@ from ._common import (
               help="--to coco: keep groundtruth provenance in extra keys pycocotools ignores.")
 @message_option
 @format_option("text", "json")
+@verify_option
 def convert_cmd(
     src: str, dst: str, from_format: str | None, read_options: tuple[str, ...], to_format: str,
     encoding: str, write_options: tuple[str, ...], overwrite: bool, category_ids: str | None,

@@ -7,7 +7,7 @@ from typing import Any
 import click
 import orjson
 
-from ._common import EXIT_INVALID, EXIT_OK, parse_options
+from ._common import EXIT_INVALID, EXIT_OK, parse_options, verify_option
 from ._engine import engine_options
 
 
@@ -98,6 +98,7 @@ def read_label_map(path: str) -> dict[str, str]:
               help="Exit 1 when EXPR holds (repeatable), e.g. 'removed-items>0', "
                    "'changed-labels>5%'. See docs/diff.md for the metrics.")
 @engine_options
+@verify_option
 def diff_cmd(
     old: str, new: str, from_format: str | None, old_from: str | None, new_from: str | None,
     read_options: tuple[str, ...], match_by: str, item_key: str, iou: float, oks: float,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..export import RESOLVE, TASKS, export
-from ._common import EXIT_OK, echo_json, from_option, parse_options
+from ._common import EXIT_OK, echo_json, from_option, parse_options, verify_option
 from ._engine import engine_options
 
 
@@ -30,6 +30,7 @@ from ._engine import engine_options
 @click.option("--report", "output_format", type=click.Choice(["text", "json"]),
               default="text", show_default=True, help="How to print the loss report.")
 @engine_options
+@verify_option
 def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: str,
                file_format: str | None, label_set: str | None, include_models: bool,
                skip_empty: bool, from_format: str | None, read_options: tuple[str, ...],

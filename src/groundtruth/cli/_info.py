@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ._common import echo_json, format_option, from_option, load_for_command
+from ._common import echo_json, format_option, from_option, load_for_command, verify_option
 from ._engine import engine_options
 
 
@@ -15,6 +15,7 @@ from ._engine import engine_options
 @from_option
 @format_option("text", "json")
 @engine_options
+@verify_option
 def info_cmd(path: str, from_format: str | None, read_options: tuple[str, ...],
              output_format: str, engine: str | None, workers: int | None) -> None:
     """Counts per item kind, annotation type, label, annotator and split; the fingerprint.

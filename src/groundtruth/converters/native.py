@@ -28,9 +28,12 @@ class NativeConverter:
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
         storage_options = options.pop("storage_options", None)
+        verify = options.pop("verify", None)
+        max_member_bytes = options.pop("max_member_bytes", None)
         if options:
             raise UnknownOptionError(f"unknown option(s) for groundtruth: {', '.join(options)}")
-        src = open_native(path, fs=fs, storage_options=storage_options)
+        src = open_native(path, fs=fs, storage_options=storage_options, verify=verify,
+                          max_member_bytes=max_member_bytes)
         items: list[Item] = []
         annotations: list[AnnotationBase] = []
         for record in iter_native_records(src):
@@ -39,7 +42,7 @@ class NativeConverter:
             else:
                 annotations.append(record)
         return Dataset(src.manifest, items, annotations, source=src.url,
-                       source_format="groundtruth")
+                       source_format="groundtruth", issues=src.issues)
 
     def write(
         self, dataset: Dataset, path: str, *, fs: AbstractFileSystem | None = None,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..dataset import Dataset
 from ..errors import GroundtruthError
+from ..io import default_verify, reading
 from ._engine import DUPLICATE_ID, IDS_RENUMBERED, KIND_CHANGED, TAXONOMY_CHANGED, run
 from ._gate import Gate, GateResult, evaluate_gates, parse_gate
 from ._inert import md, md_code, plain
@@ -52,6 +53,7 @@ def diff(
     storage_options: dict[str, Any] | None = None,
     engine: str | Engine | None = None,
     workers: int | None = None,
+    verify: bool | None = None,
     **read_options: Any,
 ) -> DatasetDiff:
     """Compare two versions of a dataset: items and annotations added, removed and changed.
@@ -75,6 +77,9 @@ def diff(
             buckets in parallel, with exactly the same result. Engines take native datasets
             (folders or URLs) and `item_key="id"` only.
         workers: workers of the engine's local cluster (`dask`; default 2).
+        verify: native datasets: check each part's hash and record count while reading, and
+            each side's fingerprint against its manifest (`IntegrityError`); default True.
+            The fingerprints in the result are always computed from the records.
         **read_options: reading options of the source format.
 
     Native datasets on both sides are streamed item by item (memory holds one item's
@@ -86,18 +91,20 @@ def diff(
         text_similarity=text_similarity, tolerance=tolerance, ignore=tuple(ignore),
         label_map=dict(label_map or {}), max_changes=max_changes,
     )
-    if engine is not None:
-        from ..engine.diff import diff as diff_on_engine
+    with reading(verify=default_verify() if verify is None else verify):
+        if engine is not None:
+            from ..engine.diff import diff as diff_on_engine
 
-        return diff_on_engine(old, new, options, engine=engine, workers=workers,
-                              old_format=old_format or format, new_format=new_format or format,
-                              storage_options=storage_options, read_options=read_options)
-    if workers is not None:
-        raise GroundtruthError("workers is an option of an engine, and no engine was given",
-                               hint="pass engine='local' or engine='dask' as well")
-    return run(old, new, options, old_format=old_format or format,
-               new_format=new_format or format, storage_options=storage_options,
-               read_options=read_options)
+            return diff_on_engine(old, new, options, engine=engine, workers=workers,
+                                  old_format=old_format or format,
+                                  new_format=new_format or format,
+                                  storage_options=storage_options, read_options=read_options)
+        if workers is not None:
+            raise GroundtruthError("workers is an option of an engine, and no engine was given",
+                                   hint="pass engine='local' or engine='dask' as well")
+        return run(old, new, options, old_format=old_format or format,
+                   new_format=new_format or format, storage_options=storage_options,
+                   read_options=read_options)
 
 
 def render(result: DatasetDiff, format: str = "text", **options: Any) -> str:

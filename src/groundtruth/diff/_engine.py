@@ -10,7 +10,9 @@ import numpy as np
 import orjson
 
 from ..dataset import Dataset, natural_key
+from ..errors import IntegrityError
 from ..fingerprint import Fingerprinter
+from ..io import default_verify
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Item, annotation_adapter
 from ._changes import ChangeList
@@ -262,12 +264,27 @@ def _side_info(side: Side, ds: Dataset | None, counts: dict[str, int],
     fingerprint: str | None
     if fp is not None:
         fingerprint = fp.hexdigest(m)
-    elif side.native is not None and m.fingerprint:
-        fingerprint = m.fingerprint
     else:
         fingerprint = ds.fingerprint() if ds is not None else None
+    _check_claim(side, fingerprint)
     return {"source": side.source, "format": side.format, "name": m.name, "version": m.version,
             "spec_version": m.groundtruth, "fingerprint": fingerprint, **counts}
+
+
+def _check_claim(side: Side, computed: str | None) -> None:
+    """A native dataset read from storage must hold what its manifest's fingerprint names:
+    the report shows the computed value, and a different claim is an error (not shown)."""
+    claimed = side.manifest.fingerprint
+    if not (side.stored and side.format == "groundtruth" and claimed and computed):
+        return
+    verify = side.native.verify if side.native is not None else default_verify()
+    if verify and computed != claimed:
+        raise IntegrityError(
+            f"{side.source}: the records give fingerprint {computed}, the manifest claims "
+            f"{claimed}",
+            hint="the manifest's fingerprint was changed, or the data and the manifest were "
+                 "rewritten by hand: take the dataset again from its source (--no-verify "
+                 "compares it anyway, showing the computed fingerprint)")
 
 
 def _decide(old: Side, new: Side, options: DiffOptions) -> dict[str, Any]:
@@ -308,9 +325,8 @@ def run(old_obj: Any, new_obj: Any, options: DiffOptions, *, old_format: str | N
     while True:
         acc = _Accumulator(options, decision["method"])
         streaming = old.dataset is None and new.dataset is None and not force_memory
-        if streaming and not old.manifest.fingerprint:
+        if streaming:  # computed, never taken from the manifest (see `_check_claim`)
             acc.fp_old = Fingerprinter()
-        if streaming and not new.manifest.fingerprint:
             acc.fp_new = Fingerprinter()
         try:
             for g in _groups(old, new, options, force_memory):

@@ -41,6 +41,8 @@ class Side:
     manifest: Manifest
     dataset: Dataset | None = None
     native: NativeSource | None = None
+    stored: bool = False
+    """Read from storage (its manifest's fingerprint is a claim to check), not given in memory."""
 
     def materialise(self) -> Dataset:
         if self.dataset is None:
@@ -65,9 +67,9 @@ def open_side(obj: Dataset | str | Any, format: str | None,
     name = resolve_format(url, format, storage_options=storage_options)
     if name == "groundtruth" and not read_options:
         src = _open_native(url, storage_options=storage_options)
-        return Side(url, name, src.manifest, native=src)
+        return Side(url, name, src.manifest, native=src, stored=True)
     ds = load(url, format=name, storage_options=storage_options, **read_options)
-    return Side(url, name, ds.manifest, dataset=ds)
+    return Side(url, name, ds.manifest, dataset=ds, stored=True)
 
 
 # -- keys for auto-detecting stable ids ---------------------------------------------------------

@@ -86,11 +86,11 @@ Source = PathLike | NativeSource
 """A path or URL of a native dataset, or one already opened with `open_native`."""
 
 
-def _open(url: Source, storage_options: dict[str, Any] | None
+def _open(url: Source, storage_options: dict[str, Any] | None, verify: bool | None = None
           ) -> NativeSource:
     if isinstance(url, NativeSource):
         return url
-    return open_native(url, storage_options=storage_options)
+    return open_native(url, storage_options=storage_options, verify=verify)
 
 
 def scan(
@@ -100,11 +100,16 @@ def scan(
     columns: list[str] | None = None,
     filter: pads.Expression | None = None,
     storage_options: dict[str, Any] | None = None,
+    verify: bool | None = None,
 ) -> Iterator[Any]:
     """Arrow record batches of a native Parquet dataset: only `columns`, only rows matching
-    `filter` (e.g. `pyarrow.compute.field("label") == "car"`); row groups whose statistics
-    rule the filter out are not read at all. JSONL datasets are read whole and filtered."""
-    src = _open(url, storage_options)
+    `filter` (e.g. `pyarrow.compute.field("label") == "car"`). JSONL datasets are read whole
+    and filtered.
+
+    With `verify` (the default) every part is read whole once and checked against the
+    manifest's hash and record count; `verify=False` reads only the byte ranges needed: the
+    requested columns, and no row group whose statistics rule the filter out."""
+    src = _open(url, storage_options, verify)
     if is_parquet(src):
         yield from scan_parts(src, kind, columns=columns, filter=filter)
         return
@@ -121,10 +126,12 @@ def scan(
 
 
 def stats(url: Source, *, engine: Any = "local", workers: int | None = None,
-          storage_options: dict[str, Any] | None = None) -> dict[str, Any]:
+          storage_options: dict[str, Any] | None = None, verify: bool | None = None
+          ) -> dict[str, Any]:
     """Counts per item kind, split, annotation type, label, annotator and status (as
-    `Dataset.stats()`), reading only those columns of a Parquet dataset."""
-    src = _open(url, storage_options)
+    `Dataset.stats()`). With `verify=False` only those columns of a Parquet dataset are read;
+    by default each part is read whole and checked against the manifest (see `scan`)."""
+    src = _open(url, storage_options, verify)
     with _engine(engine, workers, src) as eng:
         partials = eng.map(part_stats, tasks_for(src))
     return reduce(B.merge_stats, partials, B.empty_stats())

@@ -30,7 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from fsspec import AbstractFileSystem
 
-from ..errors import DataFormatError
+from ..errors import DataFormatError, GroundtruthError
+from ..fingerprint import Fingerprinter
 from ..io import _arrow
 from ..io._arrow import batch_to_dicts
 from ..io._fs import PathLike
@@ -55,12 +56,14 @@ from ..validation._sources import (
     PART_RECORDS,
     VECTORISE,
     _parquet_opens,
+    check_fingerprint,
+    fingerprint_applies,
     open_for_validation,
     stream_records,
 )
 from ..validation._structure import parse_record
 from .partition import KIND_RANK, Order, RouteTask, bucket_of, default_buckets, pack, unpack
-from .tasks import fetch, tasks_for
+from .tasks import fetch, part_fingerprint, tasks_for
 
 INF = 1 << 62
 Key = tuple[int, ...]
@@ -137,13 +140,14 @@ def _read_part(t: _ReadTask) -> tuple[list[Any], _PartReport]:
 def _read(t: _ReadTask) -> tuple[list[Piece], _PartReport]:
     rt, task = t.route, t.route.task
     keyed: Keyed = []
-    data = fetch(task)
+    data = fetch(task, verify=False)  # validation reports a mismatch, it does not raise
     if t.check_hash and task.part.sha256 and hashlib.sha256(data).hexdigest() != task.part.sha256:
         keyed.append(((*_PARTS, t.index, 1), issue(
             PART_HASH, f"data part {task.part.path} does not match its hash", file=task.shown,
             hint="the part is corrupted: copy the dataset again")))
     out = Collector()
-    src = NativeSource(_InMemory(data), task.root, task.url, Manifest(), [task.part])
+    src = NativeSource(_InMemory(data), task.root, task.url, Manifest(), [task.part],
+                       verify=False)
     if task.is_parquet:
         pieces, lost = _split_parquet(rt, src, out)
     else:
@@ -595,8 +599,27 @@ def validate(
         for keys in eng.map(_check_keys, [(h, ann_complete, files) for h in fact_handles]):
             keyed += keys
         eng.release(fact_handles)
+        if (verify_hashes and opened.manifest is not None and opened.manifest.fingerprint
+                and complete["items"] and ann_complete and fingerprint_applies(
+                    i.code for _k, i in keyed if i.severity == "error")):
+            keyed += _fingerprint_check(eng, src, opened)
     keyed += _totals(bucket_reports, checks, manifest_at)
     return _report(keyed, name, strict, max_issues, bucket_reports)
+
+
+def _fingerprint_check(eng: Any, src: NativeSource, opened: Any) -> Keyed:
+    """The records' fingerprint against the manifest's (as `groundtruth.validate` checks it),
+    one task per part; only run when every part was read whole and every record parsed."""
+    try:
+        partials = eng.map(part_fingerprint, tasks_for(src))
+    except GroundtruthError:
+        return []  # a record the fingerprint cannot take: reported by the checks already
+    total = Fingerprinter()
+    for fp, _count in partials:
+        total.merge(fp)
+    out = Collector()
+    check_fingerprint(total, opened.manifest, opened.manifest_file, out)
+    return [((*_TOTALS, 10_000 + k), i) for k, i in enumerate(out.issues)]  # last, as there
 
 
 def _totals(results: list[_BucketResult], checks: Checks, manifest_at: At) -> Keyed:

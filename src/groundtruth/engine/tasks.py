@@ -7,7 +7,6 @@ storage: nothing but the small results travels back.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from dataclasses import dataclass
 from typing import Any
@@ -18,11 +17,12 @@ import pyarrow.parquet as pq
 from fsspec import AbstractFileSystem
 
 from .. import batch as B
-from ..errors import DataFormatError, IntegrityError
+from ..errors import DataFormatError, GroundtruthError
 from ..fingerprint import Fingerprinter
 from ..io import _arrow
 from ..io._fs import apply_retries
-from ..io._native import PART_HASH, PART_SIZE, NativeSource, iter_part_dicts
+from ..io._native import PARQUET_UNREADABLE, PART_SIZE, NativeSource, iter_part_dicts
+from ..io._parts import count_error
 from ..io._remote import RemoteReadError, scan_parts
 from ..issues import issue
 from ..models import Manifest, Part
@@ -36,6 +36,8 @@ class PartTask:
     url: str
     part: Part
     retries: int | None = None  # the filesystem's retry budget (not part of its pickle)
+    verify: bool = True  # check the part's hash and record count as it is read
+    max_member_bytes: int | None = None  # ceiling of a decompressed .zip member
 
     @property
     def kind(self) -> str:
@@ -54,13 +56,16 @@ class PartTask:
         return self.part.path.endswith(".parquet")
 
     def source(self) -> NativeSource:
-        return NativeSource(apply_retries(self.fs, self.retries), self.root, self.url, Manifest(), [self.part])
+        return NativeSource(apply_retries(self.fs, self.retries), self.root, self.url, Manifest(),
+                            [self.part], verify=self.verify,
+                            max_member_bytes=self.max_member_bytes)
 
 
 def tasks_for(src: NativeSource, kinds: tuple[str, ...] = ("items", "annotations")
               ) -> list[PartTask]:
     retries = getattr(src.fs, "retries", None)
-    return [PartTask(src.fs, src.root, src.url, p, retries if isinstance(retries, int) else None)
+    return [PartTask(src.fs, src.root, src.url, p, retries if isinstance(retries, int) else None,
+                     src.verify, src.max_member_bytes)
             for p in src.parts if p.kind in kinds]
 
 
@@ -69,47 +74,41 @@ def tasks_for(src: NativeSource, kinds: tuple[str, ...] = ("items", "annotations
 
 
 def read_verified(task: PartTask) -> bytes:
-    """The whole part, checked against the manifest's size and SHA-256 (IntegrityError)."""
-    data = fetch(task)
-    if task.part.bytes >= 0 and len(data) != task.part.bytes:
-        raise IntegrityError(
-            f"data part {task.part.path} has {len(data)} bytes, the manifest says "
-            f"{task.part.bytes}", location=issue(PART_SIZE, "", file=task.shown).location,
-            hint="the part was truncated or changed after it was written: copy the dataset again")
-    if task.part.sha256 and hashlib.sha256(data).hexdigest() != task.part.sha256:
-        raise IntegrityError(f"data part {task.part.path} does not match its hash",
-                             location=issue(PART_HASH, "", file=task.shown).location,
-                             hint="the part is corrupted: copy the dataset again")
-    return data
+    """The whole part, read once: bounded, and checked against the manifest's size and SHA-256
+    while it is read (IntegrityError), whatever the task's `verify` says."""
+    return fetch(task, verify=True)
 
 
-def fetch(task: PartTask) -> bytes:
-    """The whole part, read with the filesystem's retries. Storage that keeps refusing is a
-    `RemoteReadError`, a part gone since the manifest was read an `IntegrityError`: neither
-    is a problem of the data, and neither may pass for one."""
+def fetch(task: PartTask, *, verify: bool | None = None) -> bytes:
+    """The whole part, read with the filesystem's retries (and with `verify`, default the
+    task's, checked as it is read). Storage that keeps refusing is a `RemoteReadError`, a part
+    gone since the manifest was read an `IntegrityError`: neither is a problem of the data,
+    and neither may pass for one."""
+    src = task.source()
+    if verify is not None:
+        src.verify = verify
     try:
-        data: bytes = apply_retries(task.fs, task.retries).cat_file(task.full)
-    except FileNotFoundError:
-        raise IntegrityError(f"data part {task.part.path} is listed in the manifest but absent",
-                             location=issue(PART_SIZE, "", file=task.shown).location,
-                             hint="the dataset is incomplete: copy it again from its source"
-                             ) from None
+        return src.part_bytes(task.part)
+    except GroundtruthError:
+        raise
     except OSError as exc:
         raise RemoteReadError(
             f"reading data part {task.part.path} failed after the filesystem's retries: {exc}",
             location=issue(PART_SIZE, "", file=task.shown).location,
             hint="the storage refused or dropped requests; try again later, or raise the "
                  "retry budget in storage_options (see docs/scale.md)") from None
-    return data
 
 
 def part_table(task: PartTask, columns: list[str] | None = None, *,
-               verify: bool = True) -> pa.Table:
+               verify: bool | None = None) -> pa.Table:
     """A Parquet part as a table of the spec's schema (projected to `columns`).
 
-    With `verify` the whole part is fetched once and checked against the manifest's hash;
-    without, only the columns' byte ranges are fetched (sizes were checked at open).
+    With `verify` the whole part is fetched once and checked against the manifest's hash and
+    record count; without, only the columns' byte ranges are fetched (sizes were checked at
+    open). `verify=None`: the task's setting (the dataset was opened with it).
     """
+    if verify is None:
+        verify = task.verify
     if not verify:
         batches = list(scan_parts(task.source(), task.kind, columns=columns,
                                   parts=[task.part], use_threads=False))
@@ -119,11 +118,19 @@ def part_table(task: PartTask, columns: list[str] | None = None, *,
         return pa.Table.from_batches(batches, schema=schema)
     data = read_verified(task)
     try:
-        table = pq.read_table(pa.BufferReader(data), columns=columns)
-        table = _arrow.conform(table, task.kind)
+        if task.part.records >= 0:
+            rows = pq.read_metadata(pa.BufferReader(data)).num_rows
+            if rows != task.part.records:
+                raise count_error(task.part, task.shown, rows)
+        present = pq.read_schema(pa.BufferReader(data)).names
+        table = pq.read_table(pa.BufferReader(data),
+                              columns=[c for c in columns if c in present] if columns else None)
+        table = _arrow.conform(table, task.kind, columns)
+    except GroundtruthError:
+        raise
     except (pa.ArrowInvalid, ValueError, OSError) as exc:
         raise DataFormatError(f"cannot read Parquet part {task.part.path}: {exc}",
-                              location=issue(PART_HASH, "", file=task.shown).location,
+                              location=issue(PARQUET_UNREADABLE, "", file=task.shown).location,
                               hint="the file is not Parquet of the spec's schema: write it again"
                               ) from None
     return table.select(columns) if columns else table
@@ -141,7 +148,7 @@ def part_stats(task: PartTask) -> dict[str, Any]:
     """Counts of one part; for Parquet reads only the counted columns."""
     columns = list(B.STATS_COLUMNS[task.kind].values())
     if task.is_parquet:
-        table = part_table(task, columns, verify=False)
+        table = part_table(task, columns)
     else:
         rows = [{c: d.get(c) for c in columns} for d, _, _, _ in _jsonl_dicts(task) if d]
         schema = pa.schema([_arrow.SCHEMAS[task.kind].field(c) for c in columns])
@@ -197,7 +204,7 @@ def part_labels(task: PartTask) -> pa.Table:
     """(item_id, label) of one annotation part: the input of the agreement (votes) table."""
     columns = ["item_id", "label"]
     if task.is_parquet:
-        return part_table(task, columns, verify=False)
+        return part_table(task, columns)
     rows = [{c: d.get(c) for c in columns} for d, _, _, _ in _jsonl_dicts(task) if d]
     return pa.Table.from_pylist(rows, schema=pa.schema([(c, pa.string()) for c in columns]))
 
@@ -208,7 +215,7 @@ ITEM_FACTS = ["id", "uri", "width", "height", "split"]
 def part_item_facts(task: PartTask) -> pa.Table:
     """What a training row needs of an item (`id`, `uri`, `width`, `height`, `split`)."""
     if task.is_parquet:
-        return part_table(task, ITEM_FACTS, verify=False)
+        return part_table(task, ITEM_FACTS)
     schema = pa.schema([_arrow.ITEM_SCHEMA.field(c) for c in ITEM_FACTS])
     rows = [{c: d.get(c) for c in ITEM_FACTS} for d, _, _, _ in _jsonl_dicts(task) if d]
     return pa.Table.from_pylist(rows, schema=schema)
@@ -223,7 +230,7 @@ def part_training(args: tuple[PartTask, pa.Table, dict[str, int], str]) -> int:
     task, items, label_index, dst = args
     columns = [c for c in B.TRAINING_COLUMNS if c in _arrow.ANNOTATION_SCHEMA.names]
     if task.is_parquet:
-        table = part_table(task, columns, verify=False)
+        table = part_table(task, columns)
     else:
         records = [parsed for d, line, row, _ in _jsonl_dicts(task) if d
                    and not isinstance(parsed := parse_record(d, task.kind, file=task.shown,

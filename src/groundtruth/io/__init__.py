@@ -15,14 +15,18 @@ from ._native import (
     open_native,
     read_manifest_issues,
 )
+from ._parts import DEFAULT_MAX_MEMBER_BYTES, MAX_MEMBER_ENV, default_verify, reading
 
 __all__ = [
+    "DEFAULT_MAX_MEMBER_BYTES",
     "MANIFEST",
+    "MAX_MEMBER_ENV",
     "DatasetWriter",
     "NativeSource",
     "atomic_write",
     "atomic_write_bytes",
     "check_parts",
+    "default_verify",
     "is_native",
     "iter_batches",
     "iter_native_records",
@@ -32,6 +36,7 @@ __all__ = [
     "read_head",
     "read_manifest_issues",
     "read_table",
+    "reading",
     "resolve",
     "rows_to_batch",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import posixpath
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,7 +30,7 @@ def _jsonl_batches(
 ) -> Iterator[pa.RecordBatch]:
     for part in src.parts_of(kind):
         try:
-            yield from _fast_jsonl_part(src, part.path, kind, batch_size, columns)
+            yield from _fast_jsonl_part(src, part, kind, batch_size, columns)
         except _SlowPath as slow:
             # Start the part again, skipping the records already handed out.
             yield from _located_jsonl_part(src, part, kind, batch_size, columns, slow.done)
@@ -61,17 +60,17 @@ class _SlowPath(Exception):
 
 
 def _fast_jsonl_part(
-    src: NativeSource, rel: str, kind: str, batch_size: int, columns: list[str] | None
+    src: NativeSource, part: Part, kind: str, batch_size: int, columns: list[str] | None
 ) -> Iterator[pa.RecordBatch]:
     # The common case, at close to the speed of the JSON parser: split big chunks into lines
     # and parse them in one comprehension. Anything odd hands over to the located path, which
     # starts the part again and reports exactly where the problem is.
-    full = posixpath.join(src.root, rel) if src.root else rel
+    # The part is hashed as it is read (src.open_part) and its record count checked at the end.
     loads = orjson.loads
     rows: list[Any] = []
     rest = b""
     done = 0
-    with src.fs.open(full, "rb") as f:
+    with src.open_part(part) as f:
         while True:
             chunk = f.read(_CHUNK)
             if not chunk:
@@ -96,6 +95,7 @@ def _fast_jsonl_part(
             raise _SlowPath(done) from None
     if rows:
         yield _fast_batch(rows, kind, columns, done)
+    src.check_count(part, done + len(rows))
 
 
 def _fast_batch(rows: list[Any], kind: str, columns: list[str] | None,
@@ -164,13 +164,20 @@ def iter_batches(
     columns: list[str] | None = None,
     batch_size: int = 65536,
     storage_options: dict[str, Any] | None = None,
+    verify: bool | None = None,
+    max_member_bytes: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream one kind of record of a native dataset as Arrow record batches.
 
-    `columns` projects (Parquet reads only those columns). Memory holds one batch.
+    `columns` projects (Parquet reads only those columns, unless `verify`: a part is then read
+    whole, once, to check its hash). Memory holds one batch (a verified Parquet part is held
+    compressed while its batches are handed out).
+
+    `verify` (default True): each part's SHA-256 and record count are checked as it is read;
+    a mismatch raises `IntegrityError` naming the part, at the end of that part.
     """
     src = url if isinstance(url, NativeSource) else open_native(
-        url, storage_options=storage_options)
+        url, storage_options=storage_options, verify=verify, max_member_bytes=max_member_bytes)
     if kind not in SCHEMAS:
         raise ValueError(f"kind must be 'items' or 'annotations', not {kind!r}")
     if src.manifest.encoding == "jsonl" or all(
@@ -188,10 +195,15 @@ def read_table(
     *,
     columns: list[str] | None = None,
     storage_options: dict[str, Any] | None = None,
+    verify: bool | None = None,
+    max_member_bytes: int | None = None,
 ) -> pa.Table:
-    """One kind of record of a native dataset as one Arrow table (typed columns)."""
+    """One kind of record of a native dataset as one Arrow table (typed columns).
+
+    `verify` and `max_member_bytes` as for `iter_batches`."""
     schema = SCHEMAS[kind]
     if columns:
         schema = pa.schema([schema.field(c) for c in columns])
-    batches = list(iter_batches(url, kind, columns=columns, storage_options=storage_options))
+    batches = list(iter_batches(url, kind, columns=columns, storage_options=storage_options,
+                                verify=verify, max_member_bytes=max_member_bytes))
     return pa.Table.from_batches(batches, schema=schema)

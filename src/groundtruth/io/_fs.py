@@ -79,6 +79,32 @@ def apply_retries(fs: AbstractFileSystem, retries: int | None) -> AbstractFileSy
     return fs
 
 
+_BUCKET_STORES = frozenset(("s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"))
+
+
+def check_bucket(fs: AbstractFileSystem, path: str) -> None:
+    """Refuse to write into a bucket that does not exist (object stores only).
+
+    s3fs and gcsfs create a missing bucket when asked to make a "directory" in it: a typo in
+    a URL would silently create a bucket (with the account's default settings) instead of
+    failing. Writers call this before writing anything.
+    """
+    protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+    if not protocols & _BUCKET_STORES:
+        return
+    bucket = path.lstrip("/").split("/", 1)[0]
+    try:
+        present = bool(fs.exists(bucket))
+    except (PermissionError, OSError):
+        present = True  # cannot tell (no list permission): the write itself will say
+    if not present:
+        scheme = min(protocols & _BUCKET_STORES)
+        raise DatasetNotFoundError(
+            f"bucket {scheme}://{bucket} does not exist; nothing was written",
+            hint="check the URL; groundtruth never creates buckets: create it with your "
+                 "cloud's tools first")
+
+
 def is_local(fs: AbstractFileSystem) -> bool:
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     return protocol in ("file", "local")
@@ -117,6 +143,7 @@ def atomic_write(
     written last, is what commits a dataset there.
     """
     if not is_local(fs):
+        check_bucket(fs, path)
         with fs.open(path, mode, **open_kwargs) as f:
             yield f
         return

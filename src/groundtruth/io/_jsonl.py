@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -22,8 +22,14 @@ MAX_LINE_BYTES = 256 * 1024 * 1024
 _CHUNK = 1 << 20
 
 
+class Readable(Protocol):
+    """What the line reader needs of a file: `read(n)` (a binary file, a `PartReader`...)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 def iter_lines(
-    f: IO[bytes] | _HashingReader, max_line: int = MAX_LINE_BYTES
+    f: Readable, max_line: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[int, bytes | None, bool]]:
     """Yield `(line_number, line, ended)` from a binary file.
 
@@ -72,14 +78,14 @@ def iter_lines(
 
 
 def read_objects(
-    f: IO[bytes], file: str, *, sha: Any = None
+    f: Readable, file: str, *, sha: Any = None
 ) -> Iterator[tuple[int, Any | None, list[Issue]]]:
     """Parse each non-blank line: `(line, value, issues)`; value is None when it did not parse.
 
     When `sha` (a hashlib object) is given, it is updated with every byte read, so a caller
     can check the file against the manifest's hash in the same pass.
     """
-    source: IO[bytes] | _HashingReader = _HashingReader(f, sha) if sha is not None else f
+    source: Readable = _HashingReader(f, sha) if sha is not None else f
     first = True
     for lineno, line, ended in iter_lines(source):
         if line is None:
@@ -127,7 +133,7 @@ def read_objects(
 
 
 class _HashingReader:
-    def __init__(self, f: IO[bytes], sha: Any) -> None:
+    def __init__(self, f: Readable, sha: Any) -> None:
         self._f = f
         self._sha = sha
         self.size = 0

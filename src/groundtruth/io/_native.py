@@ -5,7 +5,8 @@
     items/part-00000.parquet ...          Parquet encoding (sharded)
 
 Readers trust only what the manifest lists; a part that is missing or whose size differs is an
-`IntegrityError`, so a torn write is never taken for a whole dataset.
+`IntegrityError`, so a torn write is never taken for a whole dataset. Part paths are confined to
+the dataset, and every part is hashed as it is read and checked at its end (see `_parts`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shutil
 import tempfile
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,8 +45,9 @@ from ..migrate import migrate_manifest
 from ..models import AnnotationBase, Item, Manifest, Part
 from ..spec import SPEC_VERSION
 from ..validation._structure import parse_manifest, parse_record
-from . import _arrow, _jsonl
-from ._fs import PathLike, atomic_write, is_local, resolve
+from . import _arrow, _jsonl, _parts
+from ._fs import PathLike, atomic_write, check_bucket, is_local, resolve
+from ._parts import PartReader
 
 MANIFEST = "groundtruth.json"
 KINDS = ("items", "annotations")
@@ -54,8 +57,12 @@ MANIFEST_MISSING = define("manifest.missing", "error", "No groundtruth.json in t
 MANIFEST_SYNTAX = define("manifest.syntax", "error", "The manifest is not valid JSON")
 MANIFEST_VERSION = define("manifest.version-unknown", "error", "Unknown spec version")
 PART_MISSING = define("part.missing", "error", "A data part listed in the manifest is absent")
-PART_SIZE = define("part.size-mismatch", "error", "A data part's size differs from the manifest")
-PART_HASH = define("part.hash-mismatch", "error", "A data part's hash differs from the manifest")
+PART_SIZE = _parts.PART_SIZE
+PART_HASH = _parts.PART_HASH
+MANIFEST_UNREADABLE = define("manifest.unreadable", "error",
+                             "The manifest cannot be read from its container (damaged .zip)")
+MANIFEST_TOO_LARGE = define("manifest.too-large", "error",
+                            "The manifest is larger than a reader accepts (64 MiB)")
 PARQUET_UNREADABLE = define("parquet.unreadable", "error", "A Parquet part cannot be read")
 PARQUET_COLUMNS = define("parquet.columns", "error", "A Parquet part has missing or mistyped columns")
 
@@ -69,9 +76,38 @@ class NativeSource:
     url: str
     manifest: Manifest
     parts: list[Part] = field(default_factory=list)
+    verify: bool = True
+    """Check each part's SHA-256 and record count as it is read (IntegrityError if not)."""
+    max_member_bytes: int | None = None
+    """Ceiling for a decompressed `.zip` member (None: the environment's or 4 GiB)."""
+    issues: list[Issue] = field(default_factory=list)
+    """Warnings found on opening (e.g. a manifest that lists no parts)."""
 
     def display(self, rel: str) -> str:
         return posixpath.join(self.url, rel)
+
+    def full(self, part: Part) -> str:
+        return posixpath.join(self.root, part.path) if self.root else part.path
+
+    @property
+    def zipped(self) -> bool:
+        return isinstance(self.fs, ZipFileSystem)
+
+    def open_part(self, part: Part) -> PartReader:
+        """A sequential, bounded stream of the part, hashed as it is read (with `verify`)."""
+        return _parts.open_part_stream(
+            self.fs, self.full(part), part, self.display(part.path), verify=self.verify,
+            limit=_parts.max_member_bytes(self.max_member_bytes) if self.zipped else None)
+
+    def part_bytes(self, part: Part) -> bytes:
+        """The whole part, read once, bounded and checked (with `verify`)."""
+        with self.open_part(part) as r:
+            return r.readall()
+
+    def check_count(self, part: Part, count: int) -> None:
+        """With `verify`, the number of records read must be the manifest's."""
+        if self.verify and part.records >= 0 and count != part.records:
+            raise _parts.count_error(part, self.display(part.path), count)
 
     def parts_of(self, kind: str) -> list[Part]:
         return [p for p in self.parts if p.kind == kind]
@@ -105,7 +141,10 @@ def _locate(url: PathLike, fs: AbstractFileSystem | None,
     if posixpath.basename(path) == MANIFEST and filesystem.isfile(path):
         return filesystem, posixpath.dirname(path), display
     if path.endswith(".zip") and filesystem.isfile(path):
-        zfs = ZipFileSystem(fo=filesystem.open(path, "rb"))
+        try:
+            zfs = ZipFileSystem(fo=filesystem.open(path, "rb"))
+        except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+            raise _parts.wrap_zip_errors(exc, display) from None
         root = ""
         if not zfs.exists(MANIFEST):
             tops = [p for p in zfs.ls("", detail=False) if zfs.isdir(p)]
@@ -126,7 +165,16 @@ def read_manifest_issues(
             MANIFEST_MISSING, f"no {MANIFEST} in {display}", file=shown,
             hint="a groundtruth dataset is a folder with groundtruth.json; to read another "
                  "format pass --from FORMAT (see `gt formats`)")]
-    raw = fs.cat_file(path)
+    try:
+        raw = _parts.read_manifest_bytes(fs, path)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        return None, [issue(MANIFEST_UNREADABLE, f"the manifest cannot be read: {exc}",
+                            file=shown, hint="the .zip is damaged or truncated: copy it again")]
+    if raw is None:
+        return None, [issue(
+            MANIFEST_TOO_LARGE, f"the manifest is larger than {_parts.MAX_MANIFEST_BYTES} bytes",
+            file=shown, hint="a manifest lists parts, not records: this is not a groundtruth "
+                             "manifest, or it was damaged")]
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -169,9 +217,55 @@ def _discover_parts(fs: AbstractFileSystem, root: str) -> list[Part]:
     return found
 
 
+def vet_parts(fs: AbstractFileSystem, root: str, display: str,
+              manifest: Manifest) -> tuple[list[Part], list[Issue]]:
+    """The parts to read and what is wrong with the listing, before any part is opened.
+
+    Part paths that may leave the dataset (text, then symbolic links) are refused and left out
+    of the parts; a data file the manifest does not list is an error; a manifest that lists no
+    parts at all (written by hand) has its files found by name, with a warning naming them.
+    """
+    manifest_file = display if display.endswith(MANIFEST) else posixpath.join(display, MANIFEST)
+    problems: list[Issue] = []
+    if "parts" not in manifest.model_fields_set:
+        found = _discover_parts(fs, root)
+        for part in [p for p in found if _parts.escapes_root(fs, root, p)]:
+            found.remove(part)
+            problems.append(issue(
+                _parts.PART_PATH, f"data file {part.path} is a symbolic link (or inside one) "
+                "that points outside the dataset folder; it is not followed",
+                file=posixpath.join(display, part.path),
+                hint="copy the data into the dataset folder instead of linking to it"))
+        if found:
+            names = ", ".join(p.path for p in found)
+            problems.append(issue(
+                _parts.PARTS_NOT_LISTED,
+                f"the manifest lists no parts; read by name, unchecked: {names}",
+                file=manifest_file, path="$.parts",
+                hint="write the dataset with groundtruth (`gt convert DS NEW`) so the manifest "
+                     "lists every part with its size and hash"))
+        return found, problems
+    listed = list(manifest.parts)
+    bad = {i for i, p in enumerate(listed) if _parts.unsafe_reason(p.path) is not None}
+    problems.extend(_parts.confine(listed, manifest_file))
+    for n, part in enumerate(listed):
+        if n not in bad and _parts.escapes_root(fs, root, part):
+            bad.add(n)
+            problems.append(_parts.symlink_issue(part, n, manifest_file))
+    problems.extend(_parts.unlisted(fs, root, listed, manifest_file, display))
+    return [p for i, p in enumerate(listed) if i not in bad], problems
+
+
 def open_native(url: PathLike, *, fs: AbstractFileSystem | None = None,
-                storage_options: dict[str, Any] | None = None) -> NativeSource:
-    """Open a native dataset: read the manifest and check every listed part is there whole."""
+                storage_options: dict[str, Any] | None = None, verify: bool | None = None,
+                max_member_bytes: int | None = None) -> NativeSource:
+    """Open a native dataset: read the manifest and check every listed part is there whole.
+
+    `verify` (default True, or what `groundtruth.io.reading(verify=...)` set): check every
+    part's SHA-256 and record count while it is read. `max_member_bytes`: the ceiling for a
+    decompressed member of a `.zip` dataset (default `GROUNDTRUTH_MAX_MEMBER_BYTES` or 4 GiB).
+    """
+    limit = _parts.max_member_bytes(max_member_bytes)  # a bad setting fails before any read
     filesystem, root, display = _locate(url, fs, storage_options)
     manifest, issues = read_manifest_issues(filesystem, root, display)
     if manifest is None:
@@ -179,8 +273,14 @@ def open_native(url: PathLike, *, fs: AbstractFileSystem | None = None,
         cls = UnsupportedVersionError if first.code == MANIFEST_VERSION else (
             DatasetNotFoundError if first.code == MANIFEST_MISSING else DataFormatError)
         raise cls(first.message, hint=first.hint, location=first.location)
-    src = NativeSource(filesystem, root, display, manifest)
-    src.parts = list(manifest.parts) or _discover_parts(filesystem, root)
+    src = NativeSource(filesystem, root, display, manifest,
+                       verify=_parts.default_verify() if verify is None else verify,
+                       max_member_bytes=limit)
+    src.parts, problems = vet_parts(filesystem, root, display, manifest)
+    for problem in problems:
+        if problem.severity == "error":
+            raise IntegrityError(problem.message, hint=problem.hint, location=problem.location)
+    src.issues = problems
     for problem in check_parts(src):
         raise IntegrityError(problem.message, hint=problem.hint, location=problem.location)
     return src
@@ -204,11 +304,26 @@ def check_parts(src: NativeSource, *, hashes: bool = False) -> Iterator[Issue]:
                     file=shown, hint="the part was truncated or changed after it was written: "
                                      "copy the dataset again")
                 continue
+        if src.zipped:
+            limit = _parts.max_member_bytes(src.max_member_bytes)
+            size = src.fs.size(full)
+            if size > limit:
+                yield issue(_parts.PART_TOO_LARGE,
+                            f"data part {part.path} decompresses to {size} bytes, more than "
+                            f"the {limit} this reader accepts from a .zip", file=shown,
+                            hint=f"raise max_member_bytes (or {_parts.MAX_MEMBER_ENV}) if the "
+                                 "dataset is trusted, or unzip it")
+                continue
         if hashes and part.sha256:
             sha = hashlib.sha256()
-            with src.fs.open(full, "rb") as f:
-                while chunk := f.read(1 << 22):
-                    sha.update(chunk)
+            try:
+                with src.fs.open(full, "rb") as f:
+                    while chunk := f.read(1 << 22):
+                        sha.update(chunk)
+            except (zipfile.BadZipFile, EOFError, OSError) as exc:
+                yield issue(_parts.PART_UNREADABLE, f"data part {part.path} cannot be read: "
+                            f"{exc}", file=shown, hint="the dataset is damaged: copy it again")
+                continue
             if sha.hexdigest() != part.sha256:
                 yield issue(PART_HASH, f"data part {part.path} does not match its hash",
                             file=shown, hint="the part is corrupted: copy the dataset again")
@@ -217,15 +332,18 @@ def check_parts(src: NativeSource, *, hashes: bool = False) -> Iterator[Issue]:
 def iter_part_dicts(
     src: NativeSource, part: Part, *, batch_size: int = 8192, columns: list[str] | None = None
 ) -> Iterator[tuple[dict[str, Any], int | None, int | None, list[Issue]]]:
-    """Records of one part as raw dicts: `(dict, line, row, issues)`; dict may be {} on issues."""
-    full = posixpath.join(src.root, part.path) if src.root else part.path
-    shown = src.display(part.path)
+    """Records of one part as raw dicts: `(dict, line, row, issues)`; dict may be {} on issues.
+
+    With `src.verify` the part's hash and record count are checked at its end (IntegrityError).
+    """
     if part.path.endswith(".jsonl"):
-        with src.fs.open(full, "rb") as f:
-            for line, value, issues in _jsonl.read_objects(f, shown):
+        count = 0
+        with src.open_part(part) as f:
+            for line, value, issues in _jsonl.read_objects(f, src.display(part.path)):
+                if value is not None:
+                    count += 1
                 yield (value if value is not None else {}), line, None, issues
-                if value is not None and not isinstance(value, dict):
-                    continue
+        src.check_count(part, count)
         return
     row = 0
     for batch in iter_part_batches(src, part, batch_size=batch_size, columns=columns):
@@ -234,20 +352,58 @@ def iter_part_dicts(
             row += 1
 
 
+def _unreadable(shown: str, exc: BaseException, row: int | None = None) -> DataFormatError:
+    return DataFormatError(
+        f"cannot read Parquet part: {exc}",
+        location=issue(PARQUET_UNREADABLE, "", file=shown, row=row).location,
+        hint="the file is not Parquet or is damaged: copy the dataset again, or write it again")
+
+
+def open_parquet(src: NativeSource, part: Part) -> tuple[pq.ParquetFile, IO[bytes] | None]:
+    """A part as a `ParquetFile`, and the file to close after it (None when read to memory).
+
+    With `verify` (or from a .zip, where seeking means decompressing again) the part is read
+    once, whole, hashed and bounded on the way, and parsed from memory; otherwise Arrow reads
+    the ranges it needs. The footer's row count must be the manifest's (with `verify`).
+    """
+    shown = src.display(part.path)
+    f: IO[bytes] | None = None
+    try:
+        if src.verify or src.zipped:
+            pf = pq.ParquetFile(pa.BufferReader(src.part_bytes(part)))
+        else:
+            try:
+                f = src.fs.open(src.full(part), "rb")
+            except (OSError, zipfile.BadZipFile, KeyError) as exc:
+                raise _parts.open_error(part, shown, exc) from None
+            pf = pq.ParquetFile(f)
+    except (pa.ArrowException, OSError) as exc:
+        if f is not None:
+            f.close()
+        if isinstance(exc, GroundtruthError):
+            raise
+        raise _unreadable(shown, exc) from None
+    src.check_count(part, pf.metadata.num_rows)
+    return pf, f
+
+
+@contextlib.contextmanager
+def parquet_part(src: NativeSource, part: Part) -> Iterator[pq.ParquetFile]:
+    """`open_parquet` as a context: the part's `ParquetFile`, its file closed afterwards."""
+    pf, f = open_parquet(src, part)
+    try:
+        yield pf
+    finally:
+        if f is not None:
+            f.close()
+
+
 def iter_part_batches(
     src: NativeSource, part: Part, *, batch_size: int = 65536, columns: list[str] | None = None
 ) -> Iterator[pa.RecordBatch]:
     """A Parquet part as record batches of the kind's schema (projected to `columns`)."""
-    full = posixpath.join(src.root, part.path) if src.root else part.path
     shown = src.display(part.path)
-    try:
-        f: IO[bytes] = src.fs.open(full, "rb")
-        pf = pq.ParquetFile(f)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DataFormatError(
-            f"cannot read Parquet part: {exc}", location=issue(PARQUET_UNREADABLE, "", file=shown).location,
-            hint="the file is not Parquet or is damaged: write the dataset again") from None
-    with f:
+    with parquet_part(src, part) as pf:
         schema = _arrow.SCHEMAS[part.kind]
         wanted = columns or schema.names
         present = [c for c in wanted if c in pf.schema_arrow.names]
@@ -257,7 +413,16 @@ def iter_part_batches(
                     f"required column {c!r} is missing",
                     location=issue(PARQUET_COLUMNS, "", file=shown, path=c).location,
                     hint="write the part with groundtruth, or add the column")
-        for batch in pf.iter_batches(batch_size=batch_size, columns=present):
+        row = 0
+        batches = pf.iter_batches(batch_size=batch_size, columns=present)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError) as exc:
+                # A damaged page (read without verify, or a writer's bug): say where.
+                raise _unreadable(shown, exc, row) from None
+            if batch is None:
+                break
             table = pa.Table.from_batches([batch])
             try:
                 table = _arrow.conform(table, part.kind, columns)
@@ -266,6 +431,7 @@ def iter_part_batches(
                     str(exc), location=issue(PARQUET_COLUMNS, "", file=shown).location,
                     hint="the columns must have the types of spec/v1.0 (see `gt schema`)",
                 ) from None
+            row += batch.num_rows
             yield from table.to_batches()
 
 
@@ -374,6 +540,7 @@ class DatasetWriter:
         self.rows_per_part = rows_per_part or (1_000_000 if encoding == "parquet" else 0)
         self.batch_size = batch_size
         self._zip = self.path.endswith(".zip")
+        check_bucket(self.fs, self.path)  # before any makedirs, which would create it
         self._check_destination(overwrite)
         self._overwrite = overwrite
         if self._zip or is_local(self.fs):
@@ -517,6 +684,8 @@ class DatasetWriter:
 
     def _publish(self) -> None:
         if self._stage is None:
+            if self._overwrite:
+                self._drop_stale_parts()
             return
         if self._zip:
             fd, tmpzip = tempfile.mkstemp(suffix=".zip")
@@ -539,6 +708,16 @@ class DatasetWriter:
         self.fs.mv(self._stage, target, recursive=True)
         if old is not None:
             self.fs.rm(old, recursive=True)
+
+    def _drop_stale_parts(self) -> None:
+        # On an object store the new version was written over the old one: the old version's
+        # parts the new manifest does not list would be read by tools that glob the folder
+        # (and are refused by readers as unlisted), so they go once the new manifest is in.
+        listed = {p.path for p in self.parts}
+        stale = [posixpath.join(self.path, f) for f in _parts.data_files(self.fs, self.path)
+                 if f not in listed]
+        if stale:
+            self.fs.rm(stale)
 
     def abort(self) -> None:
         """Drop everything written so far (nothing is published)."""

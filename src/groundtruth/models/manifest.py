@@ -122,10 +122,24 @@ class Split(Model):
     description: str | None = None
 
 
+PART_PATH_PATTERN = (
+    r"^(?![A-Za-z][A-Za-z0-9+.-]*:)(?!/)(?!.*\\)(?!(?:.*/)?\.\.?(?:/|$))(?!.*//)"
+    r"[^\x00-\x1f\x7f]+\.(?:jsonl|parquet)$"
+)
+"""The rule for a part path as a JSON Schema (ECMA 262) pattern: relative, `/`-separated, no
+`.`/`..` or empty segment, no scheme or drive, no backslash or control character, a `.jsonl`
+or `.parquet` name. Readers check it (with a located error) before opening anything; the model
+leaves it to them, so a bad path is reported where it is rather than as a parse failure."""
+
+
 class Part(Model):
     """One data file of the dataset, listed so a reader can tell a whole dataset from a torn one."""
 
-    path: str = Field(description="Path relative to the dataset folder.")
+    path: str = Field(
+        description="Path relative to the dataset folder, inside it: no absolute path, `..`, "
+                    "URL or backslash (readers refuse such a part before opening anything).",
+        json_schema_extra={"pattern": PART_PATH_PATTERN},
+    )
     kind: PartKind
     records: int = Field(ge=0)
     bytes: int = Field(ge=0)

@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..fingerprint import Fingerprinter
 from ..models import AnnotationBase, Item, Manifest, Rating, Relation, Span
 from . import _references as ref
 from ._content import HINTS as CONTENT_HINTS
@@ -71,6 +72,8 @@ class Engine:
         self.annotations_complete = True
         self._warned_no_taxonomy = False
         self.part_number = 0  # which data part records come from (orders them across parts)
+        # The content fingerprint of what was read, when the manifest states one to check.
+        self.fp: Fingerprinter | None = None
 
     # -- records that failed the structure layer: keep their ids, so nothing cascades -------
     def lost_record(self, kind: str) -> None:

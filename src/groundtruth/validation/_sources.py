@@ -20,8 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec import AbstractFileSystem
 
+from ..batch import fingerprint_batch
 from ..dataset import Dataset
 from ..errors import DataFormatError, GroundtruthError
+from ..fingerprint import Fingerprinter
 from ..io._fs import PathLike, read_head, resolve
 from ..io._jsonl import MAX_LINE_BYTES
 from ..io._native import (
@@ -35,8 +37,9 @@ from ..io._native import (
     iter_part_batches,
     iter_part_dicts,
     read_manifest_issues,
+    vet_parts,
 )
-from ..issues import define, issue
+from ..issues import ISSUE_CODES, define, issue
 from ..migrate import migrate_manifest
 from ..models import AnnotationBase, Item, Manifest, Part
 from ._engine import Engine
@@ -55,6 +58,9 @@ DOCUMENT_TOO_LARGE = define(
 )
 DOCUMENT_MAX_BYTES = MAX_LINE_BYTES
 """A document is parsed whole, so it gets the cap of one JSONL line."""
+FINGERPRINT_MISMATCH = define(
+    "manifest.fingerprint-mismatch", "error",
+    "The records' fingerprint differs from the one the manifest states")
 PART_RECORDS = define(
     "part.records-mismatch", "error", "A data part holds another number of records than listed"
 )
@@ -94,6 +100,10 @@ def open_for_validation(
     try:
         filesystem, root, shown = _locate(url, fs, storage_options)
         display = display or shown
+    except DataFormatError as exc:  # a torn .zip
+        out.add(issue(SOURCE_UNREADABLE, f"cannot open the dataset: {exc.message}",
+                      file=str(url), hint=exc.hint))
+        return None
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         if isinstance(exc, GroundtruthError):
             raise
@@ -104,14 +114,25 @@ def open_for_validation(
     out.extend(problems)
     manifest_file = display if display.endswith("groundtruth.json") else posixpath.join(
         display, "groundtruth.json")
-    src = NativeSource(filesystem, root, display, manifest or Manifest())
-    src.parts = list(manifest.parts) if manifest is not None and manifest.parts else (
-        _discover_parts(filesystem, root))
+    # Validation reports hashes and record counts as issues itself: the readers do not raise.
+    src = NativeSource(filesystem, root, display, manifest or Manifest(), verify=False)
+    if manifest is not None:
+        src.parts, listing = vet_parts(filesystem, root, display, manifest)
+        out.extend(listing)
+    else:
+        src.parts = _discover_parts(filesystem, root)
     opened = Opened(src, manifest, manifest_file)
     for problem in check_parts(src, hashes=verify_hashes):
         out.add(problem)
-        if problem.code == "part.missing":
+        if problem.code in ("part.missing", "part.too-large"):  # not to be read
             opened.absent.add(problem.location.file or "")
+    if manifest is not None and "parts" in manifest.model_fields_set:
+        # Refused parts (paths leaving the dataset) count as absent: never read, and the
+        # records of their kind are known to be incomplete (no cascade of missing references).
+        for part in manifest.parts:
+            if part not in src.parts:
+                src.parts.append(part)
+                opened.absent.add(src.display(part.path))
     return opened
 
 
@@ -127,6 +148,9 @@ def run_native(
     src, absent = opened.src, opened.absent
     engine = Engine(opened.manifest, out, manifest_at=At(file=opened.manifest_file),
                     tolerance=tolerance)
+    claimed = opened.manifest.fingerprint if opened.manifest is not None else None
+    if verify_hashes and claimed:
+        engine.fp = Fingerprinter()
     for kind in KINDS:
         for number, part in enumerate(src.parts_of(kind)):
             engine.part_number = number
@@ -143,7 +167,37 @@ def run_native(
                 yield from _item_texts(src, part, wanted)
 
     engine.finish(texts)
+    if (engine.fp is not None and opened.manifest is not None and engine.items_complete
+            and engine.annotations_complete and fingerprint_applies(
+                c for c, n in out.by_code.items() if n and ISSUE_CODES[c].severity == "error")):
+        check_fingerprint(engine.fp, opened.manifest, opened.manifest_file, out)
     return engine
+
+
+_READING_LAYERS = ("part.", "structure.", "jsonl.", "parquet.", "source.", "manifest.")
+
+
+def fingerprint_applies(error_codes: Iterable[str]) -> bool:
+    """Whether comparing the fingerprint tells anything new: not when a part or record could
+    not be read or parsed whole (those errors already say why the content differs)."""
+    return not any(c.startswith(_READING_LAYERS) for c in error_codes)
+
+
+def check_fingerprint(fp: Fingerprinter, manifest: Manifest, manifest_file: str,
+                      out: Collector) -> None:
+    """The fingerprint of the records read against the manifest's; only when every record was
+    read and parsed (otherwise the errors already say why they differ)."""
+    if not manifest.fingerprint:
+        return
+    digest = fp.hexdigest(manifest)
+    if digest != manifest.fingerprint:
+        out.add(issue(
+            FINGERPRINT_MISMATCH,
+            f"the records give fingerprint {digest}; the manifest claims {manifest.fingerprint}",
+            file=manifest_file, path="$.fingerprint",
+            hint="the manifest's fingerprint was changed, or the data was changed and the "
+                 "manifest rewritten: take the dataset again from its source; if this content "
+                 "is the one you want, write it again (`gt convert`) to record its fingerprint"))
 
 
 def _stream_part(src: NativeSource, part: Part, engine: Engine, out: Collector) -> bool:
@@ -209,7 +263,11 @@ def _exact(engine: Engine, out: Collector, data: dict[str, Any], kind: str, at: 
     if isinstance(parsed, list):
         out.extend(parsed)
         (engine.broken_item if kind == "items" else engine.broken_annotation)(data)
-    elif kind == "items":
+        engine.fp = None  # a record that does not parse has no canonical form to hash
+        return
+    if engine.fp is not None:
+        engine.fp.add(parsed)
+    if kind == "items":
         engine.item(parsed, at)  # type: ignore[arg-type]
     else:
         engine.annotation(parsed, at)  # type: ignore[arg-type]
@@ -245,6 +303,8 @@ def _stream_parquet(src: NativeSource, part: Part, engine: Engine, out: Collecto
                 for k in flagged:
                     _exact(engine, out, next(dicts), kind, At(file=shown, row=row0 + int(k)))
                 fa.register(batch, ~bad, shown, row0)
+            if engine.fp is not None:
+                engine.fp.merge(fingerprint_batch(batch.filter(pa.array(~bad)), kind))
             row0 += batch.num_rows
     except DataFormatError as exc:
         where = exc.location
@@ -319,6 +379,8 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
             if arrow is not None:
                 clean = ~bad[picked]
                 fa.register(arrow, clean, shown, 0, lines=[batch[k][0] for k in picked])
+        if arrow is not None and engine.fp is not None:
+            engine.fp.merge(fingerprint_batch(arrow.filter(pa.array(~bad[picked])), kind))
         batch.clear()
 
     def careful(line: bytes | None, lineno: int, ended: bool, first: bool) -> None:
@@ -369,6 +431,8 @@ def _stream_jsonl(src: NativeSource, part: Part, engine: Engine, out: Collector)
         flush()
         flagged = fi.flag(arrow) if fa is None else fa.flag(arrow)
         count += len(lines) - int(flagged.sum())  # flagged lines are counted by `careful`
+        if engine.fp is not None:  # flagged lines are added by `_exact`
+            engine.fp.merge(fingerprint_batch(arrow.filter(pa.array(~flagged)), kind))
         if fa is None:
             cols, text_len = fi.columns(arrow)
             for i in range(len(lines)):

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from ...errors import ConversionError
 from ...io._fs import PathLike, atomic_write, is_local, resolve
-from ...io._native import DatasetWriter, iter_part_dicts, open_native
+from ...io._native import DatasetWriter, iter_part_dicts, open_native, parquet_part
 from ...issues import Issue, Location
 from ...models import (
     ANNOTATION_TYPES,
@@ -376,16 +376,14 @@ def _iter_dicts(source: Any, kind: str, numpy_rings: bool = False) -> Iterator[d
 
     `numpy_rings`: polygons as lists of numpy arrays (for writing, not for models).
     """
-    import pyarrow.parquet as pq
 
     for part in source.parts_of(kind):
         if not part.path.endswith(".parquet"):
             for d, *_ in iter_part_dicts(source, part):
                 yield d
             continue
-        full = posixpath.join(source.root, part.path) if source.root else part.path
-        with source.fs.open(full, "rb") as f:
-            for batch in pq.ParquetFile(f).iter_batches(batch_size=16384):
+        with parquet_part(source, part) as pf:  # hashed and counted against the manifest
+            for batch in pf.iter_batches(batch_size=16384):
                 cols: list[tuple[str, list[Any]]] = []
                 for name, column in zip(batch.schema.names, batch.columns, strict=True):
                     if column.null_count == len(column):
@@ -591,14 +589,12 @@ def _plain_record(d: dict[str, Any], ctx: _WCtx, used: set[Any]) -> dict[str, An
 def _max_numeric_id(source: Any) -> int:
     """The largest integer annotation id, from the `id` column only (new ids go after it)."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     best = 0
     for part in source.parts_of("annotations"):
-        full = posixpath.join(source.root, part.path) if source.root else part.path
         if part.path.endswith(".parquet"):
-            with source.fs.open(full, "rb") as f:
-                col = pq.read_table(f, columns=["id"]).column(0)
+            with parquet_part(source, part) as pf:
+                col = pf.read(columns=["id"]).column(0)
         else:
             col = pa.chunked_array(
                 [
