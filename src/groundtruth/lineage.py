@@ -149,3 +149,29 @@ def subset_lineage(parent: Dataset, subset: Dataset, operation: str, *,
             removed=max(len(parent.items) - len(subset.items), 0)), annotations=ChangeCounts(
             removed=max(len(parent.annotations) - len(subset.annotations), 0)))
     return make_lineage(operation, [ref], options=options, message=message, changes=changes)
+
+
+def foreign_parent(source: str, format: str, name: str | None = None) -> ParentRef:
+    """A foreign source file as a parent: its format and hash."""
+    return ParentRef(name=name, source=source, format=format, sha256=_source_sha256(source))
+
+
+def record_in_place(url: str, lineage: Lineage) -> Manifest:
+    """Stamp `lineage` into the manifest of the native dataset just written at `url` (for
+    writers that build the manifest themselves, e.g. streaming converters). The manifest is
+    replaced in one step (atomic where the storage renames); a .zip is not rewritten."""
+    import orjson
+
+    from .io import MANIFEST, atomic_write, resolve
+    from .spec import SPEC_VERSION
+
+    fs, root = resolve(url)
+    if root.endswith(".zip"):
+        raise ValueError("lineage cannot be added to a .zip after it is written")
+    path = f"{root.rstrip('/')}/{MANIFEST}"
+    manifest = stamp(Manifest.model_validate(orjson.loads(fs.cat_file(path))), lineage)
+    body = {"groundtruth": SPEC_VERSION,
+            **manifest.model_dump(mode="json", exclude_defaults=True, exclude_none=True)}
+    with atomic_write(fs, path) as f:
+        f.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
+    return manifest

@@ -44,6 +44,17 @@ def test_convert_records_the_foreign_source_with_its_hash(tmp_path):
     assert "parents" not in manifest(tmp_path / "v1")  # a foreign parent has no fingerprint
 
 
+def test_a_streamed_conversion_records_its_source_too(tmp_path):
+    res = run("convert", str(COCO), str(tmp_path / "pq"), "--encoding", "parquet", "-m", "x")
+    assert res.returncode == 0, res.stderr
+    assert "streamed: True" in res.stdout
+    m = manifest(tmp_path / "pq")
+    assert m["lineage"]["parents"][0]["sha256"] == hashlib.sha256(COCO.read_bytes()).hexdigest()
+    assert m["lineage"]["derivation"]["message"] == "x"
+    ds = gt.load(tmp_path / "pq")  # parts still match the rewritten manifest
+    assert ds.fingerprint() == m["fingerprint"]
+
+
 def test_lineage_is_not_part_of_the_fingerprint(tmp_path):
     ds = gt.load(EXAMPLES / "reviews")
     gt.save(ds, tmp_path / "a", message="first")

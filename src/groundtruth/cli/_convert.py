@@ -60,7 +60,8 @@ def convert_cmd(
         w_opts.setdefault("encoding", encoding)
     r_opts = parse_options(read_options)
     with working(f"converting {src} -> {dst}"):
-        streamed = (_stream(src, dst, from_format, to_format, r_opts, w_opts, overwrite)
+        streamed = (_stream(src, dst, from_format, to_format, r_opts, w_opts, overwrite,
+                            message)
                     or _stream_out(src, dst, from_format, to_format, r_opts, w_opts, overwrite))
         if streamed is not None:
             source_format, n_items, n_anns, issues, report = streamed
@@ -102,7 +103,7 @@ def convert_cmd(
 
 def _stream(
     src: str, dst: str, from_format: str | None, to_format: str, r_opts: dict[str, Any],
-    w_opts: dict[str, Any], overwrite: bool,
+    w_opts: dict[str, Any], overwrite: bool, message: str | None = None,
 ) -> tuple[str, int, int, list[Issue], ConversionReport] | None:
     """Convert to native Parquet in bounded memory when the source converter can stream.
 
@@ -120,6 +121,13 @@ def _stream(
     result = streamer(src, dst, encoding="parquet", overwrite=overwrite, **r_opts)
     if result is None:
         return None
+    if not dst.endswith(".zip"):  # the streamer wrote its own manifest: add the lineage to it
+        from ..lineage import foreign_parent, make_lineage, record_in_place
+
+        record_in_place(dst, make_lineage(
+            "convert", [foreign_parent(src, name, result.manifest.name)],
+            options={"from": name, "to": "groundtruth", "write.encoding": "parquet", **r_opts},
+            message=message))
     report = ConversionReport(format="groundtruth", outputs=[dst], details={
         "encoding": "parquet", "parts": len(result.manifest.parts),
         "fingerprint": result.manifest.fingerprint, "streamed": True})
