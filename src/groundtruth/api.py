@@ -66,7 +66,9 @@ def load(
     if name == "groundtruth":
         options.update(verify=verify, max_member_bytes=max_member_bytes)
     ds = converters.get(name).read(path, fs=fs, **options)
-    ds.source = ds.source or str(url)
+    # a URL as given (git://repo:ref@path, s3://...) names the version; the reader only saw
+    # the path inside the filesystem
+    ds.source = str(url) if "://" in str(url) else (ds.source or str(url))
     return ds
 
 

@@ -3,7 +3,9 @@
 Each version's manifest says where its parents were read from (`lineage.parents[].source`).
 A parent is followed when a native dataset is there *and* its fingerprint is the one recorded
 (a folder overwritten since then holds another version: that is said, not followed). A relative
-source is tried against the working folder, then against the child's folder. Foreign parents
+source is tried against the working folder, then against the child's folder; for a version read
+from git (`git://REPO:REF@PATH`), the ancestors of REF are searched for the commit whose dataset
+at PATH has the parent's fingerprint (see `_git`). Foreign parents
 (a COCO file ...) end the chain with their format and hash. Versions are visited once each
 (a merge's two lines may share ancestors), newest first, breadth first.
 """
@@ -75,10 +77,8 @@ def _open(ref: ParentRef, child: str | None) -> tuple[Manifest | None, str | Non
     """(manifest, where, why not) of a native parent."""
     from ..io import is_native, open_native
 
-    if not ref.source:
-        return None, None, "its source was not recorded"
-    why = "no dataset there"
-    for where in _candidates(ref.source, child):
+    why = "its source was not recorded" if not ref.source else "no dataset there"
+    for where in _candidates(ref.source, child) if ref.source else []:
         try:
             if not is_native(where):
                 continue
@@ -90,6 +90,15 @@ def _open(ref: ParentRef, child: str | None) -> tuple[Manifest | None, str | Non
             why = f"it now holds another version ({m.fingerprint})"
             continue
         return m, where, ""
+    if child and ref.fingerprint:  # a version kept in git: look for it in the history
+        from ._git import find_in_history
+
+        found = find_in_history(child, ref.fingerprint)
+        if found is not None:
+            try:
+                return open_native(found).manifest, found, ""
+            except (GroundtruthError, OSError, ValueError) as exc:
+                why = f"cannot be read at {found} ({exc})"
     return None, None, why
 
 
