@@ -160,3 +160,20 @@ def test_manifest_without_taxonomy_or_annotators(tmp_path):
     assert "task_categories" not in card.header
     assert "declares no label sets" in card.text
     assert "no agreement figures" in card.text
+
+
+def test_card_lineage_is_the_changelog(tmp_path):
+    from groundtruth.publish import croissant
+
+    coco = EXAMPLES / "delivery" / "instances_v1.json"
+    assert run("convert", str(coco), str(tmp_path / "v1"), "-m", "vendor delivery").returncode == 0
+    v1 = gt.load(tmp_path / "v1")
+    v1.annotations = v1.annotations[1:]
+    gt.save(v1, tmp_path / "v2", encoding="parquet", message="one box removed")
+    text = dataset_card(str(tmp_path / "v2")).text
+    lineage = text.split("## Lineage", 1)[1].split("## Loading", 1)[0]
+    assert lineage.index("one box removed") < lineage.index("vendor delivery")
+    assert "a coco file" in lineage
+    doc, _ = croissant(str(tmp_path / "v2"))
+    assert "made by save: one box removed" in doc["rai:dataCollection"]
+    assert "from coco file" in doc["rai:dataCollection"]

@@ -44,10 +44,21 @@ def open_for_publishing(url: str, *, storage_options: dict[str, Any] | None = No
     return src, ds
 
 
+def _changelog(url: str) -> str | None:
+    from ..versions import log, render_log
+
+    entries = log(url)
+    return render_log(entries, "markdown") if entries[0].manifest and (
+        entries[0].manifest.lineage or len(entries) > 1) else None
+
+
 def dataset_card(url: str, *, changelog: str | None = None,
                  storage_options: dict[str, Any] | None = None) -> Card:
-    """The Hugging Face dataset card (README.md) of the native dataset at `url`."""
+    """The Hugging Face dataset card (README.md) of the native dataset at `url`; its lineage
+    section is the `gt log` changelog unless `changelog` (Markdown) is given."""
     src, ds = open_for_publishing(url, storage_options=storage_options)
+    if changelog is None and not storage_options:
+        changelog = _changelog(url)
     return build_card(src, ds, changelog=changelog)
 
 
@@ -56,4 +67,24 @@ def croissant(url: str, *, changelog: list[str] | None = None, public_url: str |
     """Croissant 1.1 JSON-LD (with RAI fields) of the native dataset at `url`, and the columns
     it does not describe (`kind.column`; see `groundtruth.publish._croissant`)."""
     src, ds = open_for_publishing(url, storage_options=storage_options)
+    if changelog is None and not storage_options:
+        changelog = _lineage_lines(url)
     return build_croissant(src, ds, changelog=changelog, url=public_url)
+
+
+def _lineage_lines(url: str) -> list[str]:
+    """One line per ancestor for Croissant's rai:dataCollection (the head is said apart)."""
+    from ..versions import log
+
+    lines = []
+    for e in log(url)[1:]:
+        d = e.to_dict()
+        if not d["reachable"]:
+            what = d.get("fingerprint") or f"{d.get('format')} file {d.get('source')}"
+            sha = f" (sha256 {d['sha256']})" if d.get("sha256") else ""
+            lines.append(f"from {what}{sha}")
+        else:
+            op = f"{d.get('operation')}" + (f": {d['message']}" if d.get("message") else "")
+            lines.append(f"version {d['fingerprint']}" + (f" ({op})" if d.get("operation")
+                                                          else ""))
+    return lines

@@ -269,7 +269,7 @@ def build_card(src: NativeSource, ds: Dataset, *, changelog: str | None = None) 
                         for s in m.splits])
     body += ["## Lineage", ""]
     if changelog:
-        body += [changelog.rstrip(), ""]
+        body += [changelog.removeprefix("## Changelog").strip(), ""]
     elif m.parents:
         body += ["Derived from:", "", *[f"- {md_code(p)}" for p in m.parents], ""]
     else:

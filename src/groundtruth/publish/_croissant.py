@@ -191,8 +191,11 @@ def build_croissant(src: NativeSource, ds: Dataset, *, changelog: list[str] | No
     description = (m.description or f"{m.name}: a groundtruth dataset") + (
         f" Columns not described here (read them with groundtruth or pyarrow): "
         f"{', '.join(undescribed)}." if undescribed else "")
+    made = m.lineage.derivation if m.lineage else None
     collection = [f"groundtruth version {fingerprint}"
-                  + (f" (label {m.version})" if m.version else "")]
+                  + (f" (label {m.version})" if m.version else "")
+                  + (f", made by {made.operation}" + (f": {made.message}" if made.message
+                                                       else "") if made else "")]
     if changelog:
         collection += changelog
     elif m.parents:

@@ -195,7 +195,7 @@ def _markdown(d: dict[str, Any]) -> list[str]:
     if not d["reachable"]:
         what = md_code(d.get("fingerprint") or d.get("source"))
         return [f"- parent {what}: {md(d.get('reason'))}", ""]
-    title = md(d.get("version") or d["fingerprint"][:19])
+    title = md(d["version"]) if d.get("version") else d["fingerprint"][:19]
     when = d.get("time") or d.get("created") or ""
     lines = [f"### {title} ({when[:10]})" if when else f"### {title}", "",
              f"- fingerprint {md_code(d['fingerprint'])}"]
@@ -206,5 +206,9 @@ def _markdown(d: dict[str, Any]) -> list[str]:
     if changes:
         lines.append(f"- changes: {changes}")
     if d.get("parents"):
-        lines.append(f"- parents: {md(_parent_list(d))}")
+        refs = [("merge base " if p.get("role") == "merge-base" else "")
+                + (p["fingerprint"] if p.get("fingerprint")  # ours: a hash, shown as is
+                   else f"{md(p.get('format'))} {md_code(p.get('source'))}")
+                for p in d["parents"]]
+        lines.append(f"- parents: {', '.join(refs)}")
     return [*lines, ""]
