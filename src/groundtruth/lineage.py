@@ -42,15 +42,32 @@ def _source_sha256(source: str) -> str | None:
         return None  # the source is gone or unreadable: lineage names it without a hash
 
 
+def safe_source(source: str | None) -> str | None:
+    """`source` without credentials: user:password@ and (for http) the query string, where
+    signed URLs carry their tokens. A manifest is shared; secrets must not travel with it."""
+    if not source or "://" not in source:
+        return source
+    from urllib.parse import urlsplit, urlunsplit
+
+    scheme = source.split("://", 1)[0].lower()
+    if scheme == "git":  # git://REPO:REF@PATH: the `@` separates the ref, not a user
+        return source
+    parts = urlsplit(source)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = "" if scheme in ("http", "https") else parts.query
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
 def parent_of(ds: Dataset, *, role: str = "parent") -> ParentRef | None:
     """The version `ds` was read from, or None for a dataset made in memory."""
     m = ds.manifest
     native = (ds.source_format or "groundtruth") == "groundtruth"
     if native and m.fingerprint:
         return ParentRef(fingerprint=m.fingerprint, name=m.name, version=m.version,
-                         source=ds.source, format="groundtruth", role=role)  # type: ignore[arg-type]
+                         source=safe_source(ds.source), format="groundtruth",
+                         role=role)  # type: ignore[arg-type]
     if not native and ds.source:
-        return ParentRef(name=m.name, version=m.version, source=ds.source,
+        return ParentRef(name=m.name, version=m.version, source=safe_source(ds.source),
                          format=ds.source_format, sha256=_source_sha256(ds.source),
                          role=role)  # type: ignore[arg-type]
     return None
@@ -153,7 +170,8 @@ def subset_lineage(parent: Dataset, subset: Dataset, operation: str, *,
 
 def foreign_parent(source: str, format: str, name: str | None = None) -> ParentRef:
     """A foreign source file as a parent: its format and hash."""
-    return ParentRef(name=name, source=source, format=format, sha256=_source_sha256(source))
+    return ParentRef(name=name, source=safe_source(source), format=format,
+                     sha256=_source_sha256(source))
 
 
 def record_in_place(url: str, lineage: Lineage) -> Manifest:

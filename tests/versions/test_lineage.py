@@ -156,3 +156,25 @@ def test_lineage_fingerprints_are_validated(bad):
 
     with pytest.raises(ValidationError):
         ParentRef(fingerprint=bad)
+
+
+def test_sources_are_recorded_without_credentials():
+    from groundtruth.lineage import safe_source
+
+    assert safe_source("https://u:secret@host/x.json?X-Amz-Signature=abc") == "https://host/x.json"
+    assert safe_source("s3://bucket/ds") == "s3://bucket/ds"
+    assert safe_source("git:///repo:v1@data/ds") == "git:///repo:v1@data/ds"
+    assert safe_source("data/ds") == "data/ds"
+
+
+def test_log_does_not_follow_a_crafted_source_off_the_dataset_s_storage(tmp_path):
+    ds = gt.load(EXAMPLES / "reviews")
+    gt.save(ds, tmp_path / "v1")
+    data = manifest(tmp_path / "v1")
+    data["lineage"]["parents"] = [
+        {"fingerprint": data["fingerprint"], "source": "http://169.254.169.254/latest"},
+        {"fingerprint": data["fingerprint"], "source": "memory://elsewhere"}]
+    (tmp_path / "v1" / "groundtruth.json").write_text(json.dumps(data))
+    entries = log(str(tmp_path / "v1"))
+    assert [e.reachable for e in entries] == [True, False, False]
+    assert all("another kind of storage" in e.reason for e in entries[1:])

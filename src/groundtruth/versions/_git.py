@@ -30,7 +30,7 @@ def parse_git_url(url: str) -> tuple[str, str, str] | None:
 
 def find_in_history(url: str, fingerprint: str, *,
                     max_commits: int = MAX_COMMITS) -> str | None:
-    """The `git://` URL of the commit, among the ancestors of `url`'s ref, whose dataset at the
+    """The `git://` URL of the commit, among the (strict) ancestors of `url`'s ref, whose dataset at the
     same path has `fingerprint`; None when there is none (or `url` is not a git URL)."""
     parsed = parse_git_url(url)
     if parsed is None:
@@ -46,6 +46,8 @@ def find_in_history(url: str, fingerprint: str, *,
     for n, c in enumerate(repo.walk(commit.id, pygit2.enums.SortMode.TOPOLOGICAL)):
         if n >= max_commits:
             break
+        if c.id == commit.id:  # the child itself: a parent is in an earlier commit
+            continue
         try:
             blob: Any = c.tree[manifest_path]
         except KeyError:

@@ -65,7 +65,17 @@ class LogEntry:
         return out
 
 
+def _scheme(url: str | None) -> str:
+    return url.split("://", 1)[0].lower() if url and "://" in url else "file"
+
+
 def _candidates(source: str, child: str | None) -> list[str]:
+    """Where to look for a parent. A manifest is data from someone else: its sources are
+    followed only on the child's own kind of storage (a local path from a local dataset, git
+    from git, s3 from s3), never over http(s), so a crafted lineage cannot make `gt log`
+    fetch arbitrary URLs."""
+    if _scheme(source) in ("http", "https") or _scheme(source) != _scheme(child):
+        return []
     out = [source]
     if child and "://" not in source and not posixpath.isabs(source):
         base = posixpath.dirname(child.rstrip("/"))
@@ -78,6 +88,9 @@ def _open(ref: ParentRef, child: str | None) -> tuple[Manifest | None, str | Non
     from ..io import is_native, open_native
 
     why = "its source was not recorded" if not ref.source else "no dataset there"
+    if ref.source and not _candidates(ref.source, child):
+        why = (f"its source is on another kind of storage ({_scheme(ref.source)}); "
+               f"run gt log on it there")
     for where in _candidates(ref.source, child) if ref.source else []:
         try:
             if not is_native(where):
