@@ -312,3 +312,26 @@ def test_cli_exit_codes_and_reports(tmp_path):
     res = run("merge", *args[:2], str(tmp_path / "nope"), str(tmp_path / "x"))
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
+
+
+def test_an_item_changed_differently_keeps_the_base_item_with_both_versions():
+    base = make_base(6, 1)
+    ours, theirs = copy(base), copy(base)
+    ours.items = [it.model_copy(update={"split": "train"}) if it.id == "img-001" else it
+                  for it in ours.items]
+    theirs.items = [it.model_copy(update={"split": "test"}) if it.id == "img-001" else it
+                    for it in theirs.items]
+    theirs.items = [it.model_copy(update={"width": 800}) if it.id == "img-002" else it
+                    for it in theirs.items]
+    result = merge(base, ours, theirs)
+    assert [(c.kind, c.key, c.reason) for c in result.unresolved] == [
+        ("item", "img-001", "changed/changed")]
+    items = {it.id: it for it in result.dataset.items}
+    assert items["img-001"].split is None
+    assert items["img-001"].extensions["merge"]["ours"]["split"] == "train"
+    assert items["img-001"].extensions["merge"]["theirs"]["split"] == "test"
+    assert items["img-002"].width == 800
+    assert result.counts["items"]["theirs"] == 1
+    resolved = {it.id: it for it in merge(base, ours, theirs, prefer="ours").dataset.items}
+    assert resolved["img-001"].split == "train"
+    assert "merge" not in resolved["img-001"].extensions
