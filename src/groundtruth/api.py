@@ -66,7 +66,9 @@ def load(
     if name == "groundtruth":
         options.update(verify=verify, max_member_bytes=max_member_bytes)
     ds = converters.get(name).read(path, fs=fs, **options)
-    ds.source = ds.source or str(url)
+    # a URL as given (git://repo:ref@path, s3://...) names the version; the reader only saw
+    # the path inside the filesystem
+    ds.source = str(url) if "://" in str(url) else (ds.source or str(url))
     return ds
 
 
@@ -109,6 +111,22 @@ def read_manifest(
     return open_native(url, fs=fs, storage_options=storage_options).manifest
 
 
+def with_lineage(dataset: Dataset, message: str | None = None) -> Dataset:
+    """`dataset` (a shallow copy) with its lineage stamped into the manifest, as `save` writes
+    it: the operation's lineage if one was set (`dataset.lineage`), else a `save` of the
+    version it was read from."""
+    from .lineage import make_lineage, parent_of, stamp
+
+    lineage = dataset.lineage or make_lineage("save", [parent_of(dataset)])
+    if message is not None:
+        lineage = lineage.model_copy(update={
+            "derivation": lineage.derivation.model_copy(update={"message": message})})
+    out = Dataset(stamp(dataset.manifest, lineage), issues=dataset.issues,
+                  source=dataset.source, source_format=dataset.source_format)
+    out.items, out.annotations = dataset.items, dataset.annotations  # shared, not copied
+    return out
+
+
 def save(
     dataset: Dataset,
     url: PathLike,
@@ -118,12 +136,14 @@ def save(
     overwrite: bool = False,
     fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
+    message: str | None = None,
     **options: Any,
 ) -> ConversionReport:
     """Write a dataset natively (`encoding` jsonl or parquet) or in another format.
 
     Writes are atomic: a failure leaves no half-written dataset behind. The report lists what
-    the target format could not carry (empty for the native format).
+    the target format could not carry (empty for the native format). A native write records
+    the dataset's lineage in the manifest (see `with_lineage`), with `message` as its note.
 
     An existing destination raises `DatasetExistsError` unless `overwrite`; even then a
     dataset only replaces a dataset and a file only a file (never a folder, a plain file or a
@@ -136,6 +156,7 @@ def save(
         path = str(url)
     if format == "groundtruth":
         options.update(encoding=encoding)
+        dataset = with_lineage(dataset, message)
     return converters.get(format).write(dataset, path, fs=fs, overwrite=overwrite, **options)
 
 
@@ -150,6 +171,7 @@ def convert(
     overwrite: bool = False,
     storage_options: dict[str, Any] | None = None,
     verify: bool | None = None,
+    message: str | None = None,
 ) -> tuple[Dataset, ConversionReport]:
     """Read `src` in one format and write `dst` in another.
 
@@ -161,13 +183,16 @@ def convert(
     exits 1 unless --allow-loss). `verify` as for `load`.
 
     `dst` is never the input itself, a folder that contains it or a path inside it, even with
-    `overwrite`.
+    `overwrite`. A native `dst` records `src` as its parent (lineage operation `convert`).
     """
     from ._loss import read_dropped, types_dropped
+    from .lineage import convert_lineage
 
     refuse_input_as_output(src, dst, storage_options)
     ds = load(src, format=from_format, storage_options=storage_options, verify=verify,
               **(read_options or {}))
+    ds.lineage = convert_lineage(ds, to_format=to_format, read_options=read_options,
+                                 write_options=write_options, message=message)
     report = save(ds, dst, format=to_format, overwrite=overwrite,
                   storage_options=storage_options, **(write_options or {}))
     parquet = to_format == "groundtruth" and (write_options or {}).get("encoding") == "parquet"

@@ -14,6 +14,7 @@ from .models import AnnotationBase, Item, Manifest
 
 if TYPE_CHECKING:
     from .issues import Issue
+    from .models import Lineage
 
 
 def natural_key(record_id: str) -> tuple[int, int, str]:
@@ -27,7 +28,9 @@ class Dataset:
     """A labeled dataset: `manifest`, `items`, `annotations`.
 
     `issues` holds what reading it reported (e.g. records a converter had to skip), so a
-    caller can tell a clean read from a lossy one.
+    caller can tell a clean read from a lossy one. `lineage`, when an operation set it (merge,
+    consensus, convert), is how this in-memory version was made: `save` writes it into the
+    manifest; without it `save` records a plain `save` of the version it was read from.
     """
 
     def __init__(
@@ -46,6 +49,7 @@ class Dataset:
         self.issues: list[Issue] = list(issues)
         self.source = source
         self.source_format = source_format
+        self.lineage: Lineage | None = None
 
     def __repr__(self) -> str:
         return (

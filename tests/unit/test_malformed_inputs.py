@@ -321,6 +321,6 @@ def test_native_jsonl_null_line_is_not_dropped_silently_by_load(tmp_path):
         if p["path"] == "annotations.jsonl":
             p.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
     (root / "groundtruth.json").write_text(json.dumps(manifest))
-    with pytest.raises(DataFormatError, match="structure.not-object") as err:
+    with pytest.raises(DataFormatError, match=r"structure\.not-object") as err:
         gt.load(str(root))
     assert err.value.location.line == data.count(b"\n")

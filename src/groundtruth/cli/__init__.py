@@ -33,6 +33,9 @@ def _register() -> None:
     from ._export import export_cmd
     from ._guideline import guideline_cmd
     from ._info import info_cmd
+    from ._log import log_cmd
+    from ._merge import merge_cmd
+    from ._publish import card_cmd, croissant_cmd
     from ._review import review_cmd
     from ._sample import sample_cmd
     from ._schema import schema_cmd
@@ -41,7 +44,8 @@ def _register() -> None:
 
     for cmd in (info_cmd, convert_cmd, formats_cmd, schema_cmd, validate_cmd, diff_cmd,
                 agreement_cmd, consensus_cmd, adjudicate_cmd, guideline_cmd, review_cmd,
-                export_cmd, evaluate_cmd, suspects_cmd, sample_cmd):
+                export_cmd, evaluate_cmd, suspects_cmd, sample_cmd, card_cmd, croissant_cmd,
+                merge_cmd, log_cmd):
         cli.add_command(cmd)
 
 

@@ -6,7 +6,15 @@ from typing import Any
 
 import click
 
-from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_option, load_for_command
+from ._common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    echo_json,
+    format_option,
+    from_option,
+    load_for_command,
+    message_option,
+)
 
 LEVEL_CHOICE = click.Choice(["nominal", "ordinal", "interval", "ratio"])
 
@@ -245,12 +253,13 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, float] | None:
     help="Encoding of the written dataset.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace DST if it exists.")
+@message_option
 @format_option("text", "json")
 def consensus_cmd(
     path: str, dst: str, method: Any, from_format: str | None, read_options: tuple[str, ...],
     label_set: str | None, annotation_type: str | None, weights: tuple[str, ...],
     iou_threshold: float, min_agreement: float, encoding: str, overwrite: bool,
-    output_format: str,
+    message: str | None, output_format: str,
 ) -> int:  # fmt: skip
     """Add one consensus annotation per item (per matched region) and write DST.
 
@@ -259,6 +268,7 @@ def consensus_cmd(
     `needs_review` for adjudication.
     """
     from ..api import refuse_input_as_output, save
+    from ..lineage import consensus_lineage
     from ..quality import AgreementDataError, build_consensus, with_consensus
 
     refuse_input_as_output(path, dst)
@@ -273,6 +283,10 @@ def consensus_cmd(
         click.echo(f"error: {exc}", err=True)
         return EXIT_INVALID
     out = with_consensus(ds, res)
+    out.lineage = consensus_lineage(ds, res, method=method, label_set=label_set,
+                                    annotation_type=annotation_type,
+                                    min_agreement=min_agreement, iou_threshold=iou_threshold,
+                                    message=message)
     save(out, dst, encoding=encoding, overwrite=overwrite)
     summary = {
         "source": path,

@@ -67,6 +67,12 @@ def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[...,
     )
 
 
+def message_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`-m/--message`: a note recorded in the written version's lineage."""
+    return click.option("-m", "--message", "message", metavar="TEXT", default=None,
+                        help="A note recorded in the new version's lineage (see `gt log`).")(f)
+
+
 def echo_json(data: Any) -> None:
     click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode())
 

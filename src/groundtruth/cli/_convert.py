@@ -18,6 +18,7 @@ from ._common import (
     echo_json,
     format_option,
     from_option,
+    message_option,
     parse_options,
     report_dropped,
     verify_option,
@@ -42,12 +43,13 @@ from ._common import (
 @click.option("--embed", is_flag=True,
               help="--to coco: keep groundtruth provenance in extra keys pycocotools ignores.")
 @allow_loss_option
+@message_option
 @format_option("text", "json")
 @verify_option
 def convert_cmd(
     src: str, dst: str, from_format: str | None, read_options: tuple[str, ...], to_format: str,
     encoding: str, write_options: tuple[str, ...], overwrite: bool, category_ids: str | None,
-    embed: bool, allow_loss: bool, output_format: str,
+    embed: bool, allow_loss: bool, message: str | None, output_format: str,
 ) -> int:
     """Convert SRC to DST: between the native encodings, or from/to any registered format.
 
@@ -70,7 +72,8 @@ def convert_cmd(
         w_opts.setdefault("encoding", encoding)
     r_opts = parse_options(read_options)
     with working(f"converting {src} -> {dst}"):
-        streamed = (_stream(src, dst, from_format, to_format, r_opts, w_opts, overwrite)
+        streamed = (_stream(src, dst, from_format, to_format, r_opts, w_opts, overwrite,
+                            message)
                     or _stream_out(src, dst, from_format, to_format, r_opts, w_opts, overwrite))
         if streamed is not None:
             source_format, n_items, n_anns, issues, report = streamed
@@ -79,6 +82,7 @@ def convert_cmd(
             ds, report = convert(
                 src, dst, from_format=from_format, to_format=to_format,
                 read_options=r_opts, write_options=w_opts, overwrite=overwrite,
+                message=message,
             )
             source_format, n_items, n_anns, issues = (
                 ds.source_format or "?", len(ds.items), len(ds.annotations), ds.issues)
@@ -126,7 +130,7 @@ def _category_ids(value: str) -> str | dict[str, int]:
 
 def _stream(
     src: str, dst: str, from_format: str | None, to_format: str, r_opts: dict[str, Any],
-    w_opts: dict[str, Any], overwrite: bool,
+    w_opts: dict[str, Any], overwrite: bool, message: str | None = None,
 ) -> tuple[str, int, int, list[Issue], ConversionReport] | None:
     """Convert to native Parquet in bounded memory when the source converter can stream.
 
@@ -144,6 +148,13 @@ def _stream(
     result = streamer(src, dst, encoding="parquet", overwrite=overwrite, **r_opts)
     if result is None:
         return None
+    if not dst.endswith(".zip"):  # the streamer wrote its own manifest: add the lineage to it
+        from ..lineage import foreign_parent, make_lineage, record_in_place
+
+        record_in_place(dst, make_lineage(
+            "convert", [foreign_parent(src, name, result.manifest.name)],
+            options={"from": name, "to": "groundtruth", "write.encoding": "parquet", **r_opts},
+            message=message))
     report = ConversionReport(format="groundtruth", outputs=[dst], details={
         "encoding": "parquet", "parts": len(result.manifest.parts),
         "fingerprint": result.manifest.fingerprint, "streamed": True})

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_option, load_for_command
+from ._common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    echo_json,
+    format_option,
+    from_option,
+    load_for_command,
+    message_option,
+)
 
 
 @click.command("sample")
@@ -30,12 +38,14 @@ from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_optio
 @click.option("--tasks", "tasks_file", default=None, metavar="FILE",
               help="Write the chosen items as Label Studio tasks with the predictions pre-filled.")
 @click.option("--overwrite", is_flag=True, help="Replace DIR / FILE if they exist.")
+@message_option
 @format_option("text", "json")
 def sample_cmd(
     dataset: str, from_format: str | None, read_options: tuple[str, ...],
     predictions: str | None, pred_format: str | None, model: str | None, budget: int,
     strategy: str, stratify: str | None, seed: int, subset_dir: str | None,
-    tasks_file: str | None, overwrite: bool, output_format: str,
+    tasks_file: str | None, overwrite: bool, message: str | None,
+    output_format: str,
 ) -> int:  # fmt: skip
     """Choose up to --budget unlabelled items of DATASET the model is least sure about.
 
@@ -59,8 +69,10 @@ def sample_cmd(
         click.echo(sel.to_text())
     if subset_dir or tasks_file:
         from ..api import save
+        from ..lineage import subset_lineage
 
         sub = sel.subset()
+        sub.lineage = subset_lineage(ds, sub, 'sample', message=message, budget=budget, strategy=strategy, seed=seed)
         if subset_dir:
             save(sub, subset_dir, overwrite=overwrite)
             click.echo(f"wrote {len(sub.items)} items to {subset_dir}", err=True)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_option, load_for_command
+from ._common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    echo_json,
+    format_option,
+    from_option,
+    load_for_command,
+    message_option,
+)
 
 
 @click.command("suspects")
@@ -31,12 +39,14 @@ from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_optio
 @click.option("--encoding", type=click.Choice(["jsonl", "parquet"]), default="jsonl",
               show_default=True, help="Encoding of the --subset dataset.")
 @click.option("--overwrite", is_flag=True, help="Replace the --subset dataset if it exists.")
+@message_option
 @format_option("text", "json", "markdown")
 def suspects_cmd(
     dataset: str, from_format: str | None, read_options: tuple[str, ...],
     predictions: str | None, pred_format: str | None, model: str | None,
     kinds: tuple[str, ...], threshold: float, iou: float, limit: int, subset_dir: str | None,
-    encoding: str, overwrite: bool, output_format: str,
+    encoding: str, overwrite: bool, message: str | None,
+    output_format: str,
 ) -> int:  # fmt: skip
     """Rank the annotations of DATASET most likely wrong, with a score and a reason.
 
@@ -64,8 +74,10 @@ def suspects_cmd(
         click.echo(report.to_text(limit))
     if subset_dir:
         from ..api import save
+        from ..lineage import subset_lineage
 
         sub = report.subset()
+        sub.lineage = subset_lineage(ds, sub, 'suspects', message=message, kinds=list(kinds), threshold=threshold)
         save(sub, subset_dir, encoding=encoding, overwrite=overwrite)
         click.echo(f"wrote {len(sub.items)} suspect items to {subset_dir}", err=True)
         click.echo("(no `gt review` yet: open the subset with any tool that reads the dataset)",

@@ -16,6 +16,7 @@ from ..errors import GroundtruthError
 from ..io import default_verify, reading
 from ._engine import DUPLICATE_ID, IDS_RENUMBERED, KIND_CHANGED, TAXONOMY_CHANGED, run
 from ._gate import Gate, GateResult, evaluate_gates, parse_gate
+from ._inert import md, md_code, plain
 from ._options import (
     ANNOTATION_CHANGE_KINDS,
     ITEM_CHANGE_KINDS,
@@ -143,7 +144,10 @@ __all__ = [
     "check_target",
     "diff",
     "evaluate_gates",
+    "md",
+    "md_code",
     "parse_gate",
+    "plain",
     "publish",
     "render",
 ]

@@ -196,6 +196,66 @@ class Creator(Model):
     role: str | None = None
 
 
+class ParentRef(Model):
+    """A version this one was made from: a native dataset (by fingerprint) or a foreign file."""
+
+    fingerprint: str | None = Field(
+        default=None, pattern=r"^sha256:[0-9a-f]{64}$",
+        description="The parent's fingerprint (native parents, and foreign ones once read).",
+    )
+    name: str | None = None
+    version: str | None = Field(default=None, description="The parent's version label.")
+    source: str | None = Field(
+        default=None, description="Where it was read from (path or URL, as given).",
+    )
+    format: str | None = Field(default=None, description="`groundtruth` or a converter name.")
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="Hash of a foreign source file, as read.",
+    )
+    role: Literal["parent", "merge-base"] = Field(
+        default="parent", description="`merge-base`: the common base of a merge (not a parent)."
+    )
+
+
+class Derivation(Model):
+    """How a version was made."""
+
+    operation: str = Field(
+        description="`convert`, `save`, `consensus`, `adjudicate`, `merge`, `export`, ..."
+    )
+    options: JsonObject = Field(default_factory=dict, description="The operation's options.")
+    tool: str = Field(default="groundtruth", description="The program that wrote it.")
+    tool_version: str | None = Field(default=None, description="Its version.")
+    time: Timestamp | None = Field(default=None, description="When it was written (UTC).")
+    message: str | None = Field(default=None, description="The author's note (`-m`).")
+
+
+class ChangeCounts(Model):
+    added: int = Field(default=0, ge=0)
+    removed: int = Field(default=0, ge=0)
+    changed: int = Field(default=0, ge=0)
+
+
+class ChangeSummary(Model):
+    """Counts of records added, removed and changed against the first parent."""
+
+    against: str | None = Field(
+        default=None, pattern=r"^sha256:[0-9a-f]{64}$",
+        description="Fingerprint of the version the counts are against (the first parent).",
+    )
+    items: ChangeCounts = Field(default_factory=ChangeCounts)
+    annotations: ChangeCounts = Field(default_factory=ChangeCounts)
+
+
+class Lineage(Model):
+    """Where a version came from: its parents, how it was derived, what changed."""
+
+    parents: list[ParentRef] = Field(default_factory=list)
+    derivation: Derivation
+    changes: ChangeSummary | None = None
+
+
 class Manifest(Model):
     """The dataset's `groundtruth.json`."""
 
@@ -213,6 +273,11 @@ class Manifest(Model):
         default_factory=list, description="Fingerprints of the versions this one derives from."
     )
     created: Timestamp | None = None
+    lineage: Lineage | None = Field(
+        default=None,
+        description="How this version was made (set by the writing operation); not part of "
+        "the fingerprint.",
+    )
     creators: list[Creator] = Field(default_factory=list)
     taxonomy: Taxonomy = Field(default_factory=Taxonomy)
     annotators: list[Annotator] = Field(default_factory=list)
