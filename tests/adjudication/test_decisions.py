@@ -142,6 +142,7 @@ def test_replaying_a_log_gives_the_same_fingerprint_in_both_encodings(tmp_path):
     adj = next(a for a in back_p.annotations if a.id == "adj:d2")
     assert adj.adjudication.overruled == ["a2"]
     assert back_j.manifest.parents == [src.manifest.fingerprint]
+    assert back_j.manifest.lineage.derivation.operation == "adjudicate"
     # replaying on the adjudicated version replaces its adjudications, never doubles them
     again = adjudicate(back_j, DECISIONS / "valid.jsonl")
     assert len(again.annotations) == len(back_j.annotations)

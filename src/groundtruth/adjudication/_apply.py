@@ -30,7 +30,15 @@ from pydantic import ValidationError
 
 from ..errors import DecisionLogError
 from ..issues import Issue, define, issue, json_path
-from ..models import AdjudicationInfo, AnnotationBase, Annotator, TextAnswer, annotation_adapter
+from ..lineage import make_lineage, parent_of
+from ..models import (
+    AdjudicationInfo,
+    AnnotationBase,
+    Annotator,
+    ParentRef,
+    TextAnswer,
+    annotation_adapter,
+)
 from ._log import LoggedDecision, read_decisions
 
 if TYPE_CHECKING:
@@ -169,6 +177,15 @@ def build_adjudication(
     kept = [a for a in ds.annotations if a.id not in built_ids]
     out = _Dataset(manifest, ds.items, [*kept, *built], issues=[*ds.issues, *notes],
                    source=ds.source, source_format=ds.source_format)
+    # `save` stamps the lineage into the manifest (and `parents` from it): the version read is
+    # the one parent, named by its fingerprint even when it was read from a foreign file.
+    ref = parent_of(ds)
+    if ref is None or ref.fingerprint is None:
+        ref = ParentRef(fingerprint=parent, name=ds.manifest.name, version=ds.manifest.version,
+                        source=ref.source if ref else None,
+                        format=ref.format if ref else "groundtruth")
+    out.lineage = make_lineage("adjudicate", [ref],
+                               options={"decisions": source or "(records in memory)"})
     decided: dict[str, int] = {}
     for a in built:
         if a.adjudication is not None:
