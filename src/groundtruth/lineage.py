@@ -190,6 +190,6 @@ def record_in_place(url: str, lineage: Lineage) -> Manifest:
     manifest = stamp(Manifest.model_validate(orjson.loads(fs.cat_file(path))), lineage)
     body = {"groundtruth": SPEC_VERSION,
             **manifest.model_dump(mode="json", exclude_defaults=True, exclude_none=True)}
-    with atomic_write(fs, path) as f:
+    with atomic_write(fs, path, overwrite=True) as f:  # our own manifest, just written
         f.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
     return manifest
