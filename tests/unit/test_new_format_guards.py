@@ -215,3 +215,39 @@ def test_cli_reads_a_folder_format_and_missing_paths_exit_2(
         main(["validate", str(tmp_path / "missing"), "--from", fmt])
     assert exit_.value.code == 2
     assert "nothing at" in capsys.readouterr().err
+
+
+# -- what the fuzz test found, pinned -----------------------------------------------------------
+def test_yolo_list_entries_outside_the_dataset_are_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "labels").mkdir(parents=True)
+    (outside / "labels" / "secret.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    root = tmp_path / "ds"
+    (root / "labels").mkdir(parents=True)
+    (root / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    (root / "data.yaml").write_text(f"train: train.txt\nval: {outside}/list.txt\nnames: [a]\n")
+    (outside / "list.txt").write_text("images/secret.jpg\n")
+    (root / "train.txt").write_text(
+        f"images/a.jpg\n../outside/images/secret.jpg\n{outside}/images/secret.jpg\n")
+    (root / "image_sizes.json").write_text('{"images/a.jpg": {"width": 10, "height": true}}')
+    ds = gt.load(str(root), format="yolo")
+    assert [it.id for it in ds.items] == ["images/a"]
+    assert ds.items[0].width is None  # `true` is not a size
+    messages = [i.message for i in ds.issues]
+    assert sum("outside the dataset folder" in m for m in messages) == 2
+    assert any("list file" in m and "not found" in m for m in messages)  # the outside list
+
+
+def test_cvat_label_without_name_and_unicode_digits_are_issues(tmp_path: Path) -> None:
+    xml = tmp_path / "a.xml"
+    xml.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<annotations><version>1.1</version><meta><task>'
+        "<labels><label><name></name></label><label><name>cat</name></label></labels>"
+        '</task></meta><image id="0" name="a.jpg" width="²" height="10">'
+        '<box label="cat" xtl="1" ytl="1" xbr="5" ybr="5" occluded="0"/></image></annotations>',
+        encoding="utf-8")
+    ds = converters.get("cvat").read(str(xml))
+    codes = [i.code for i in ds.issues]
+    assert "cvat.shape.missing-attribute" in codes  # the nameless label, located
+    assert "cvat.shape.bad-number" in codes  # width="²"
+    assert [lab.name for s in ds.manifest.taxonomy.label_sets for lab in s.labels] == ["cat"]

@@ -322,6 +322,12 @@ class YoloReader:
 
     def _entry_records(self, e: Entry, plain: bool) -> Iterator[Any]:
         lay = self.layout
+        if not e.key.strip():  # a list line such as `.jpg` or `./`: no name to call it by
+            self.issues.append(issue(
+                C.CONFIG_PATH, f"image path {(e.image or e.label or '')[:80]!r} names no image "
+                "(empty name): not read", file=lay.where(e.label or lay.config),
+                hint="list images by their paths, one a line"))
+            return
         size, image = self._size_of(e)
         label_where = lay.where(e.label)
         raw = b""
