@@ -107,8 +107,12 @@ def test_evaluate_text_and_markdown_are_inert() -> None:
     # ... and the data is still there to read, only inert
     assert "[click](javascript" in text
     assert "\\[click\\]\\(javascript" in markdown
-    assert "&lt;img" in report.to_html()
-    assert "<img src=x" not in report.to_html()
+    page = report.to_html()  # every value escaped, controls stripped
+    assert "&lt;img" in page
+    assert "<img src=x" not in page
+    assert "\x1b" not in page
+    assert "[click](javascript" in page  # text, not a link: Markdown means nothing in HTML
+    assert 'href="javascript' not in page
 
 
 def test_suspects_text_and_markdown_are_inert() -> None:
