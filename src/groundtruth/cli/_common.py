@@ -121,7 +121,12 @@ def check_source(path: str, from_format: str | None = None) -> None:
         check_readable(path, file_only=False,
                        folder_format=folder_format if from_format is None else None)
         return
-    reads_folders = hasattr(converters.get(from_format), "detect_folder")
+    from ..errors import UnknownFormatError
+
+    try:
+        reads_folders = hasattr(converters.get(from_format), "detect_folder")
+    except UnknownFormatError:  # said by the command itself, where it reads
+        reads_folders = False
     check_readable(path, file_only=not reads_folders,
                    folder_format=(lambda fs, folder: True) if reads_folders else None)
 
