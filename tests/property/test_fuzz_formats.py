@@ -536,8 +536,7 @@ def test_mutations_change_the_file_and_are_deterministic():
         a = mutate(random.Random(f"coco:{i}"), data, "coco")
         assert a == mutate(random.Random(f"coco:{i}"), data, "coco")
         seen.add(a[0])
-        # (a swap may take an equal value from elsewhere in so small a file: `[]` for `[]`)
-        assert a[1] != data or a[0] in ("lines", "duplicate", "swap")
+        assert a[1] != data or a[0] in ("lines", "duplicate")
     assert {"flip", "truncate", "encoding", "delete", "swap"} <= seen
 
 
