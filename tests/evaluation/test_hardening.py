@@ -176,6 +176,10 @@ def test_evaluate_output_is_never_replaced_without_overwrite(gt_cli: Callable[..
     assert res.returncode == 2
     assert "inputs" in res.stderr
     assert manifest.read_bytes() == before
+    res = gt_cli(*base, "--output", str(saved / "report.md"))
+    assert res.returncode == 2
+    assert "is the input" in res.stderr
+    assert not (saved / "report.md").exists()
     res = gt_cli(*base, "--overwrite")
     assert res.returncode == 2
     assert "--overwrite applies to --output" in res.stderr

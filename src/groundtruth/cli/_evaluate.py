@@ -79,9 +79,12 @@ def evaluate_cmd(
     if overwrite and not output:
         raise click.UsageError("--overwrite applies to --output FILE")
     if output:  # before scoring: a refused FILE is known at once, not after a long run
+        from ..api import refuse_input_as_output
         from ..diff import check_target
 
         check_target(output, overwrite=overwrite, protect=inputs)
+        for src in inputs:  # nor inside an input dataset folder (a file its manifest lacks)
+            refuse_input_as_output(src, output)
     gt_ds = load_for_command(ground_truth, from_format, read_options)
     pred_ds = (
         load_for_command(predictions, pred_format, pred_options) if predictions is not None else None
