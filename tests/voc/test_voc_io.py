@@ -9,7 +9,7 @@ import pytest
 
 from groundtruth import Dataset, converters
 from groundtruth.cli import main
-from groundtruth.errors import UnknownOptionError, ConversionError
+from groundtruth.errors import ConversionError, UnknownOptionError
 from groundtruth.models import (
     BBox,
     Classification,
@@ -342,7 +342,7 @@ def test_coco_to_voc_with_shape_boxes(tmp_path: Path, capsys: pytest.CaptureFixt
     assert boxes == want
     without = converters.get("voc").write(coco, str(tmp_path / "plain"))
     assert {i.code for i in without.issues} >= {"voc.export.unsupported-annotation"}
-    with pytest.raises(UnknownOptionError, match="shape_boxes=.* must be true or false"):
+    with pytest.raises(UnknownOptionError, match=r"shape_boxes=.* must be true or false"):
         converters.get("voc").write(coco, str(tmp_path / "x"), shape_boxes="maybe")
 
 
