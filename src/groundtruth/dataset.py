@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def natural_key(record_id: str) -> tuple[int, int, str]:
     """Sort key for ids: numeric ids by value (`2` < `10`), then the rest by text."""
-    if record_id.isdigit():
+    if record_id.isascii() and record_id.isdigit():  # not `²`, which int() refuses
         return (0, int(record_id), "")
     return (1, 0, record_id)
 

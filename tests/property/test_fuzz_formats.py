@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -85,7 +86,19 @@ FILES: dict[str, list[str]] = {
     "preference": ["jsonl/hh_rlhf_harmless_base_test.first200.jsonl"],
     "jsonl": ["jsonl/doccano_text_classification_example.jsonl",
               "jsonl/prodigy_github_issues_textcat.first300.jsonl"],
+    "cvat": ["cvat/datumaro/for_images/train.xml", "cvat/datumaro/for_video/annotations.xml",
+             "cvat/darwin/convert/cvat/to/output.xml"],
+    # folder formats: the folder is copied and one of its files is mutated
+    "yolo": ["yolo/datumaro/yolo", "yolo/datumaro/yolov8_detection",
+             "yolo/datumaro/yolov8_oriented_boxes", "yolo/datumaro/yolov8_pose",
+             "yolo/datumaro/yolov8_segmentation",
+             "yolo/datumaro/yolov8_detection_with_subset_txt",
+             "yolo/labelformat/instance_segmentation/YOLOv8", "yolo/labelstudio_sdk"],
+    "voc": ["voc/datumaro/voc_dataset1", "voc/datumaro/voc_dataset2", "voc/kili_voc2012",
+            "voc/raccoon/annotations", "voc/kili_export_expected/car_1.xml"],
 }
+# which files of a copied folder a case mutates (label files, configs, lists, sizes)
+FOLDER_FILES = (".txt", ".xml", ".yaml", ".yml", ".data", ".names", ".json")
 # native datasets are converted from these (format, file), then their files are mutated
 NATIVE_FROM = [("coco", "coco/tinycoco_instances_val2017.json"),
                ("conllu", "conll/fr_gsd-ud-test.first200.conllu"),
@@ -108,6 +121,8 @@ def _shrink(fmt: str, raw: bytes) -> bytes:
         cut = blanks[0] + 1 if blanks else len(lines)
         return b"\n".join(lines[:cut]) + (b"\n" if cut < len(lines) else b"")
     text = raw.lstrip()
+    if text.startswith(b"<"):  # the XML files are small already
+        return raw
     if text.startswith(b"["):
         records = orjson.loads(raw)
         keep = 2 if fmt == "labelstudio" and b'"labels"' in raw else 8
@@ -228,6 +243,33 @@ def _mutate_json(rng: random.Random, data: bytes, kind: str) -> bytes | None:
     return b"\n".join(lines) + b"\n"
 
 
+_XML_VALUE = re.compile(rb'="([^"]*)"|>([^<>]+)<')
+_XML_ELEMENT = re.compile(rb"<([A-Za-z_][\w.-]*)\b[^>]*?(?:/>|>.*?</\1>)", re.DOTALL)
+
+
+def _mutate_xml(rng: random.Random, data: bytes, kind: str) -> bytes | None:
+    """Delete, retype or duplicate attribute values, element texts and whole elements."""
+    out = data
+    for _ in range(rng.randint(1, 3)):
+        if kind == "swap":
+            spots = list(_XML_VALUE.finditer(out))
+            if not spots:
+                return None
+            m = rng.choice(spots)
+            g = 1 if m.group(1) is not None else 2
+            junk = str(rng.choice(JUNK + COLUMN_JUNK)).encode()
+            junk = junk.replace(b"<", b"").replace(b'"', b"").replace(b"&", b"")
+            out = out[:m.start(g)] + junk + out[m.end(g):]
+            continue
+        elements = list(_XML_ELEMENT.finditer(out))
+        if not elements:
+            return None
+        m = rng.choice(elements[1:] or elements)
+        piece = out[m.start():m.end()]
+        out = out[:m.start()] + (piece * 2 if kind == "duplicate" else b"") + out[m.end():]
+    return out
+
+
 def _mutate_columns(rng: random.Random, data: bytes) -> bytes | None:
     lines = data.split(b"\n")
     rows = [i for i, line in enumerate(lines) if line.strip() and not line.startswith(b"#")]
@@ -290,7 +332,9 @@ def mutate(rng: random.Random, data: bytes, fmt: str) -> tuple[str, bytes]:
         return "garbage", bytes(rng.randrange(256) for _ in range(rng.randint(1, 40)))
     kind = rng.choice(MUTATIONS)
     out: bytes | None = None
-    if kind in ("delete", "swap", "duplicate"):
+    if kind in ("delete", "swap", "duplicate") and data.lstrip().startswith(b"<"):
+        out = _mutate_xml(rng, data, kind)
+    elif kind in ("delete", "swap", "duplicate"):
         out = _mutate_json(rng, data, kind)
     elif kind == "columns":
         out = _mutate_columns(rng, data)
@@ -427,7 +471,15 @@ def _prepare(fmt: str, i: int, work: Path, native_bases: list[Path]) -> tuple[Pa
             _reseal(ds / "groundtruth.json", target.name, data)
             kind += " (manifest resealed)"
         return ds, f"{fmt}:{i} {kind} of {base.name}/{target.name}"
-    rel = rng.choice([r for r in FILES[fmt] if (SHARED_DATA / r).is_file()])
+    rel = rng.choice([r for r in FILES[fmt] if (SHARED_DATA / r).exists()])
+    if (SHARED_DATA / rel).is_dir():  # a folder format: mutate one file of a copy
+        folder = work / Path(rel).name
+        shutil.copytree(SHARED_DATA / rel, folder)
+        files = sorted(p for p in folder.rglob("*") if p.suffix in FOLDER_FILES)
+        target = rng.choice(files)
+        kind, data = mutate(rng, target.read_bytes(), fmt)
+        target.write_bytes(data)
+        return folder, f"{fmt}:{i} {kind} of {rel}/{target.relative_to(folder)}"
     kind, data = mutate(rng, _base(rel, fmt), fmt)
     path = work / Path(rel).name
     path.write_bytes(data)
@@ -437,7 +489,8 @@ def _prepare(fmt: str, i: int, work: Path, native_bases: list[Path]) -> tuple[Pa
 FORMATS = sorted([*FILES, "groundtruth"])
 # a handful of (format, command), each on its own mutated file, in a subprocess (~2 s each)
 CLI_RUNS = [("coco", "convert"), ("conll", "validate"), ("labelstudio", "convert"),
-            ("groundtruth", "validate")]
+            ("groundtruth", "validate"), ("yolo", "convert"), ("voc", "validate"),
+            ("cvat", "convert")]
 
 
 def test_every_registered_format_is_fuzzed():
@@ -447,7 +500,7 @@ def test_every_registered_format_is_fuzzed():
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_mutated_real_files_raise_only_our_errors(fmt, tmp_path, native_bases):
-    if fmt != "groundtruth" and not any((SHARED_DATA / r).is_file() for r in FILES[fmt]):
+    if fmt != "groundtruth" and not any((SHARED_DATA / r).exists() for r in FILES[fmt]):
         pytest.skip(f"no real {fmt} file in {SHARED_DATA}")
     found: list[Foreign] = []
     reached: Counter[str] = Counter()
@@ -462,7 +515,8 @@ def test_mutated_real_files_raise_only_our_errors(fmt, tmp_path, native_bases):
     assert ran == len(_cases(fmt))
     if ran >= 50:  # many mutated files still read, so the writers are fuzzed too (the
         # native reader is strict: a record it cannot load is an error, not a skipped record)
-        share = 10 if fmt == "groundtruth" else 3
+        # (an XML reader refuses a file that is not well-formed as a whole: CVAT is one file)
+        share = {"groundtruth": 10, "cvat": 5}.get(fmt, 3)
         assert reached["load"] >= ran // share, (fmt, ran, dict(reached))
         assert reached["save native jsonl"] >= ran // share, (fmt, ran, dict(reached))
     by_site: dict[str, list[Foreign]] = defaultdict(list)
@@ -493,7 +547,7 @@ def test_mutations_change_the_file_and_are_deterministic():
 def test_cli_never_prints_a_traceback_on_mutated_files(tmp_path, native_bases):
     commands = []
     for fmt, command in CLI_RUNS:
-        if fmt != "groundtruth" and not any((SHARED_DATA / r).is_file() for r in FILES[fmt]):
+        if fmt != "groundtruth" and not any((SHARED_DATA / r).exists() for r in FILES[fmt]):
             continue
         work = tmp_path / fmt
         work.mkdir()

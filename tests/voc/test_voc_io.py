@@ -9,7 +9,7 @@ import pytest
 
 from groundtruth import Dataset, converters
 from groundtruth.cli import main
-from groundtruth.errors import ConversionError
+from groundtruth.errors import ConversionError, UnknownOptionError
 from groundtruth.models import (
     BBox,
     Classification,
@@ -225,9 +225,20 @@ def test_write_refuses_an_existing_folder_and_leaves_it(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         converters.get("voc").write(_dataset(), str(out))
     assert (out / "keep.txt").exists()
-    converters.get("voc").write(_dataset(), str(out), overwrite=True)
-    assert not (out / "keep.txt").exists()
-    assert (out / "Annotations" / "a.xml").exists()
+    # --overwrite replaces a VOC dataset only, never a folder of other files (nor a file)
+    with pytest.raises(FileExistsError, match="not a VOC dataset folder"):
+        converters.get("voc").write(_dataset(), str(out), overwrite=True)
+    assert (out / "keep.txt").read_text() == "x"
+    (tmp_path / "plain.txt").write_text("y")
+    with pytest.raises(FileExistsError, match="not a VOC dataset folder"):
+        converters.get("voc").write(_dataset(), str(tmp_path / "plain.txt"), overwrite=True)
+    assert (tmp_path / "plain.txt").read_text() == "y"
+    voc = tmp_path / "voc"
+    converters.get("voc").write(_dataset(), str(voc))
+    (voc / "Annotations" / "old.xml").write_text("<annotation/>")
+    converters.get("voc").write(_dataset(), str(voc), overwrite=True)
+    assert not (voc / "Annotations" / "old.xml").exists()
+    assert (voc / "Annotations" / "a.xml").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no stage left
 
 
@@ -264,7 +275,7 @@ def test_every_verb_reads_a_voc_folder(tmp_path: Path, capsys: pytest.CaptureFix
     assert "names an annotator" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
         main(["export", str(tmp_path / "v1"), str(tmp_path / "train.jsonl"),
-              "--task", "classification"])
+              "--task", "classification", "--allow-loss"])  # no text: 0 rows, accepted
     assert exit_.value.code == 0
     assert (tmp_path / "train.jsonl").exists()
 
@@ -331,7 +342,7 @@ def test_coco_to_voc_with_shape_boxes(tmp_path: Path, capsys: pytest.CaptureFixt
     assert boxes == want
     without = converters.get("voc").write(coco, str(tmp_path / "plain"))
     assert {i.code for i in without.issues} >= {"voc.export.unsupported-annotation"}
-    with pytest.raises(Exception, match="not true or false"):
+    with pytest.raises(UnknownOptionError, match=r"shape_boxes=.* must be true or false"):
         converters.get("voc").write(coco, str(tmp_path / "x"), shape_boxes="maybe")
 
 

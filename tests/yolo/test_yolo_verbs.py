@@ -105,7 +105,7 @@ def test_write_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture
     code, _, err = _cli(["convert", str(yolo_data / "labelstudio_sdk"), str(tmp_path / "o"),
                          "--to", "yolo", "-w", "task=banana"], capsys)
     assert code == 2
-    assert "task='banana' is not one of" in err
+    assert 'writing option task="banana" for yolo is not one of detect, segment' in err
     code, _, err = _cli(["convert", str(yolo_data / "labelstudio_sdk"), str(tmp_path / "o"),
                          "-o", "colour=red"], capsys)
     assert code == 2

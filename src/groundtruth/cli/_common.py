@@ -116,9 +116,25 @@ def check_source(path: str, from_format: str | None = None) -> None:
     """Fail early, with exit 2 and a clear message, when PATH cannot be read: nothing there,
     no permission, an unreachable store or missing credentials, a folder that is not a
     dataset (or any folder when a foreign format is named)."""
+    from .. import converters
     from ..io._access import check_readable
 
-    check_readable(path, file_only=bool(from_format) and from_format != "groundtruth")
+    if from_format in (None, "groundtruth"):
+        def folder_format(fs: Any, folder: str) -> bool:  # a YOLO or VOC folder, say
+            return any(float(look(fs, folder)) > 0 for look in (
+                getattr(converters.get(name), "detect_folder", None)
+                for name in converters.available()) if look is not None)
+        check_readable(path, file_only=False,
+                       folder_format=folder_format if from_format is None else None)
+        return
+    from ..errors import UnknownFormatError
+
+    try:
+        reads_folders = hasattr(converters.get(from_format), "detect_folder")
+    except UnknownFormatError:  # said by the command itself, where it reads
+        reads_folders = False
+    check_readable(path, file_only=not reads_folders,
+                   folder_format=(lambda fs, folder: True) if reads_folders else None)
 
 
 def report_dropped(dropped: list[Any], allow_loss: bool) -> int:

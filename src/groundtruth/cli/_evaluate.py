@@ -49,7 +49,10 @@ def _max_dets(raw: str | None) -> list[int] | None:
               help="COCO per-image detection caps (default 1,10,100; keypoints 20).")
 @format_option("text", "json", "markdown", "html")
 @click.option("--output", metavar="FILE", default=None,
-              help="Write the report to FILE instead of standard output.")
+              help="Write the report to FILE instead of standard output (an existing FILE "
+              "is kept unless --overwrite; an input never is replaced).")
+@click.option("--overwrite", is_flag=True, default=False,
+              help="Replace an existing --output FILE (never a folder or an input).")
 @click.option("--media-root", default=None, metavar="DIR",
               help="HTML: embed local images only from DIR (items' relative URIs, confined to "
               "it); without it no local file is read.")
@@ -59,7 +62,8 @@ def evaluate_cmd(
     ground_truth: str, predictions: str | None, from_format: str | None,
     read_options: tuple[str, ...], pred_format: str | None, pred_options: tuple[str, ...],
     model: str | None, tasks: tuple[str, ...], slices: tuple[str, ...], max_dets: str | None,
-    output_format: str, output: str | None, media_root: str | None, fetch_remote_media: bool,
+    output_format: str, output: str | None, overwrite: bool, media_root: str | None,
+    fetch_remote_media: bool,
 ) -> int:  # fmt: skip
     """Score predictions against ground truth: COCO AP/AR, span, class and rating metrics.
 
@@ -71,6 +75,16 @@ def evaluate_cmd(
     from ..evaluation import EvaluationInputError, evaluate
 
     caps = _max_dets(max_dets)
+    inputs = [p for p in (ground_truth, predictions) if p is not None]
+    if overwrite and not output:
+        raise click.UsageError("--overwrite applies to --output FILE")
+    if output:  # before scoring: a refused FILE is known at once, not after a long run
+        from ..api import refuse_input_as_output
+        from ..diff import check_target
+
+        check_target(output, overwrite=overwrite, protect=inputs)
+        for src in inputs:  # nor inside an input dataset folder (a file its manifest lacks)
+            refuse_input_as_output(src, output)
     gt_ds = load_for_command(ground_truth, from_format, read_options)
     pred_ds = (
         load_for_command(predictions, pred_format, pred_options) if predictions is not None else None
@@ -96,12 +110,10 @@ def evaluate_cmd(
         text = report.to_html(media_root=media_root, fetch_remote_media=fetch_remote_media)
     else:
         text = report.to_text() + "\n"
-    if output:
-        from ..io._fs import atomic_write, resolve
+    if output:  # atomic, no-replace publish (see diff/_publish.py)
+        from ..diff import publish
 
-        fs, path = resolve(output)
-        with atomic_write(fs, path) as f:
-            f.write(text.encode("utf-8"))
+        publish(text.encode("utf-8"), output, overwrite=overwrite, protect=inputs)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

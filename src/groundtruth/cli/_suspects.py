@@ -38,7 +38,8 @@ from ._common import (
               "dataset to DIR.")
 @click.option("--encoding", type=click.Choice(["jsonl", "parquet"]), default="jsonl",
               show_default=True, help="Encoding of the --subset dataset.")
-@click.option("--overwrite", is_flag=True, help="Replace the --subset dataset if it exists.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace the --subset dataset if it exists (never an input).")
 @message_option
 @format_option("text", "json", "markdown")
 def suspects_cmd(
@@ -55,9 +56,13 @@ def suspects_cmd(
     wrong type or class, boundary, badly placed); items whose annotators disagree. Exits 1 when
     the inputs cannot be checked.
     """
+    from ..api import refuse_input_as_output
     from ..evaluation import EvaluationInputError
     from ..label_errors import suspects
 
+    if subset_dir:  # before the work, not after
+        for src in (s for s in (dataset, predictions) if s):
+            refuse_input_as_output(src, subset_dir)
     ds = load_for_command(dataset, from_format, read_options)
     pred = load_for_command(predictions, pred_format, ()) if predictions else None
     try:

@@ -5,21 +5,44 @@ scheme=5` arrives as the integer 5 and `-o 'scheme=[1]'` as a list. A converter 
 each option takes (`OptionSpec`) and calls `check_options` before using any of them, so a
 wrong name or type is one clear `UnknownOptionError` (a usage error, exit 2) that names the
 option, the type expected and the options the format has, instead of a traceback further in.
+
+A spec maps each option name to its type(s), or to an `Option` that also carries the default,
+a one-line help and (for a closed set of values) the choices; `describe(spec)` lists them as
+plain rows, for `gt formats` and the docs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from ..errors import UnknownOptionError
 
-__all__ = ["OptionSpec", "check_options"]
+__all__ = ["Option", "OptionSpec", "check_options", "describe"]
 
-# option name -> the Python types its value may have (None always means "the default")
-OptionSpec = Mapping[str, type | tuple[type, ...]]
+
+@dataclass(frozen=True)
+class Option:
+    """One converter option: the type(s) its value may have, its default (what `None` or no
+    value means), a one-line help and, for a closed set of values, the values allowed."""
+
+    types: type | tuple[type, ...]
+    default: Any = None
+    help: str = ""
+    choices: tuple[Any, ...] | None = None
+
+    @property
+    def type_name(self) -> str:
+        """The type in words ("a string", "an integer or a number"...)."""
+        return _expected(self.types)
+
+
+# option name -> the Python types its value may have, or an `Option` (None always means "the
+# default")
+OptionSpec = Mapping[str, "type | tuple[type, ...] | Option"]
 
 # options every converter accepts from the verbs, whatever its own ones are
 _COMMON: dict[str, type | tuple[type, ...]] = {"storage_options": dict, "overwrite": bool}
@@ -59,6 +82,20 @@ def _fits(value: Any, types: type | tuple[type, ...]) -> bool:
     return isinstance(value, options)
 
 
+def _option(entry: type | tuple[type, ...] | Option) -> Option:
+    return entry if isinstance(entry, Option) else Option(entry)
+
+
+def describe(spec: OptionSpec) -> list[dict[str, Any]]:
+    """The options of `spec` as rows: name, type (in words), default, help, choices."""
+    rows = []
+    for name in sorted(spec):
+        opt = _option(spec[name])
+        rows.append({"name": name, "type": opt.type_name, "default": opt.default,
+                     "help": opt.help, "choices": list(opt.choices) if opt.choices else None})
+    return rows
+
+
 def check_options(
     fmt: str, options: Mapping[str, Any], spec: OptionSpec, *, direction: str = "reading"
 ) -> None:
@@ -67,7 +104,7 @@ def check_options(
     `None` is accepted for every option (it means the default). The message names the option,
     the value, the type expected and every option the format takes in this direction.
     """
-    known = {**_COMMON, **spec}
+    known = {key: _option(entry) for key, entry in {**_COMMON, **spec}.items()}
     listing = ", ".join(sorted(spec)) or "none"
     unknown = sorted(set(options) - set(known))
     if unknown:
@@ -76,8 +113,16 @@ def check_options(
             hint=f"{direction} options of {fmt}: {listing}",
         )
     for key, value in options.items():
-        types = known[key]
-        if value is None or _fits(value, types):
+        opt = known[key]
+        types = opt.types
+        if value is None:
+            continue
+        if _fits(value, types):
+            if opt.choices is not None and value not in opt.choices:
+                raise UnknownOptionError(
+                    f"{direction} option {key}={_show(value)} for {fmt} is not one of "
+                    f"{', '.join(map(str, opt.choices))}",
+                    hint=f"{direction} options of {fmt}: {listing}")
             continue
         flag = "-o" if direction == "reading" else "-w"
         quoted = (f"; on the command line a value is read as JSON when it parses, so quote a "

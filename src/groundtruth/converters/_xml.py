@@ -89,6 +89,13 @@ def iter_events(
         ) from None
 
 
+def is_uint(text: str) -> bool:
+    """Whether `text` is a plain non-negative integer a reader can take as one: ASCII digits
+    only (`str.isdigit` also accepts `²` and other scripts' digits, which `int` refuses) and
+    at most 18 of them (so it fits 64 bits and never hits Python's long-string limit)."""
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
+
+
 def line_of(elem: Element) -> int | None:
     """The source line of an element, where the parser recorded it (ElementTree does not)."""
     return getattr(elem, "sourceline", None)

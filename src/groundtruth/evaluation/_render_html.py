@@ -63,7 +63,7 @@ def _card(report: EvaluationReport, task: str, worst: dict[str, Any],
     elif data.get("text"):
         view = f'<div class="text">{_e(data["text"])}</div>'
     return (f'<section class="card"><h2>{_e(task)}: item {_e(worst["item_id"])} '
-            f'<small>{_e(_worst(task, worst))}</small></h2><div class="view">{view}</div>'
+            f'<small>{_e(_worst(task, worst, str))}</small></h2><div class="view">{view}</div>'
             "</section>")  # fmt: skip
 
 

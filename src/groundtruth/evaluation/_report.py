@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from ..diff._inert import md, md_code, plain
 
 if TYPE_CHECKING:
     from ._cocoeval import CocoEvalResult
@@ -92,8 +95,10 @@ def _label_cols(task: str) -> list[str]:
 
 
 def _text(r: EvaluationReport) -> list[str]:
-    src = r.predictions or f"annotator {r.model!r}"
-    lines = [f"evaluate {src} against {r.ground_truth}"]
+    # Labels, ids, names, paths and notes come from the datasets: shown inert (`plain`), so an
+    # escape sequence in a label cannot drive the terminal or forge a line of the report.
+    src = plain(r.predictions) if r.predictions else f"annotator {plain(repr(r.model))}"
+    lines = [f"evaluate {src} against {plain(r.ground_truth)}"]
     lines.append("  " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r.counts.items()))
     for task, sec in r.sections.items():
         lines.append("")
@@ -105,26 +110,28 @@ def _text(r: EvaluationReport) -> list[str]:
         if cols and rows:
             lines.append("  " + f"{'label':<20}" + "".join(f"{c:>10}" for c in cols))
             lines.extend(
-                "  " + f"{str(row['label'])[:20]:<20}" + "".join(f"{_f(row.get(c)):>10}" for c in cols)
+                "  " + f"{plain(row['label'])[:20]:<20}"
+                + "".join(f"{_f(row.get(c)):>10}" for c in cols)
                 for row in rows
             )
         if task == "classification" and sec["labels"]:
-            lines.append("  confusion (rows true, columns predicted): " + ", ".join(sec["labels"]))
+            lines.append("  confusion (rows true, columns predicted): "
+                         + ", ".join(plain(v) for v in sec["labels"]))
             lines.extend("    " + " ".join(f"{v:>6}" for v in row) for row in sec["confusion_matrix"])
         worst = sec.get("worst_items") or []
         if worst:
             lines.append("  worst items:")
-            lines.extend(f"    {_worst(task, w)}" for w in worst)
+            lines.extend(f"    {_worst(task, w, plain)}" for w in worst)
     if r.slices:
         lines.append("")
         lines.append("slices")
         for s in r.slices:
             counts = ", ".join(f"{k} {v}" for k, v in s["counts"].items())
             metrics = ", ".join(f"{k} {_f(v)}" for k, v in s["metrics"].items())
-            lines.append(f"  {s['by']}={s['value']}: {metrics}  ({counts})")
+            lines.append(f"  {plain(s['by'])}={plain(s['value'])}: {metrics}  ({counts})")
     if r.notes:
         lines.append("")
-        lines.extend(f"note: {n}" for n in r.notes)
+        lines.extend(f"note: {plain(n)}" for n in r.notes)
     return lines
 
 
@@ -145,25 +152,34 @@ def _title(task: str, sec: dict[str, Any]) -> str:
     return f"ratings ({sec['n']} pairs, {sec['ratings_without_prediction']} without a prediction)"
 
 
-def _worst(task: str, w: dict[str, Any]) -> str:
+def _worst(task: str, w: dict[str, Any], esc: Callable[[Any], str]) -> str:
+    """One worst item; `esc` makes the data in it (id, labels) inert for the output."""
+    item = esc(w["item_id"])
     if task in DETECTION:
-        return f"{w['item_id']}: {w['missed']} missed, {w['false_positives']} false positives"
+        return f"{item}: {w['missed']} missed, {w['false_positives']} false positives"
     if task == "spans":
-        return f"{w['item_id']}: {w['missed']} missed, {w['spurious']} spurious"
+        return f"{item}: {w['missed']} missed, {w['spurious']} spurious"
     if task == "classification":
-        return f"{w['item_id']}: true {w['true']}, predicted {w['predicted']} ({_f(w['confidence'])})"
-    return f"{w['item_id']}: true {w['true']}, predicted {w['predicted']}"
+        return (f"{item}: true {esc(w['true'])}, predicted {esc(w['predicted'])} "
+                f"({_f(w['confidence'])})")
+    return f"{item}: true {esc(w['true'])}, predicted {esc(w['predicted'])}"
+
+
+def _md_cell(v: Any) -> str:
+    """A table cell: a figure as figures are shown, any string (a label, a slice value) as
+    inert Markdown (no HTML, link, image, emphasis or `|` that would split the row)."""
+    return md(v) if isinstance(v, str) else _f(v)
 
 
 def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out.extend("| " + " | ".join(_f(v) for v in row) + " |" for row in rows)
+    out = ["| " + " | ".join(md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    out.extend("| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows)
     return out
 
 
 def _markdown(r: EvaluationReport) -> list[str]:
-    src = r.predictions or f"annotator `{r.model}`"
-    lines = [f"## Evaluation: {src} against {r.ground_truth}", ""]
+    src = md(r.predictions) if r.predictions else f"annotator {md_code(r.model)}"
+    lines = [f"## Evaluation: {src} against {md(r.ground_truth)}", ""]
     lines.append(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in r.counts.items()))
     for task, sec in r.sections.items():
         lines += ["", f"### {_title(task, sec)}", ""]
@@ -177,7 +193,7 @@ def _markdown(r: EvaluationReport) -> list[str]:
         worst = sec.get("worst_items") or []
         if worst:
             lines += ["", "Worst items:", ""]
-            lines.extend(f"- {_worst(task, w)}" for w in worst)
+            lines.extend(f"- {_worst(task, w, md)}" for w in worst)
     if r.slices:
         keys = sorted({k for s in r.slices for k in s["metrics"]})
         ckeys = sorted({k for s in r.slices for k in s["counts"]})
@@ -189,5 +205,5 @@ def _markdown(r: EvaluationReport) -> list[str]:
         )  # fmt: skip
     if r.notes:
         lines.append("")
-        lines.extend(f"> {n}" for n in r.notes)
+        lines.extend(f"> {md(n)}" for n in r.notes)
     return lines

@@ -18,6 +18,8 @@ from ..errors import AccessError, DatasetNotFoundError, GroundtruthError, OutOfM
 from ._fs import PathLike, is_local, resolve
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fsspec import AbstractFileSystem
 
 MANIFEST = "groundtruth.json"
@@ -100,13 +102,15 @@ def access_error(exc: BaseException, where: PathLike | None = None) -> Groundtru
 def check_readable(
     url: PathLike, *, fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None, file_only: bool = False,
+    folder_format: Callable[[AbstractFileSystem, str], bool] | None = None,
 ) -> str:
     """Probe `url` before reading it; return `"file"` or `"directory"`.
 
     Raises `DatasetNotFoundError` when nothing is there, `AccessError` when it cannot be
     read (permissions, credentials, an unreachable store) or is a folder that is not a
     groundtruth dataset (a folder is read only as a dataset with groundtruth.json), and with
-    `file_only` (a foreign format was named) for any folder.
+    `file_only` (a foreign format was named) for any folder. `folder_format(fs, path)` says
+    whether a folder without a manifest is one of the folder formats (YOLO, VOC) instead.
     """
     shown = os.fspath(url)
     filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
@@ -137,7 +141,8 @@ def check_readable(
         if file_only:
             raise AccessError(f"{shown} is a folder, not a file",
                               hint="the format named with --from reads one file: name it")
-        if not filesystem.exists(path.rstrip("/") + "/" + MANIFEST):
+        if not filesystem.exists(path.rstrip("/") + "/" + MANIFEST) and not (
+                folder_format is not None and folder_format(filesystem, path)):
             raise AccessError(
                 f"{shown} is a folder without {MANIFEST}, so not a groundtruth dataset",
                 hint="name a file inside it (with --from FORMAT if needed), or a dataset "

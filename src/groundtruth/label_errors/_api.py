@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..dataset import Dataset
+from ..diff._inert import md, plain
 from ..evaluation import EvaluationInputError, pair
 from ..models import Annotator
 from ._find import (
@@ -49,30 +50,35 @@ class SuspectsReport:
         }
 
     def to_text(self, limit: int | None = 50) -> str:
-        head = f"suspects in {self.dataset} (evidence: {self.predictions or self.model})"
+        # ids, labels, names and reasons (which quote labels) are data: inert on a terminal
+        head = (f"suspects in {plain(self.dataset)} (evidence: "
+                f"{plain(self.predictions or self.model)})")
         lines = [head, "  " + ", ".join(f"{k.replace('_', ' ')} {v}"
                                         for k, v in self.counts.items())]  # fmt: skip
         shown = self.suspects if limit is None else self.suspects[:limit]
         for rank, s in enumerate(shown, 1):
-            where = s.item_id + (f"/{s.annotation_id}" if s.annotation_id else "")
-            lines.append(f"  {rank:>4}. {s.score:.3f}  {s.issue:<20} {where}: {s.reason}")
+            where = plain(s.item_id) + (f"/{plain(s.annotation_id)}" if s.annotation_id else "")
+            lines.append(f"  {rank:>4}. {s.score:.3f}  {plain(s.issue):<20} {where}: "
+                         f"{plain(s.reason)}")
         if len(shown) < len(self.suspects):
             lines.append(f"  ... {len(self.suspects) - len(shown)} more (--format json lists all)")
-        lines.extend(f"note: {n}" for n in self.notes)
+        lines.extend(f"note: {plain(n)}" for n in self.notes)
         return "\n".join(lines)
 
     def to_markdown(self, limit: int | None = 50) -> str:
-        lines = [f"## Suspects in {self.dataset}", "",
+        # every data string through `md`: no HTML, link, image, mention or `|` from a label
+        lines = [f"## Suspects in {md(self.dataset)}", "",
                  ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in self.counts.items()), "",
                  "| # | score | issue | item | annotation | label | suggested | reason |",
                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         shown = self.suspects if limit is None else self.suspects[:limit]
         lines.extend(
-            f"| {i} | {s.score:.3f} | {s.issue} | {s.item_id} | {s.annotation_id or ''} | "
-            f"{s.label or ''} | {s.suggested or ''} | {s.reason.replace('|', '/')} |"
+            f"| {i} | {s.score:.3f} | {md(s.issue)} | {md(s.item_id)} | "
+            f"{md(s.annotation_id or '')} | {md(s.label or '')} | {md(s.suggested or '')} | "
+            f"{md(s.reason)} |"
             for i, s in enumerate(shown, 1)
         )
-        lines.extend(f"\n> {n}" for n in self.notes)
+        lines.extend(f"\n> {md(n)}" for n in self.notes)
         return "\n".join(lines)
 
     def subset(self) -> Dataset:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..dataset import Dataset
+from ..diff._inert import plain
 from ..evaluation import EvaluationInputError, pair
 from ..label_errors import label_order, prediction_labels, probabilities
 from . import _scores as S
@@ -55,16 +56,18 @@ class Selection:
     def to_text(self) -> str:
         lines = [
             f"sample: {len(self.picked)} of {self.counts.get('pool', 0)} unlabelled items by "
-            f"{self.strategy}" + (f", stratified by {self.stratify}" if self.stratify else "")
+            f"{self.strategy}" + (f", stratified by {plain(self.stratify)}" if self.stratify
+                                  else "")
             + f" (seed {self.seed})",
             "  " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.counts.items()),
         ]
         lines.extend(
-            f"  {p['rank']:>4}. {p['score']:.4f}  {p['item_id']}  predicted {p['predicted']}"
-            + (f"  [{p['stratum']}]" if self.stratify else "")
+            # ids, labels and strata are data: inert on a terminal
+            f"  {p['rank']:>4}. {p['score']:.4f}  {plain(p['item_id'])}  predicted "
+            f"{plain(p['predicted'])}" + (f"  [{plain(p['stratum'])}]" if self.stratify else "")
             for p in self.picked
         )
-        lines.extend(f"note: {n}" for n in self.notes)
+        lines.extend(f"note: {plain(n)}" for n in self.notes)
         return "\n".join(lines)
 
     def subset(self) -> Dataset:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...dataset import Dataset
-from ...errors import DatasetExistsError, UnknownOptionError
+from ...errors import DatasetExistsError
 from ...io import atomic_write, resolve
 from ...issues import Issue
 from ...models import Item
 from .._base import ConversionReport
+from .._options import Option, OptionSpec, check_options
 from ._read import Ctx, build_manifest, frames_issue, iter_cvat
 from ._write import WCtx, write_document
 
@@ -25,8 +26,17 @@ if TYPE_CHECKING:
 
 __all__ = ["CvatConverter"]
 
-_READ_OPTIONS = {"name", "label_set", "frames", "storage_options"}
-_WRITE_OPTIONS = {"layout", "label_set", "overwrite", "storage_options"}
+READ_OPTIONS: OptionSpec = {
+    "name": Option(str, None, "the dataset name (default: the file name)"),
+    "label_set": Option(str, "cvat", "the label set of the labels in <meta>"),
+    "frames": Option(str, "all", "all: every frame of an interpolated track; keyframes: only "
+                     "the keyframes", choices=("all", "keyframes")),
+}
+WRITE_OPTIONS: OptionSpec = {
+    "layout": Option(str, None, "images or video (default: video when the dataset has a "
+                     "video item)", choices=("images", "video")),
+    "label_set": Option(str, None, "the label set written to <meta> (default: all)"),
+}
 
 
 @dataclass
@@ -43,6 +53,9 @@ class CvatConverter:
     name: ClassVar[str] = "cvat"
     description: ClassVar[str] = "CVAT XML 1.1: CVAT for images and CVAT for video (tracks)"
     extensions: ClassVar[tuple[str, ...]] = (".xml",)
+    # the options `-o` (reading) and `-w` (writing) take: type, default, help (`gt formats`)
+    read_options: ClassVar[OptionSpec] = READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = WRITE_OPTIONS
 
     def detect(self, head: bytes, path: str) -> float:
         if not path.lower().endswith(".xml"):
@@ -54,14 +67,8 @@ class CvatConverter:
         return 0.0
 
     def _ctx(self, path: str, options: dict[str, Any]) -> Ctx:
-        unknown = set(options) - _READ_OPTIONS
-        if unknown:
-            raise UnknownOptionError(f"unknown option(s) for cvat: {', '.join(sorted(unknown))}")
+        check_options(self.name, options, READ_OPTIONS)
         frames = options.get("frames") or "all"
-        if frames not in ("all", "keyframes"):
-            raise UnknownOptionError(f"frames={frames!r}: use all or keyframes",
-                                     hint="-o frames=all keeps CVAT's interpolated frames, "
-                                     "-o frames=keyframes only the keyframes")
         return Ctx(file=path, label_set=options.get("label_set") or "cvat", frames=frames)
 
     def read(self, path: str, *, fs: AbstractFileSystem | None = None, **options: Any) -> Dataset:
@@ -112,13 +119,9 @@ class CvatConverter:
     ) -> ConversionReport:
         """Write one CVAT XML file. Options: `layout` (`images` or `video`; default: video
         when the dataset has a video item), `label_set`."""
-        unknown = set(options) - _WRITE_OPTIONS
-        if unknown:
-            raise UnknownOptionError(f"unknown option(s) for cvat: {', '.join(sorted(unknown))}")
+        check_options(self.name, options, WRITE_OPTIONS, direction="writing")
         layout = options.get("layout") or (
             "video" if any(it.kind == "video" for it in dataset.items) else "images")
-        if layout not in ("images", "video"):
-            raise UnknownOptionError(f"layout={layout!r}: use images or video")
         filesystem, p = resolve(path, fs=fs, storage_options=options.get("storage_options"))
         if filesystem.exists(p) and not options.get("overwrite"):
             raise DatasetExistsError(
@@ -136,7 +139,7 @@ class CvatConverter:
                     labels.append(lab)
         w = WCtx(dataset, labels, layout == "video",
                  label_by_name={lab.name: lab for lab in labels})
-        with atomic_write(filesystem, p) as f:
+        with atomic_write(filesystem, p, overwrite=bool(options.get("overwrite"))) as f:
             details = write_document(f, w)
         return ConversionReport(format=self.name, outputs=[str(path)], issues=w.issues,
                                 details=details)

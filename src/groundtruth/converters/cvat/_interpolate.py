@@ -47,6 +47,8 @@ def _between(a: AnnotationBase, b: AnnotationBase, t: float) -> dict[str, Any]:
 
 def materialise(anns: list[AnnotationBase], step: int) -> tuple[list[AnnotationBase], int]:
     """The track's annotations with the gaps filled; and how many were added."""
+    if not anns:  # a track whose every shape was refused
+        return [], 0
     ordered = sorted(anns, key=lambda x: x.frame if x.frame is not None else -1)
     out: list[AnnotationBase] = []
     added = 0

@@ -17,6 +17,7 @@ from typing import IO, Any
 from xml.etree.ElementTree import Element
 
 import numpy as np
+from pydantic import ValidationError
 
 from ...errors import ConversionError
 from ...issues import Issue, Location, issue
@@ -38,7 +39,7 @@ from ...models import (
     Taxonomy,
 )
 from .. import _rle
-from .._xml import iter_events, line_of, to_value
+from .._xml import is_uint, iter_events, line_of, to_value
 from . import _codes as C
 from ._interpolate import materialise
 
@@ -111,12 +112,11 @@ def read_meta(meta: Element, ctx: Ctx) -> None:
             if parent:
                 children.setdefault(str(parent), []).append(value)
                 continue
-            ctx.labels[name] = _label(name, value, ctx)
+            _add_label(name, value, ctx, lab_el)
         for parent, nodes in children.items():
             if parent not in ctx.labels:
                 for node in nodes:
-                    ctx.labels[str(node.get("name", ""))] = _label(str(node.get("name", "")),
-                                                                   node, ctx)
+                    _add_label(str(node.get("name", "")), node, ctx, labels)
                 continue
             lab = ctx.labels[parent]
             names = [str(n.get("name", "")) for n in nodes]
@@ -151,6 +151,21 @@ def _values(text: Any) -> list[str]:
     raw = str(text or "")
     parts = raw.split("\n") if "\n" in raw else raw.split()
     return [p.strip() for p in parts if p.strip()]
+
+
+def _add_label(name: str, value: dict[str, Any], ctx: Ctx, where: Element) -> None:
+    """Read one <label> into `ctx.labels`, or say why it is not read (no name, bad values)."""
+    if not name.strip():
+        ctx.add(C.MISSING_ATTRIBUTE, "a <label> has no <name>; the label is not read",
+                hint="every label in <meta> needs a non-empty <name>", line=line_of(where))
+        return
+    try:
+        ctx.labels[name] = _label(name, value, ctx)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        ctx.add(C.MISSING_ATTRIBUTE, f"label {name[:60]!r} cannot be read: "
+                f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}",
+                hint="fix the label's definition in <meta>", line=line_of(where))
 
 
 def _label(name: str, value: dict[str, Any], ctx: Ctx) -> Label:
@@ -280,10 +295,10 @@ def _common(
     for key in ("z_order", "group_id"):
         if key in attrib:
             text = attrib[key]
-            ext[key] = int(text) if text.lstrip("-").isdigit() else text
+            ext[key] = int(text) if is_uint(text.lstrip("-")) else text
     if "frame" in attrib:
         text = attrib["frame"]
-        if text.isdigit():
+        if is_uint(text):
             fields["frame"] = int(text)
         else:
             ctx.add(C.BAD_NUMBER, f"`frame` is {text!r}, not a frame number; kept in "
@@ -453,7 +468,7 @@ def _image_item(elem: Element, ctx: Ctx, index: int) -> Item:
     size: dict[str, int] = {}
     for key in ("width", "height"):
         text = attrib.pop(key, None)
-        if text is not None and text.isdigit() and int(text) > 0:
+        if text is not None and is_uint(text) and int(text) > 0:
             size[key] = int(text)
         elif text is not None:
             ctx.add(C.BAD_NUMBER, f"<image> `{key}` is {text!r}, not a positive integer; "
@@ -478,13 +493,13 @@ def _video_item(ctx: Ctx) -> Item:
     fields: dict[str, Any] = {}
     for key in ("width", "height"):
         text = str(size.get(key, "")) if isinstance(size, dict) else ""
-        if text.isdigit() and int(text) > 0:
+        if is_uint(text) and int(text) > 0:
             fields[key] = int(text)
     # Frame numbers are the video's own (absolute: a task may start at frame 10 and take
     # every 3rd frame), so the video has at least stop_frame + 1 frames. `size` counts the
     # task's frames, not the video's.
     stop = str((task or {}).get("stop_frame", ""))
-    if stop.isdigit():
+    if is_uint(stop):
         fields["frame_count"] = int(stop) + 1
     return Item(id=str(name), kind="video", uri=str(name), **fields)
 
@@ -619,7 +634,7 @@ def _step(ctx: Ctx) -> int:
     text = str((task or {}).get("frame_filter", ""))
     if text.startswith("step="):
         value = text[len("step="):].strip()
-        if value.isdigit() and int(value) > 0:
+        if is_uint(value) and int(value) > 0:
             return int(value)
     return 1
 

@@ -27,7 +27,7 @@ from ...models import (
     Polyline,
 )
 from .. import _rle
-from .._xml import XmlOut, fmt_num, write_value
+from .._xml import XmlOut, fmt_num, is_uint, write_value
 from . import _codes as C
 from ._read import NS
 
@@ -399,13 +399,13 @@ def _mask(out: XmlOut, ann: Mask, w: WCtx, item: Item, head: dict[str, str], *, 
 def _int_ids(ids: list[str], w: WCtx, kind: str) -> dict[str, int]:
     """CVAT ids are integers: keep integer ids, number the others after the largest."""
     out: dict[str, int] = {}
-    used = {int(i) for i in ids if i.isdigit()}
+    used = {int(i) for i in ids if is_uint(i)}
     nxt = max(used, default=-1) + 1
     changed: dict[str, int] = {}
     for i in ids:
         if i in out:
             continue
-        if i.isdigit():
+        if is_uint(i):
             out[i] = int(i)
         else:
             out[i] = nxt

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...dataset import Dataset
-from ...errors import UnknownOptionError
 from ...io import resolve
 from ...issues import Issue
 from ...models import Item
 from .._base import ConversionReport
+from .._options import Option, OptionSpec, check_options
 from ._read import Ctx, build_manifest, find_layout, iter_voc
 from ._write import write_voc
 
@@ -26,8 +26,17 @@ if TYPE_CHECKING:
 
 __all__ = ["VocConverter"]
 
-_READ_OPTIONS = {"name", "label_set", "part_label_set", "storage_options"}
-_WRITE_OPTIONS = {"label_set", "shape_boxes", "overwrite", "storage_options"}
+READ_OPTIONS: OptionSpec = {
+    "name": Option(str, None, "the dataset name (default: the folder or file name)"),
+    "label_set": Option(str, "voc", "the label set of the object classes"),
+    "part_label_set": Option(str, "voc-parts", "the label set of person parts (head, hand...)"),
+}
+WRITE_OPTIONS: OptionSpec = {
+    "label_set": Option(str, None, "the label set written as classes (default: every one but "
+                        "the parts')"),
+    "shape_boxes": Option(bool, False, "write polygons, masks, keypoints and polylines as "
+                          "their box (reported) instead of leaving them out (reported)"),
+}
 _VOC_ROOT = re.compile(rb"<annotation[\s>]")
 
 
@@ -39,21 +48,15 @@ class StreamResult:
     annotations: int = 0
 
 
-def _flag(value: Any) -> bool:
-    """A boolean option, also as `-w key=true|false` text."""
-    if isinstance(value, str):
-        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise UnknownOptionError(f"{value!r} is not true or false")
-        return value.lower() in ("true", "1", "yes")
-    return bool(value)
-
-
 class VocConverter:
     """Pascal VOC: a VOC folder (Annotations/, ImageSets/), a folder of XMLs or one XML."""
 
     name: ClassVar[str] = "voc"
     description: ClassVar[str] = "Pascal VOC XML: a VOC folder, a folder of .xml files, or one"
     extensions: ClassVar[tuple[str, ...]] = (".xml",)
+    # the options `-o` (reading) and `-w` (writing) take: type, default, help (`gt formats`)
+    read_options: ClassVar[OptionSpec] = READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = WRITE_OPTIONS
 
     def detect(self, head: bytes, path: str) -> float:
         if not path.lower().endswith(".xml"):
@@ -75,9 +78,7 @@ class VocConverter:
         return 0.0
 
     def _ctx(self, display: str, options: dict[str, Any]) -> Ctx:
-        unknown = set(options) - _READ_OPTIONS
-        if unknown:
-            raise UnknownOptionError(f"unknown option(s) for voc: {', '.join(sorted(unknown))}")
+        check_options(self.name, options, READ_OPTIONS)
         return Ctx(file=display, label_set=options.get("label_set") or "voc",
                    part_set=options.get("part_label_set") or "voc-parts")
 
@@ -125,14 +126,12 @@ class VocConverter:
         """Write a VOC folder. Options: `label_set` (the classes; default: every label set but
         the parts'), `shape_boxes` (write polygons, masks, keypoints and polylines as their
         stated box or extent, reported; default: they are reported as not written)."""
-        unknown = set(options) - _WRITE_OPTIONS
-        if unknown:
-            raise UnknownOptionError(f"unknown option(s) for voc: {', '.join(sorted(unknown))}")
+        check_options(self.name, options, WRITE_OPTIONS, direction="writing")
         filesystem, p = resolve(path, fs=fs, storage_options=options.get("storage_options"))
         _, issues, details = write_voc(
             dataset, filesystem, p.rstrip("/"), overwrite=bool(options.get("overwrite")),
             label_set=options.get("label_set"),
-            shape_boxes=_flag(options.get("shape_boxes", False)),
+            shape_boxes=bool(options.get("shape_boxes")),
         )
         return ConversionReport(format=self.name, outputs=[str(path)], issues=issues,
                                 details=details)

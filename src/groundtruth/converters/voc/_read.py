@@ -28,7 +28,7 @@ from ...models import (
     Mask,
     Taxonomy,
 )
-from .._xml import iter_events, line_of, to_value
+from .._xml import is_uint, iter_events, line_of, to_value
 from . import _codes as C
 
 if TYPE_CHECKING:
@@ -306,7 +306,7 @@ def read_item(
             rest: dict[str, Any] = {}
             for s in child:
                 text = (s.text or "").strip()
-                if s.tag in ("width", "height") and text.isdigit() and int(text) > 0:
+                if s.tag in ("width", "height") and is_uint(text) and int(text) > 0:
                     if s.tag == "width":
                         width = int(text)
                     else:

@@ -13,12 +13,12 @@ import io
 import posixpath
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ...errors import DatasetExistsError
+from ...io._publish import publish_dir, stage_dir
 from ...issues import Issue, issue
 from ...models import (
     AnnotationBase,
@@ -32,6 +32,7 @@ from ...models import (
     Polyline,
 )
 from .. import _rle
+from .._paths import is_safe_relative, safe_relative
 from .._xml import XmlOut, fmt_num, write_value
 from . import _codes as C
 from ._read import ABSENT, FLAGS, NS, SEGMENTATION_FOLDERS, _split_rank
@@ -196,13 +197,22 @@ def item_xml(item: Item, anns: list[AnnotationBase], actions: list[str], loss: L
 
 @contextlib.contextmanager
 def staged_folder(fs: AbstractFileSystem, path: str, overwrite: bool) -> Iterator[str]:
-    """A folder to write into that replaces `path` only once complete (on a local disk)."""
-    if fs.exists(path) and not overwrite and not (
-        fs.isdir(path) and not fs.ls(path, detail=False)
-    ):
-        raise DatasetExistsError(
-            f"{path} already exists", hint="choose another destination or pass --overwrite"
-        )
+    """A folder to write into that appears at `path` only once complete (on a local disk).
+
+    An existing `path` is refused unless `overwrite` (an empty folder excepted); even then a
+    plain file or a folder that is not a VOC dataset (no `Annotations/`, not only `.xml`
+    files) is never replaced. The finished folder is published without a race
+    (`io._publish.publish_dir`: no-replace move, or an atomic swap with `overwrite`).
+    """
+    if fs.exists(path) and not (fs.isdir(path) and not fs.ls(path, detail=False)):
+        if not overwrite:
+            raise DatasetExistsError(
+                f"{path} already exists", hint="choose another destination or pass --overwrite"
+            )
+        if not _is_voc_folder(fs, path):
+            raise DatasetExistsError(
+                f"{path} is not a VOC dataset folder (a file, or a folder with other files); "
+                "--overwrite does not replace it", hint="choose an empty or new destination")
     protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
     if protocol not in ("file", "local"):  # object stores: no rename, files appear whole
         if overwrite and fs.exists(path):
@@ -211,15 +221,22 @@ def staged_folder(fs: AbstractFileSystem, path: str, overwrite: bool) -> Iterato
         return
     parent = posixpath.dirname(path.rstrip("/")) or "."
     fs.makedirs(parent, exist_ok=True)
-    stage = tempfile.mkdtemp(prefix=f".{posixpath.basename(path)}.tmp-", dir=parent)
+    stage = stage_dir(parent)
     try:
         yield stage
-        if fs.exists(path):
-            fs.rm(path, recursive=True)
-        shutil.move(stage, path)
+        publish_dir(stage, path, overwrite=overwrite)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _is_voc_folder(fs: AbstractFileSystem, path: str) -> bool:
+    if not fs.isdir(path):
+        return False
+    if fs.isdir(posixpath.join(path, "Annotations")):
+        return True
+    names = [str(p) for p in fs.ls(path, detail=False)]
+    return bool(names) and all(n.lower().endswith(".xml") for n in names)
 
 
 def _label_loss(ds: Dataset, loss: Loss) -> None:
@@ -451,6 +468,11 @@ def write_voc(
                         rows.append(f"{item_id} {v:2d}")
                     lists[f"Main/{lab.name}_{split}"] = rows
         for key, rows in lists.items():
+            if not is_safe_relative(key):  # split and label names are data: stay inside
+                safe = safe_relative(key, "list")
+                loss.add(C.RENAMED, f"image set {key[:80]!r} (a split or label name) is not a "
+                         f"safe file name: written as ImageSets/{safe}.txt", None)
+                key = safe
             name = posixpath.join(stage, "ImageSets", f"{key}.txt")
             fs.makedirs(posixpath.dirname(name), exist_ok=True)
             with fs.open(name, "wb") as f:

@@ -15,19 +15,27 @@ from ...io._fs import PathLike, resolve
 from ...issues import Issue
 from ...models import AnnotationBase, BBox, Manifest
 from .._base import ConversionReport
+from .._options import Option, OptionSpec, check_options
 from . import _codes
 from ._layout import folder_score
-from ._read import TASKS, YoloReader, check_options, natural, read_all
-from ._write import Choices, YoloWriter, infer_task
+from ._read import TASKS, YoloReader, natural, read_all
+from ._write import WRITE_OPTIONS, Choices, YoloWriter, infer_task
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
     from ...dataset import Dataset
 
-__all__ = ["TASKS", "StreamResult", "YoloConverter", "native_to_yolo", "yolo_to_native"]
+__all__ = ["READ_OPTIONS", "TASKS", "WRITE_OPTIONS", "StreamResult", "YoloConverter", "native_to_yolo", "yolo_to_native"]
 
-_READ_OPTIONS = {"name", "label_set", "task", "sizes", "storage_options"}
+READ_OPTIONS: OptionSpec = {
+    "name": Option(str, None, "the dataset name (default: the folder name)"),
+    "label_set": Option(str, "classes", "the label set of the classes"),
+    "task": Option(str, None, "the YOLO task (default: detected from the rows)",
+                   choices=TASKS),
+    "sizes": Option(str, None, "a JSON file of image sizes (default: image_sizes.json beside "
+                    "the labels, else the images)"),
+}
 
 
 @dataclass
@@ -41,7 +49,7 @@ class StreamResult:
 
 
 def _reader(path: str, fs: AbstractFileSystem | None, options: dict[str, Any]) -> YoloReader:
-    check_options(options, _READ_OPTIONS, "read")
+    check_options("yolo", options, READ_OPTIONS)
     filesystem, p = resolve(path, fs=fs, storage_options=options.get("storage_options"))
     return YoloReader(filesystem, p, str(path), task=options.get("task"),
                       sizes=options.get("sizes"), name=options.get("name"),
@@ -88,6 +96,9 @@ class YoloConverter:
         "YOLO (Ultralytics data.yaml, darknet obj.data): detect, segment, pose, obb, classify"
     )
     extensions: ClassVar[tuple[str, ...]] = ("", ".yaml", ".data")
+    # the options `-o` (reading) and `-w` (writing) take: type, default, help (`gt formats`)
+    read_options: ClassVar[OptionSpec] = READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = WRITE_OPTIONS
 
     def detect(self, head: bytes, path: str) -> float:
         base = path.rstrip("/").rsplit("/", 1)[-1]

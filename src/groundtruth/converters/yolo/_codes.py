@@ -116,6 +116,10 @@ CLASSIFY_LABELS = define(
     "yolo.export.classify-labels", "warning",
     "An item with no or several classifications (class folders hold one)",
 )
+RENAMED = define(
+    "yolo.export.renamed", "warning",
+    "An image path, split or class name not safe as a path inside the dataset, written renamed",
+)
 UNSIZED_ROWS = define(
     "yolo.export.unsized-rows", "info",
     "Rows kept verbatim from a YOLO file whose image size was unknown",

@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ...errors import ConversionError
+from .._paths import is_safe_relative
 from ._layout import SPLIT_KEYS
 from ._sizes import SIZES_FILE
 
@@ -43,6 +45,8 @@ class ConfigFiles:
     def _put(self, rel: str, data: bytes) -> None:
         """One file of the dataset. The local staging folder is written with plain `open`
         (a folder made once): thousands of small files cost a syscall or two each."""
+        if not is_safe_relative(rel):  # the writer renames unsafe names first: a bug if not
+            raise ConversionError(f"refusing to write {rel!r} outside the dataset folder")
         path = posixpath.join(self.root, rel)
         folder = posixpath.dirname(path) or self.root
         if self.stage is not None:

@@ -166,11 +166,18 @@ class YoloReader:
             paths = [(text.strip(), n) for n, text in split_lines(raw, where, self.issues)]
         strip = None
         out = []
-        for p, _n in paths:
+        for p, n in paths:
             if p.startswith("./"):
                 p = posixpath.normpath(posixpath.join(list_dir, p[2:]))
             elif p.startswith("/") and lay.root and p.startswith(lay.root.rstrip("/") + "/"):
                 p = p[len(lay.root.rstrip("/")) + 1:]
+            if not _inside(p):  # never read a label file outside the dataset
+                self.issues.append(issue(
+                    C.CONFIG_PATH, f"split {split!r}: image path {p[:80]!r} is outside the "
+                    "dataset folder (absolute, `..` or a NUL byte): not read",
+                    file=lay.where(rel) if source.kind != "image" else lay.where(lay.config),
+                    line=n, hint="list images by paths inside the dataset folder"))
+                continue
             if strip is None:  # decided once per list, on its first entry
                 strip = p.startswith("data/") and not self._known(p) and self._known(p[5:])
             if strip and p.startswith("data/"):
@@ -315,6 +322,12 @@ class YoloReader:
 
     def _entry_records(self, e: Entry, plain: bool) -> Iterator[Any]:
         lay = self.layout
+        if not e.key.strip():  # a list line such as `.jpg` or `./`: no name to call it by
+            self.issues.append(issue(
+                C.CONFIG_PATH, f"image path {(e.image or e.label or '')[:80]!r} names no image "
+                "(empty name): not read", file=lay.where(e.label or lay.config),
+                hint="list images by their paths, one a line"))
+            return
         size, image = self._size_of(e)
         label_where = lay.where(e.label)
         raw = b""
@@ -420,9 +433,17 @@ class YoloReader:
 def _data_prefix(fs: AbstractFileSystem, lay: Layout, value: str) -> str | None:
     value = value.strip()
     for candidate in (value, value[5:] if value.startswith("data/") else None):
-        if candidate and fs.isfile(lay.abs(candidate)):
+        # a list file outside the dataset (absolute, `..`) is not read: "not found"
+        if candidate and _inside(candidate) and fs.isfile(lay.abs(candidate)):
             return candidate
     return None
+
+
+def _inside(rel: str) -> bool:
+    """Whether a path from a list file stays inside the dataset folder."""
+    if not rel or "\x00" in rel or rel.startswith(("/", "\\")) or "://" in rel:
+        return False
+    return not posixpath.normpath(rel).startswith("../") and posixpath.normpath(rel) != ".."
 
 
 def read_all(reader: YoloReader) -> tuple[list[Item], list[AnnotationBase]]:
@@ -436,12 +457,4 @@ def read_all(reader: YoloReader) -> tuple[list[Item], list[AnnotationBase]]:
     return items, annotations
 
 
-def check_options(options: dict[str, Any], allowed: set[str], verb: str) -> None:
-    unknown = set(options) - allowed
-    if unknown:
-        raise UnknownOptionError(
-            f"unknown {verb} option(s) for yolo: {', '.join(sorted(unknown))}",
-            hint=f"yolo {verb} options: {', '.join(sorted(allowed))}")
-
-
-__all__ = ["TASKS", "ConversionError", "YoloReader", "check_options", "natural", "read_all"]
+__all__ = ["TASKS", "ConversionError", "YoloReader", "natural", "read_all"]

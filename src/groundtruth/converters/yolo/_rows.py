@@ -83,6 +83,9 @@ def _number(tok: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
+_MAX_CLASS = 2**31
+
+
 def parse_row(
     n: int, line: str, where: str, task: str, kpt_shape: tuple[int, int] | None,
     issues: list[Issue], key: str | None = None,
@@ -90,9 +93,11 @@ def parse_row(
     """A checked row, or None (with an issue) when the line cannot be read."""
     toks = line.split()
     cls_f = _number(toks[0])
-    if cls_f is None or cls_f < 0 or cls_f != int(cls_f):
-        issues.append(issue(C.ROW_CLASS_INVALID, f"class {toks[0]!r} is not a non-negative "
-                            "integer: row skipped", file=where, line=n, record_id=key,
+    # a class id past 2**31 names no real class list (and past 2**64 no JSON tool reads it)
+    if cls_f is None or cls_f < 0 or cls_f >= _MAX_CLASS or cls_f != int(cls_f):
+        issues.append(issue(C.ROW_CLASS_INVALID, f"class {toks[0][:40]!r} is not a "
+                            f"non-negative integer below {_MAX_CLASS}: row skipped",
+                            file=where, line=n, record_id=key,
                             hint="the first value of a row is the class id (0-based)"))
         return None
     values: list[float] = []

@@ -62,7 +62,8 @@ class Sizes:
         for key, value in data.items():
             w = value.get("width") if isinstance(value, dict) else None
             h = value.get("height") if isinstance(value, dict) else None
-            if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
+            # a bool is an int to Python, not a size (`"width": true`)
+            if not (type(w) is int and type(h) is int and 0 < w < 2**31 and 0 < h < 2**31):
                 issues.append(issue(C.SIZES_INVALID, f"size of {key!r} is {value!r}",
                                     file=display, path=f"$[{orjson.dumps(key).decode()}]",
                                     hint='write {"width": W, "height": H} with positive '

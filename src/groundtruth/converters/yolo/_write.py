@@ -9,12 +9,11 @@ built by `RowMaker` (_rowsout.py), config files written by `ConfigFiles` (_confi
 
 from __future__ import annotations
 
-import contextlib
+import math
+import os
 import posixpath
 import re
 import shutil
-import tempfile
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import ConversionError, DatasetExistsError, UnknownOptionError
 from ...io._fs import is_local
+from ...io._publish import publish_dir, stage_dir
 from ...models import (
     AnnotationBase,
     Classification,
@@ -29,6 +29,8 @@ from ...models import (
     LabelSet,
     Manifest,
 )
+from .._options import Option, OptionSpec, check_options
+from .._paths import is_safe_relative, safe_relative, safe_segment
 from . import _codes as C
 from ._config import ConfigFiles, darknet_split, mirror_index
 from ._layout import folder_score, label_file_for
@@ -66,36 +68,46 @@ class Choices:
 
     @classmethod
     def parse(cls, options: dict[str, Any]) -> Choices:
+        """The choices from `-w` options, checked by name, type and value (`WRITE_OPTIONS`)."""
+        check_options("yolo", options, WRITE_OPTIONS, direction="writing")
         c = cls()
         for key, value in options.items():
-            if key not in cls.__dataclass_fields__:
-                raise UnknownOptionError(
-                    f"unknown write option for yolo: {key}",
-                    hint="yolo write options: " + ", ".join(sorted(cls.__dataclass_fields__)))
-            setattr(c, key, value)
-        for key, allowed in (("task", TASKS), ("layout", LAYOUTS), ("masks", MASKS),
-                             ("crowd", CROWD), ("multipart", MULTIPART)):
-            value = getattr(c, key)
-            if value is not None and value not in allowed:
-                raise UnknownOptionError(f"{key}={value!r} is not one of {', '.join(allowed)}")
-        try:
-            c.mask_tolerance = float(c.mask_tolerance)
-            c.precision = int(c.precision)
-            c.kpt_dim = None if c.kpt_dim is None else int(c.kpt_dim)
-        except (TypeError, ValueError) as err:
-            raise UnknownOptionError(f"bad yolo write option value: {err}") from None
-        if c.kpt_dim not in (None, 2, 3):
-            raise UnknownOptionError("kpt_dim must be 2 or 3")
-        c.confidence = _truthy(c.confidence)
-        c.overwrite = _truthy(c.overwrite)
-        c.sizes = _truthy(c.sizes)
+            if value is not None and key in cls.__dataclass_fields__:
+                setattr(c, key, value)
+        c.mask_tolerance = float(c.mask_tolerance)
+        if not math.isfinite(c.mask_tolerance) or c.mask_tolerance < 0:
+            raise UnknownOptionError(f"writing option mask_tolerance={c.mask_tolerance} for "
+                                     "yolo must be a finite number >= 0")
+        if not 0 <= c.precision <= 17:
+            raise UnknownOptionError(f"writing option precision={c.precision} for yolo must "
+                                     "be between 0 and 17 (decimals)")
         return c
 
 
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.lower() in ("1", "true", "yes", "on")
-    return bool(value)
+WRITE_OPTIONS: OptionSpec = {
+    "task": Option(str, None, "the YOLO task (default: the source's, else what the "
+                   "annotations need)", choices=TASKS),
+    "layout": Option(str, None, "ultralytics (data.yaml), darknet (obj.data) or labels (label "
+                     "files and a class list); default: the source's, else ultralytics",
+                     choices=LAYOUTS),
+    "label_set": Option(str, None, "the label set written as classes (default: the first)"),
+    "masks": Option(str, "polygon", "masks written as traced polygons, as boxes, or skipped",
+                    choices=MASKS),
+    "mask_tolerance": Option(float, 1.0, "how far (px) a traced mask polygon may stray"),
+    "crowd": Option(str, "skip", "crowd annotations: skipped, written as boxes, or kept",
+                    choices=CROWD),
+    "multipart": Option(str, "merge", "multi-part polygons: merged, the largest part, or split",
+                        choices=MULTIPART),
+    "precision": Option(int, 10, "decimals of the normalised coordinates"),
+    "confidence": Option(bool, False, "append each annotation's confidence as a last column"),
+    "kpt_dim": Option(int, None, "values per keypoint: 2 (x y) or 3 (x y visibility); "
+                      "default: the source's, else 3", choices=(2, 3)),
+    "split": Option(str, "train", "the split of items that name none"),
+    "media_root": Option(str, None, "where the images are, to find sizes and write image "
+                         "paths"),
+    "sizes": Option(bool, True, "write image_sizes.json so the labels read back without the "
+                    "images"),
+}
 
 
 def infer_task(types: Counter[str], rotated: bool, manifest: Manifest) -> str:
@@ -142,6 +154,7 @@ class YoloWriter(RowMaker, ConfigFiles):
         self.splits: dict[str, list[str]] = {}  # split -> image paths (list-style splits)
         self.split_dirs = self._split_dirs()
         self.used_paths: set[str] = set()
+        self.renamed_splits: set[str] = set()
         self.image_sizes: dict[str, tuple[int, int]] = {}
         self._made: set[str] = set()
         self.counts = {"items": 0, "label_files": 0, "rows": 0}
@@ -225,14 +238,22 @@ class YoloWriter(RowMaker, ConfigFiles):
         if is_local(fs):
             parent = posixpath.dirname(dst) or "."
             fs.makedirs(parent, exist_ok=True)
-            self.stage = tempfile.mkdtemp(prefix=f".{posixpath.basename(dst)}.tmp-", dir=parent)
+            self.stage = stage_dir(parent)
             self.root = self.stage
         else:
             self.root = dst
 
     # -- paths ----------------------------------------------------------------------------------
     def _split_of(self, item: Item) -> str:
-        return item.split or self.c.split
+        split = item.split or self.c.split
+        if is_safe_relative(split) and "/" not in split:
+            return split
+        safe = safe_segment(split, "split")
+        if split not in self.renamed_splits:
+            self.renamed_splits.add(split)
+            self.loss.add(C.RENAMED, f"split {split[:80]!r} is not a safe folder name: written "
+                          f"as {safe!r}", item.id)
+        return safe
 
     def image_path(self, item: Item) -> str:
         """Where the item's image belongs in the written layout (root-relative)."""
@@ -255,6 +276,12 @@ class YoloWriter(RowMaker, ConfigFiles):
             else:
                 tail = f"{folder}/{posixpath.basename(uri)}"
             self.split_dirs.setdefault(split, folder)
+        if not is_safe_relative(tail):  # `..`, NUL...: the image path names no file of ours
+            first = tail.split("/", 1)[0]
+            safe = safe_relative(tail)
+            tail = safe if safe.startswith(first + "/") else f"{first}/{safe}"
+            self.loss.add(C.RENAMED, f"image path {uri[:80]!r} is not a safe path inside the "
+                          f"dataset: its label file is written for {tail!r}", item.id)
         if tail in self.used_paths:
             stem, ext = posixpath.splitext(tail)
             n = 2
@@ -334,7 +361,8 @@ class YoloWriter(RowMaker, ConfigFiles):
             self.names[self.class_ids[label]] = label
         split = self._split_of(item)
         uri = item.uri or ""
-        target = posixpath.join(split, label, posixpath.basename(uri) or f"{item.id}.jpg")
+        target = posixpath.join(split, safe_segment(label, "class"),
+                                safe_segment(posixpath.basename(uri) or f"{item.id}.jpg"))
         data = self._media(uri)
         if data is None:
             self.loss.add(C.CLASSIFY_MEDIA, f"image {uri!r} cannot be read: not copied into "
@@ -346,22 +374,25 @@ class YoloWriter(RowMaker, ConfigFiles):
         self.counts["items"] += 1
 
     def _media(self, uri: str) -> bytes | None:
-        from ...io._fs import resolve
-
-        candidates = [uri]
-        if "://" not in uri and not uri.startswith("/"):
-            base = self.c.media_root or (posixpath.dirname(self.source.rstrip("/"))
-                                         if self.source and self.source.endswith(
-                                             (".json", ".yaml", ".data", ".zip"))
-                                         else self.source)
-            if base:
-                candidates.insert(0, posixpath.join(base, uri))
-        for c in candidates:
-            with contextlib.suppress(Exception):
-                fs, p = resolve(c)
-                data: bytes = fs.cat_file(p)
-                return data
-        return None
+        """The image bytes of a relative `uri` under the media root (`-w media_root`, else the
+        source dataset's folder), confined to it: an absolute path, a URL, a `..` segment or
+        a symlink out of the root is not read (a stranger's dataset must not copy local
+        files into the output)."""
+        base = self.c.media_root or (posixpath.dirname(self.source.rstrip("/"))
+                                     if self.source and self.source.endswith(
+                                         (".json", ".yaml", ".data", ".zip", ".xml"))
+                                     else self.source)
+        if not base or not is_safe_relative(uri.removeprefix("./")) or "://" in base:
+            return None
+        root = os.path.realpath(base)
+        path = os.path.realpath(os.path.join(root, uri.removeprefix("./")))
+        if not path.startswith(root.rstrip(os.sep) + os.sep) or not os.path.isfile(path):
+            return None
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
 
     # -- the end --------------------------------------------------------------------------------
     def finish(self) -> list[str]:
@@ -379,14 +410,8 @@ class YoloWriter(RowMaker, ConfigFiles):
                 written.append(self._names_file(self.src_yolo.get("names_file") or "classes.txt"))
             if self.c.sizes and self.image_sizes:
                 written.append(self._sizes_file())
-        if self.stage is not None:
-            if self.fs.exists(self.dst):
-                old = f"{self.dst}.old-{uuid.uuid4().hex[:8]}"
-                self.fs.mv(self.dst, old, recursive=True)
-                self.fs.mv(self.stage, self.dst, recursive=True)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                self.fs.mv(self.stage, self.dst, recursive=True)
+        if self.stage is not None:  # no-replace publish, or an atomic swap with --overwrite
+            publish_dir(self.stage, self.dst, overwrite=self.c.overwrite)
             self.stage = None
         return written
 
