@@ -71,11 +71,12 @@ def _classify(ids: list[str], old: list[Any], new: list[Any]) -> dict[str, list[
 
 def _frame(loader: Callable[[Any], pa.Table], tasks: Sequence[Any], columns: list[str]) -> Any:
     import dask.dataframe as dd
-    import pandas as pd  # type: ignore[import-untyped]
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # typed with pandas-stubs
     from dask.delayed import delayed
 
     def _load(task: Any) -> pd.DataFrame:
-        return loader(task).select(columns).to_pandas()
+        frame: pd.DataFrame = loader(task).select(columns).to_pandas()
+        return frame
 
     meta = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     # pure: the same part gives the same key, so frames built twice share their reads
