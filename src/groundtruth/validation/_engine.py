@@ -56,6 +56,8 @@ class Engine:
                              hint=CONTENT_HINTS[SCALE_INVALID])
         self.content = ContentChecks(out, tolerance)
         self.dataset = DatasetChecks(out, self.index, manifest_at)
+        self.tags_spans = manifest is not None and any(
+            "span" in ls.annotation_types for ls in manifest.taxonomy.label_sets)
         self.items: dict[str, tuple[ItemFacts, At, str | None] | None] = {}
         self.ann_item: dict[str, str | None] = {}
         self.relations: list[tuple[str, str, str, str, At]] = []
@@ -119,8 +121,11 @@ class Engine:
                                         what=f"another item {rid!r}")
         else:
             facts = ItemFacts.of(item)
-            # token columns (POS, lemma, ...) are labels too: a CoNLL-U sentence is annotated
-            facts.annotated = any(tok.attributes for tok in item.tokens)
+            # token columns (POS, lemma, ...) are labels too: a CoNLL-U sentence is annotated;
+            # and a tokenised text under a span (NER) label set had every token tagged, so a
+            # sentence with no entity is an all-`O` label, a negative example, not a gap
+            facts.annotated = bool(item.tokens) and (
+                self.tags_spans or any(tok.attributes for tok in item.tokens))
             self.items[rid] = (facts, at, item.split)
         self.content.item(item, at)
         self.dataset.item(item, at)
