@@ -43,7 +43,7 @@ class Engine:
     """Reference, content and dataset checks over records, in memory bounded by the ids."""
 
     def __init__(self, manifest: Manifest | None, out: Collector, *, manifest_at: At,
-                 tolerance: float = 0.0) -> None:
+                 tolerance: float = 0.0, foreign: bool = False) -> None:
         self.out = out
         self.index = ref.TaxonomyIndex.build(manifest, out, manifest_at) if manifest else None
         if manifest is not None:
@@ -55,7 +55,7 @@ class Engine:
                              "taxonomy", "label_sets", si, "min_value",
                              hint=CONTENT_HINTS[SCALE_INVALID])
         self.content = ContentChecks(out, tolerance)
-        self.dataset = DatasetChecks(out, self.index, manifest_at)
+        self.dataset = DatasetChecks(out, self.index, manifest_at, foreign=foreign)
         self.tags_spans = manifest is not None and any(
             "span" in ls.annotation_types for ls in manifest.taxonomy.label_sets)
         self.items: dict[str, tuple[ItemFacts, At, str | None] | None] = {}

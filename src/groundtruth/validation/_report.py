@@ -54,10 +54,13 @@ class Collector:
 
     def emit(
         self, code: str, message: str, at: At, record_id: str | None,
-        *path: str | int, hint: str | None = None,
+        *path: str | int, hint: str | None = None, severity: Severity | None = None,
     ) -> None:
-        known = ISSUE_CODES.get(code)
-        severity: Severity = known.severity if known is not None else "error"
+        """Report `code` at `at`; `severity` overrides the code's own (e.g. info for a
+        foreign source that cannot carry what the warning asks for)."""
+        if severity is None:
+            known = ISSUE_CODES.get(code)
+            severity = known.severity if known is not None else "error"
         self.add(Issue(code, message, severity, at.location(record_id, path), hint))
 
 

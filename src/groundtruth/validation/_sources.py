@@ -734,7 +734,7 @@ def run_dataset(ds: Dataset, out: Collector, *, tolerance: float,
     """
     out.extend(ds.issues)
     engine = Engine(ds.manifest, out, manifest_at=At(file=file, prefix=("manifest",)),
-                    tolerance=tolerance)
+                    tolerance=tolerance, foreign=not positional)
     records: Iterable[tuple[int, Item | AnnotationBase]]
     for kind, records in (("items", enumerate(ds.items)),
                           ("annotations", enumerate(ds.annotations))):

@@ -28,3 +28,54 @@ def test_an_untokenised_text_with_no_span_is_still_reported(tmp_path):
     ds = gt.load(path)
     ds.items[1] = ds.items[1].model_copy(update={"tokens": []})
     assert "dataset.item-unannotated" in codes(validate(ds))
+
+
+def _coco(tmp_path, n_categories: int):
+    import json
+
+    doc = {"images": [{"id": 1, "file_name": "a.jpg", "width": 100, "height": 100}],
+           "categories": [{"id": i, "name": f"c{i}"} for i in range(1, n_categories + 1)],
+           "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5],
+                            "area": 25, "iscrowd": 0}]}
+    path = tmp_path / "coco.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_unused_labels_are_one_summary_at_info_level_for_a_foreign_file(tmp_path):
+    report = validate(_coco(tmp_path, 80))
+    unused = [i for i in report.issues if i.code == "dataset.label-unused"]
+    assert len(unused) == 1
+    assert unused[0].severity == "info"
+    assert unused[0].message.startswith("79 of 80 labels (set categories) are never used: c2, c3")
+    assert unused[0].message.endswith("and 71 more")
+    assert unused[0].location.record_id == "c2"  # located at the first unused label
+    assert report.counts["warning"] == 0
+
+
+def test_unused_labels_of_a_native_dataset_stay_a_warning(tmp_path):
+    ds = gt.load(_coco(tmp_path, 2))
+    gt.save(ds, tmp_path / "native")
+    [unused] = [i for i in validate(tmp_path / "native").issues
+                if i.code == "dataset.label-unused"]
+    assert unused.severity == "warning"
+    assert unused.message == "1 of 2 labels (set categories) is never used: c2"
+
+
+def test_annotators_without_guideline_are_one_summary(tmp_path):
+    from groundtruth.models import Annotator, Classification
+
+    ds = gt.load(_coco(tmp_path, 1))
+    ds.manifest.annotators[:] = [Annotator(id="ann1", kind="human"),
+                                 Annotator(id="ann2", kind="human"),
+                                 Annotator(id="bot", kind="model")]
+    ds.annotations[:] = [Classification(id=f"k{i}", item_id=ds.items[0].id, label="c1",
+                                        annotator=who)
+                         for i, who in enumerate(["ann2", "ann1", "ann2", "bot"])]
+    gt.save(ds, tmp_path / "native")
+    [issue] = [i for i in validate(tmp_path / "native").issues
+               if i.code == "dataset.annotator-without-guideline"]
+    assert issue.severity == "warning"
+    assert issue.message == ("3 annotations by 2 annotators name no guideline: "
+                             "ann2 (2 annotations, first k0), ann1 (1 annotation, first k1)")
+    assert issue.location.record_id == "ann2"
