@@ -10,8 +10,10 @@ Which annotations count: those with no status or status submitted / accepted / a
 made by human (or consensus / rule) annotators; predictions (model annotators) count only with
 `include_models=True`. When several annotators labelled an item, `resolve` picks one answer:
 
-- `majority`: the label most annotators gave (one vote per annotator). A tie is broken by
-  taking the label that sorts first, and reported (`export.tie`). For spans, a span
+- `majority`: the label most annotators gave (one vote per annotator). Ties are flagged, never
+  guessed: by default (`ties="skip"`) an item whose top labels tie is left out and reported
+  (`export.tie`); `ties="first"` takes the label that sorts first (still reported);
+  `ties="fail"` raises `ConversionError` at the first tie of any kind. For spans, a span
   (start, end, label) is kept when more than half of the item's annotators marked it; a span
   exactly half of them marked is a tie: dropped and reported. For preferences, the pair most
   annotators preferred; a tie drops the item.
@@ -58,6 +60,7 @@ Task = Literal["classification", "ner", "preference", "sft"]
 Resolve = Literal["majority", "first", "consensus"]
 TASKS: tuple[str, ...] = ("classification", "ner", "preference", "sft")
 RESOLVE: tuple[str, ...] = ("majority", "first", "consensus")
+TIES: tuple[str, ...] = ("skip", "first", "fail")
 
 NO_LABEL = define("export.no-label", "warning",
                   "An item has no usable annotation for the task; it was left out")
@@ -82,6 +85,7 @@ def export(
     task: str,
     split: str | None = None,
     resolve: str = "majority",
+    ties: str = "skip",
     format: str = "jsonl",
     from_format: str | None = None,
     label_set: str | None = None,
@@ -102,7 +106,10 @@ def export(
         dst: the file to write (JSONL or Parquet, by `format`).
         task: `classification`, `ner`, `preference` or `sft`.
         split: only items of this split (an error when no item has it).
-        resolve: `majority` or `first` (see the module documentation).
+        resolve: `majority`, `first` or `consensus` (see the module documentation).
+        ties: under `majority`, what a tie does: `skip` (default: the item, or the tied spans
+            or labels, are left out and reported), `first` (a single-label tie takes the label
+            that sorts first, reported) or `fail` (`ConversionError` at the first tie).
         label_set: for classification, the label set to export (default: the only one used).
         include_models: count predictions (model annotators) as votes.
         skip_empty: for ner, leave out items with no spans instead of writing them as
@@ -127,13 +134,16 @@ def export(
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     if resolve not in RESOLVE:
         raise ValueError(f"unknown resolve rule {resolve!r}; choose one of {', '.join(RESOLVE)}")
+    if ties not in TIES:
+        raise ValueError(f"unknown ties rule {ties!r}; choose one of {', '.join(TIES)}")
     if format not in ("jsonl", "parquet"):
         raise ValueError(f"unknown format {format!r}; choose jsonl or parquet")
     if verify is not None:
         from .io import reading
 
         with reading(verify=verify):
-            return export(source, dst, task=task, split=split, resolve=resolve, format=format,
+            return export(source, dst, task=task, split=split, resolve=resolve, ties=ties,
+                          format=format,
                           from_format=from_format, label_set=label_set,
                           include_models=include_models, skip_empty=skip_empty,
                           overwrite=overwrite, fs=fs, storage_options=storage_options,
@@ -150,7 +160,7 @@ def export(
         from .engine.export import export as export_on_engine
 
         engine_report = export_on_engine(
-            source, dst, task=task, split=split, resolve=resolve, format=format,
+            source, dst, task=task, split=split, resolve=resolve, ties=ties, format=format,
             from_format=from_format, label_set=label_set, include_models=include_models,
             skip_empty=skip_empty, overwrite=overwrite, fs=fs, storage_options=storage_options,
             engine=engine, workers=workers, **read_options)
@@ -169,7 +179,7 @@ def export(
         raise ValueError("resolve='consensus' works for classification and ner; use majority "
                          "or first for preference and sft")
     report = ConversionReport(format=f"{task}-{format}", outputs=[str(dst)])
-    ex = _Exporter(ds, report, resolve, include_models, label_set)
+    ex = _Exporter(ds, report, resolve, include_models, label_set, ties=ties)
     rows = list(ex.rows(task, items, skip_empty))
     filesystem, path = resolve_fs(dst, fs=fs, storage_options=storage_options)
     if format == "jsonl":
@@ -180,15 +190,16 @@ def export(
         _write_parquet(rows, task, path, filesystem, overwrite, ex.multi)
     dropped = Counter(i.code for i in report.issues)
     report.details = {"task": task, "rows": len(rows), "items": len(items), "resolve": resolve,
-                      "split": split, "dropped": dict(dropped)}
+                      "ties": ties, "split": split, "dropped": dict(dropped)}
     report.dropped = export_empty(report, len(items))
     return report
 
 
 class _Exporter:
     def __init__(self, ds: Dataset, report: ConversionReport, resolve: str,
-                 include_models: bool, label_set: str | None) -> None:
+                 include_models: bool, label_set: str | None, *, ties: str = "skip") -> None:
         self.ds = ds
+        self.ties = ties
         self.report = report
         self.resolve = resolve
         self.by_item = ds.annotations_by_item()
@@ -272,6 +283,15 @@ class _Exporter:
     def _drop(self, code: str, message: str, record_id: str) -> None:
         self.report.issues.append(issue(code, message, record_id=record_id))
 
+    def _tie(self, message: str, record_id: str) -> None:
+        """Report a tie, or raise it when ties are to fail the export."""
+        if self.ties == "fail":
+            raise ConversionError(
+                f"{message.split(';')[0]}: a tie, and ties are to fail the export",
+                hint="leave tied items out (ties='skip', CLI --ties skip), take the first "
+                     "label by name (ties='first'), or settle it in the data (gt adjudicate)")
+        self._drop(TIE, message, record_id)
+
     # -- classification --------------------------------------------------------------------
     def _classification(self, items: list[Item]) -> Iterator[dict[str, Any]]:
         sets = self._classification_sets()
@@ -300,17 +320,23 @@ class _Exporter:
                 yield {"id": item.id, "text": item.text, "label": labels}
                 continue
             label = self._single(item.id, votes)
-            yield {"id": item.id, "text": item.text, "label": label}
+            if label is not None:
+                yield {"id": item.id, "text": item.text, "label": label}
 
-    def _single(self, item_id: str, votes: dict[str, list[Any]]) -> str:
+    def _single(self, item_id: str, votes: dict[str, list[Any]]) -> str | None:
         if self.resolve in ("first", "consensus"):
             return str(next(iter(votes.values()))[0].label)
         counts = Counter(anns[0].label for anns in votes.values())
         top = max(counts.values())
         best = sorted(lab for lab, n in counts.items() if n == top)
         if len(best) > 1:
-            self._drop(TIE, f"item {item_id}: labels {best} tie with {top} vote(s) each; "
-                       f"took {best[0]!r} (first by name)", item_id)
+            tied = f"item {item_id}: labels {', '.join(map(str, best))} tie with {top} " \
+                   f"vote{'s' if top > 1 else ''} each"
+            if self.ties == "first":
+                self._tie(f"{tied}; took {best[0]} (first by name)", item_id)
+            else:
+                self._tie(f"{tied}; left out", item_id)
+                return None
         return str(best[0])
 
     def _multi(self, item_id: str, votes: dict[str, list[Any]]) -> list[str]:
@@ -320,8 +346,8 @@ class _Exporter:
         counts = Counter(lab for anns in votes.values() for lab in {a.label for a in anns})
         tied = sorted(str(lab) for lab, c in counts.items() if 2 * c == n)
         if tied:
-            self._drop(TIE, f"item {item_id}: labels {tied} chosen by exactly half of the "
-                       "annotators; left out", item_id)
+            self._tie(f"item {item_id}: labels {', '.join(tied)} chosen by exactly half of "
+                      "the annotators; left out", item_id)
         return sorted(str(lab) for lab, c in counts.items() if 2 * c > n)
 
     # -- ner ---------------------------------------------------------------------------------
@@ -366,8 +392,8 @@ class _Exporter:
         counts = Counter(k for s in keyed.values() for k in s)
         tied = sorted(k for k, c in counts.items() if 2 * c == n)
         if tied:
-            self._drop(TIE, f"item {item_id}: {len(tied)} span(s) marked by exactly half of "
-                       f"the {n} annotators; left out", item_id)
+            self._tie(f"item {item_id}: {len(tied)} span{'s' if len(tied) > 1 else ''} marked "
+                      f"by exactly half of the {n} annotators; left out", item_id)
         return sorted(k for k, c in counts.items() if 2 * c > n)
 
     def _iob(self, item: Item, spans: list[tuple[int, int, str]]) -> list[str]:
@@ -422,8 +448,8 @@ class _Exporter:
         top = max(counts.values())
         best = [p for p, n in counts.items() if n == top]
         if len(best) > 1:
-            self._drop(TIE, f"item {item_id}: annotators split evenly between preferences; "
-                       "left out", item_id)
+            self._tie(f"item {item_id}: annotators split evenly between preferences; "
+                      "left out", item_id)
             return None
         return best[0]
 

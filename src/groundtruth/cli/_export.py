@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..export import RESOLVE, TASKS, export
+from ..export import RESOLVE, TASKS, TIES, export
 from ._common import (
     allow_loss_option,
     check_source,
@@ -27,6 +27,10 @@ from ._engine import engine_options
               show_default=True,
               help="How one answer is chosen when annotators disagree (consensus: "
                    "classification and ner only).")
+@click.option("--ties", type=click.Choice(TIES), default="skip", show_default=True,
+              help="--resolve majority, when the top answers tie: leave the item out and report "
+                   "it (skip), take the first label by name and report it (first), or stop "
+                   "with an error (fail).")
 @click.option("--format", "file_format", type=click.Choice(["jsonl", "parquet"]), default=None,
               help="File format to write (default: from DST's extension, else jsonl).")
 @click.option("--label-set", default=None, metavar="NAME",
@@ -40,7 +44,7 @@ from ._engine import engine_options
 @allow_loss_option
 @engine_options
 @verify_option
-def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: str,
+def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: str, ties: str,
                file_format: str | None, label_set: str | None, include_models: bool,
                skip_empty: bool, from_format: str | None, read_options: tuple[str, ...],
                overwrite: bool, allow_loss: bool, output_format: str, engine: str | None,
@@ -62,7 +66,8 @@ def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: 
     """
     check_source(path, from_format)
     fmt = file_format or ("parquet" if dst.endswith((".parquet", ".pq")) else "jsonl")
-    report = export(path, dst, task=task, split=split, resolve=resolve_rule, format=fmt,
+    report = export(path, dst, task=task, split=split, resolve=resolve_rule, ties=ties,
+                    format=fmt,
                     from_format=from_format, label_set=label_set,
                     include_models=include_models, skip_empty=skip_empty,
                     overwrite=overwrite, engine=engine, workers=workers,
@@ -72,7 +77,8 @@ def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: 
         return report_dropped(report.dropped, allow_loss)
     d = report.details
     click.echo(f"{path} -> {dst} ({task}, {fmt}): {d['rows']} rows from {d['items']} items "
-               f"(resolve: {d['resolve']})")
+               f"(resolve: {d['resolve']}"
+               + (f", ties: {d['ties']})" if d["resolve"] == "majority" else ")"))
     if report.issues:
         click.echo("left out or decided by tie-break:")
         for code, entry in report.loss_summary().items():
