@@ -26,6 +26,11 @@ made by human (or consensus / rule) annotators; predictions (model annotators) c
 
 Consensus annotations already in a dataset never count as a vote under `majority` or `first`.
 
+Rejected classifications (a binary accept/reject task, such as Prodigy's textcat) are answers
+too with `negatives=True`: a single-label set then gets the class `not LABEL`, a multi-label set
+a row whose list leaves the label out (false); without it, an item whose labels were all
+rejected is left out, reported as rejected.
+
 Everything left out is in the returned report's `issues` (the loss report).
 """
 
@@ -91,6 +96,7 @@ def export(
     label_set: str | None = None,
     include_models: bool = False,
     skip_empty: bool = False,
+    negatives: bool = False,
     overwrite: bool = False,
     fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
@@ -114,6 +120,8 @@ def export(
         include_models: count predictions (model annotators) as votes.
         skip_empty: for ner, leave out items with no spans instead of writing them as
             entity-free examples.
+        negatives: for classification, rejected labels are answers too: `not LABEL` in a
+            single-label set, the label left out of the list (false) in a multi-label one.
         engine: None (default) reads the dataset into this process; `local` or `dask` (or an
             engine object) spreads the work over buckets of items on that engine
             (`groundtruth.engine.export`), for native datasets, with the same file and report.
@@ -146,7 +154,7 @@ def export(
                           format=format,
                           from_format=from_format, label_set=label_set,
                           include_models=include_models, skip_empty=skip_empty,
-                          overwrite=overwrite, fs=fs, storage_options=storage_options,
+                          negatives=negatives, overwrite=overwrite, fs=fs, storage_options=storage_options,
                           engine=engine, workers=workers, **read_options)
     from ._loss import export_empty
     from .converters._jsonio import check_destination
@@ -162,8 +170,8 @@ def export(
         engine_report = export_on_engine(
             source, dst, task=task, split=split, resolve=resolve, ties=ties, format=format,
             from_format=from_format, label_set=label_set, include_models=include_models,
-            skip_empty=skip_empty, overwrite=overwrite, fs=fs, storage_options=storage_options,
-            engine=engine, workers=workers, **read_options)
+            skip_empty=skip_empty, negatives=negatives, overwrite=overwrite, fs=fs,
+            storage_options=storage_options, engine=engine, workers=workers, **read_options)
         engine_report.dropped = export_empty(engine_report, engine_report.details["items"])
         return engine_report
     ds = source if isinstance(source, Dataset) else load(
@@ -179,7 +187,8 @@ def export(
         raise ValueError("resolve='consensus' works for classification and ner; use majority "
                          "or first for preference and sft")
     report = ConversionReport(format=f"{task}-{format}", outputs=[str(dst)])
-    ex = _Exporter(ds, report, resolve, include_models, label_set, ties=ties)
+    ex = _Exporter(ds, report, resolve, include_models, label_set, ties=ties,
+                   negatives=negatives)
     rows = list(ex.rows(task, items, skip_empty))
     filesystem, path = resolve_fs(dst, fs=fs, storage_options=storage_options)
     if format == "jsonl":
@@ -197,9 +206,11 @@ def export(
 
 class _Exporter:
     def __init__(self, ds: Dataset, report: ConversionReport, resolve: str,
-                 include_models: bool, label_set: str | None, *, ties: str = "skip") -> None:
+                 include_models: bool, label_set: str | None, *, ties: str = "skip",
+                 negatives: bool = False) -> None:
         self.ds = ds
         self.ties = ties
+        self.negatives = negatives
         self.report = report
         self.resolve = resolve
         self.by_item = ds.annotations_by_item()
@@ -306,13 +317,22 @@ class _Exporter:
             if item.text is None:
                 self._drop(NO_CONTENT, f"item {item.id} has no text", item.id)
                 continue
+            rejected = [a for a in self.by_item.get(item.id, [])
+                        if isinstance(a, Classification) and a.label_set == lset
+                        and a.status == "rejected"
+                        and answerer(a, self.kinds, self.include_models)]
             if agreed is not None:
                 votes = _by_annotator(agreed.get(item.id, []))
             else:
                 anns = [a for a in self._anns(item, Classification) if a.label_set == lset]
-                votes = _by_annotator(anns)
+                votes = _by_annotator(anns + rejected if self.negatives else anns)
             if not votes:
-                if item.id not in self.reviewed:  # else already reported as needs-review
+                if item.id in self.reviewed:
+                    pass  # already reported as needs-review
+                elif rejected:
+                    self._drop(NO_LABEL, f"item {item.id}: its {lset} label was rejected; left "
+                               "out (negatives keep it as `not LABEL`)", item.id)
+                else:
                     self._drop(NO_LABEL, f"item {item.id} has no usable {lset} label", item.id)
                 continue
             if self.multi:
@@ -325,8 +345,8 @@ class _Exporter:
 
     def _single(self, item_id: str, votes: dict[str, list[Any]]) -> str | None:
         if self.resolve in ("first", "consensus"):
-            return str(next(iter(votes.values()))[0].label)
-        counts = Counter(anns[0].label for anns in votes.values())
+            return _vote(next(iter(votes.values()))[0])
+        counts = Counter(_vote(anns[0]) for anns in votes.values())
         top = max(counts.values())
         best = sorted(lab for lab, n in counts.items() if n == top)
         if len(best) > 1:
@@ -340,10 +360,13 @@ class _Exporter:
         return str(best[0])
 
     def _multi(self, item_id: str, votes: dict[str, list[Any]]) -> list[str]:
+        # a rejected label (negatives) is a vote for its absence: the voter counts, the label not
         if self.resolve in ("first", "consensus"):
-            return sorted({str(a.label) for a in next(iter(votes.values()))})
+            return sorted({str(a.label) for a in next(iter(votes.values()))
+                           if a.status != "rejected"})
         n = len(votes)
-        counts = Counter(lab for anns in votes.values() for lab in {a.label for a in anns})
+        counts = Counter(lab for anns in votes.values()
+                         for lab in {a.label for a in anns if a.status != "rejected"})
         tied = sorted(str(lab) for lab, c in counts.items() if 2 * c == n)
         if tied:
             self._tie(f"item {item_id}: labels {', '.join(tied)} chosen by exactly half of "
@@ -486,9 +509,18 @@ class _Exporter:
 def counts_as_answer(ann: AnnotationBase, kinds: Mapping[str, str],
                      include_models: bool) -> bool:
     """Whether an annotation is an answer (see `_Exporter.usable`); `kinds`: annotator kinds."""
+    return ann.status in USABLE_STATUS and answerer(ann, kinds, include_models)
+
+
+def answerer(ann: AnnotationBase, kinds: Mapping[str, str], include_models: bool) -> bool:
+    """Whether its annotator's answers count: not a consensus, not a model unless asked."""
     kind = kinds.get(ann.annotator or "")
-    return ann.status in USABLE_STATUS and kind != "consensus" and (
-        include_models or kind != "model")
+    return kind != "consensus" and (include_models or kind != "model")
+
+
+def _vote(ann: Any) -> str:
+    """A single-label vote: the label, or `not LABEL` for a rejected one (negatives)."""
+    return f"not {ann.label}" if ann.status == "rejected" else str(ann.label)
 
 
 def of_kind(ann: AnnotationBase, cls: type[AnnotationBase], label_set: str | None) -> bool:

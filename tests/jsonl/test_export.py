@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -252,3 +254,54 @@ def test_cli_export_parquet_format_flag(jsonl_data, tmp_path):
     table = pq.read_table(out)
     assert table.column_names == ["id", "text", "label"]
     assert table.column("label").to_pylist() == ["negative", "positive", "positive"]
+
+
+def _binary_textcat(multi: bool) -> gt.Dataset:
+    items = [Item(id=str(i), kind="text", text=f"t{i}") for i in range(3)]
+    anns = [Classification(id="a", item_id="0", label="DOCS", label_set="textcat",
+                           status="accepted"),
+            Classification(id="b", item_id="1", label="DOCS", label_set="textcat",
+                           status="rejected"),
+            Classification(id="c", item_id="2", label="DOCS", label_set="textcat",
+                           status="ignored")]
+    manifest = Manifest(taxonomy=Taxonomy(label_sets=[
+        LabelSet(name="textcat", multi_label=multi)]))
+    return gt.Dataset(manifest, items, anns)
+
+
+def test_binary_textcat_rejects_are_reported_as_rejected(tmp_path):
+    report = gt.export(_binary_textcat(False), tmp_path / "c.jsonl", task="classification")
+    assert [(r["id"], r["label"]) for r in rows(tmp_path / "c.jsonl")] == [("0", "DOCS")]
+    by_item = {i.location.record_id: i.message for i in report.issues}
+    assert "was rejected" in by_item["1"]
+    assert "was rejected" not in by_item["2"]  # ignored is not a negative
+
+
+def test_binary_textcat_negatives_become_not_label(tmp_path):
+    gt.export(_binary_textcat(False), tmp_path / "c.jsonl", task="classification",
+              negatives=True)
+    assert [(r["id"], r["label"]) for r in rows(tmp_path / "c.jsonl")] == [
+        ("0", "DOCS"), ("1", "not DOCS")]
+
+
+def test_multi_label_negatives_are_false(tmp_path):
+    gt.export(_binary_textcat(True), tmp_path / "c.jsonl", task="classification",
+              negatives=True)
+    assert [(r["id"], r["label"]) for r in rows(tmp_path / "c.jsonl")] == [
+        ("0", ["DOCS"]), ("1", [])]
+
+
+def test_prodigy_textcat_negatives_from_the_cli(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import shared_path
+
+    src = shared_path("jsonl", "prodigy_github_issues_textcat.first300.jsonl")
+    out = tmp_path / "c.jsonl"
+    res = subprocess.run([sys.executable, "-m", "groundtruth", "export", str(src), str(out),
+                          "--task", "classification", "--negatives"], capture_output=True,
+                         text=True, check=False, timeout=120)
+    assert res.returncode == 0, res.stderr
+    labels = Counter(r["label"] for r in rows(out))
+    assert labels == {"DOCUMENTATION": 103, "not DOCUMENTATION": 170}

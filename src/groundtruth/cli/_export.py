@@ -37,6 +37,9 @@ from ._engine import engine_options
               help="Classification: the label set to export (default: the one used most).")
 @click.option("--include-models", is_flag=True, help="Count predictions as annotators.")
 @click.option("--skip-empty", is_flag=True, help="NER: leave out items with no spans.")
+@click.option("--negatives", is_flag=True,
+              help="Classification: rejected labels (accept/reject tasks such as Prodigy "
+                   "textcat) are answers: class `not LABEL`, or left out of a multi-label list.")
 @from_option
 @click.option("--overwrite", is_flag=True, help="Replace DST if it exists.")
 @click.option("--report", "output_format", type=click.Choice(["text", "json"]),
@@ -46,7 +49,7 @@ from ._engine import engine_options
 @verify_option
 def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: str, ties: str,
                file_format: str | None, label_set: str | None, include_models: bool,
-               skip_empty: bool, from_format: str | None, read_options: tuple[str, ...],
+               skip_empty: bool, negatives: bool, from_format: str | None, read_options: tuple[str, ...],
                overwrite: bool, allow_loss: bool, output_format: str, engine: str | None,
                workers: int | None) -> int:
     """Write DST, one row per item of PATH, shaped for training a TASK model.
@@ -69,7 +72,7 @@ def export_cmd(path: str, dst: str, task: str, split: str | None, resolve_rule: 
     report = export(path, dst, task=task, split=split, resolve=resolve_rule, ties=ties,
                     format=fmt,
                     from_format=from_format, label_set=label_set,
-                    include_models=include_models, skip_empty=skip_empty,
+                    include_models=include_models, skip_empty=skip_empty, negatives=negatives,
                     overwrite=overwrite, engine=engine, workers=workers,
                     **parse_options(read_options))
     if output_format == "json":

@@ -91,6 +91,7 @@ class Plan:
     conversational: bool = False
     pack: bool = False  # pieces travel between processes: pickle them in the task
     ties: str = "skip"  # what a majority tie does (groundtruth.export's `ties`)
+    negatives: bool = False  # rejected classifications are answers (groundtruth.export's)
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -175,7 +176,7 @@ class BucketExporter(_Exporter):
     def __init__(self, ds: Dataset, report: ConversionReport, plan: Plan,
                  item_orders: list[Order], annotation_orders: dict[int, Order]) -> None:
         super().__init__(ds, report, plan.resolve, plan.include_models, plan.label_set,
-                         ties=plan.ties)
+                         ties=plan.ties, negatives=plan.negatives)
         self.plan = plan
         self.item_orders = item_orders
         self.annotation_orders = annotation_orders  # id(annotation) -> its order
@@ -276,6 +277,7 @@ def export(
     label_set: str | None = None,
     include_models: bool = False,
     skip_empty: bool = False,
+    negatives: bool = False,
     overwrite: bool = False,
     fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
@@ -291,7 +293,8 @@ def export(
     src = _source(source, from_format, storage_options, read_options)
     with _engine(engine, workers, src) as eng:
         plan = Plan(task, split, resolve, label_set, include_models, skip_empty, format,
-                    src.manifest, pack=eng.name != "local", ties=ties)
+                    src.manifest, pack=eng.name != "local", ties=ties,
+                    negatives=negatives)
         n = buckets or default_buckets(eng, len(src.parts))
         handles, reports = eng.partition(split_part, [(rt, plan) for rt in route_tasks([src], n)],
                                          n)
