@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._text import count
 from ..errors import DatasetValidationError
 from ..issues import ISSUE_CODES, SEVERITIES, Issue, Location, Severity, json_path
 
@@ -135,21 +136,28 @@ class ValidationReport:
         """A readable report: a verdict, then per code its count and first locations."""
         e, w, n = (self.counts.get(s, 0) for s in SEVERITIES)
         verdict = "valid" if self.ok else "INVALID"
-        what = ", ".join(f"{v} {k}" for k, v in self.stats.items())
+        what = ", ".join(count(v, k[:-1]) if k.endswith("s") else f"{v} {k}"
+                         for k, v in self.stats.items())
         lines = [f"{self.source or 'dataset'} ({self.format or '?'}): {verdict}"
                  + (f" — {what}" if what else ""),
-                 f"{e} error(s), {w} warning(s), {n} info"
+                 f"{count(e, 'error')}, {count(w, 'warning')}, {n} info"
                  + (" (strict: warnings fail)" if self.strict else "")]
         for code, group in self.by_code().items():
             first = group[0]
             total = self.codes.get(code, len(group))
             lines.append("")
-            lines.append(f"{first.severity} [{code}] × {total}: {first.message}")
-            for i in group[:examples]:
-                where = str(i.location) or "(dataset)"
-                lines.append(f"  at {where}" + (f": {i.message}" if i is not first else ""))
-            if total > examples:
-                lines.append(f"  ... and {total - min(examples, len(group))} more")
+            if total == 1:  # one issue: its message heads it, its location follows
+                lines.append(f"{first.severity} [{code}]: {first.message}")
+                lines.append(f"  at {str(first.location) or '(dataset)'}")
+            else:  # a group: the code's title heads it, every location carries its message
+                known = ISSUE_CODES.get(code)
+                title = f": {known.title}" if known is not None else ""
+                lines.append(f"{first.severity} [{code}] × {total}{title}")
+                for i in group[:examples]:
+                    where = str(i.location) or "(dataset)"
+                    lines.append(f"  at {where}: {i.message}")
+                if total > examples:
+                    lines.append(f"  ... and {total - min(examples, len(group))} more")
             if first.hint:
                 lines.append(f"  hint: {first.hint}")
         if self.truncated:

@@ -79,3 +79,23 @@ def test_annotators_without_guideline_are_one_summary(tmp_path):
     assert issue.message == ("3 annotations by 2 annotators name no guideline: "
                              "ann2 (2 annotations, first k0), ann1 (1 annotation, first k1)")
     assert issue.location.record_id == "ann2"
+
+
+def test_report_text_reads_well(tmp_path):
+    path = tmp_path / "ner.conll"
+    path.write_text(CONLL)
+    ds = gt.load(path)
+    ds.items[0] = ds.items[0].model_copy(update={"tokens": []})
+    ds.items[1] = ds.items[1].model_copy(update={"tokens": []})
+    ds.annotations.clear()
+    text = validate(ds).render()
+    assert "0 errors, 2 warnings, 1 info" in text  # label-unused: info, a foreign file
+    assert "2 items, 0 annotations" in text
+    lines = text.splitlines()
+    head = next(i for i, line in enumerate(lines) if "[dataset.item-unannotated]" in line)
+    assert lines[head].endswith("× 2: An item with no annotation")
+    # every location of a group carries its message, the first one too
+    assert lines[head + 1].endswith(": no annotation refers to this item")
+    assert lines[head + 2].endswith(": no annotation refers to this item")
+    single = next(line for line in lines if "[dataset.label-unused]" in line)
+    assert single.endswith("]: 1 of 1 label (set ner) is never used: PER")
