@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .._text import quote, where_differ
 from ..fingerprint import Fingerprinter
 from ..models import AnnotationBase, Item, Manifest, Rating, Relation, Span
 from . import _references as ref
@@ -239,9 +240,18 @@ class Engine:
         if pending is None or text is None:
             return
         for span_id, lo, hi, expected, span_at in pending:
-            if _text_key(text[lo:hi]) != expected:
-                self.out.emit(SPAN_TEXT, f"text[{lo}:{hi}] is {text[lo:hi][:40]!r}, "
-                              "the span says otherwise", span_at, span_id, "text",
+            covered = text[lo:hi]
+            if _text_key(covered) != expected:
+                if not isinstance(expected, str):  # a long span text, kept as its hash
+                    message = f"text[{lo}:{hi}] is {quote(covered)}, the span says otherwise"
+                elif len(expected) <= 40 and len(covered) <= 40:
+                    message = f"text[{lo}:{hi}] is {quote(covered)}, the span says " \
+                              f"{quote(expected)}"
+                else:
+                    i, mine, theirs = where_differ(expected, covered)
+                    message = (f"the span's text and text[{lo}:{hi}] differ from character "
+                               f"{i}: span {quote(mine, 60)}, text {quote(theirs, 60)}")
+                self.out.emit(SPAN_TEXT, message, span_at, span_id, "text",
                               hint=CONTENT_HINTS[SPAN_TEXT])
 
     def unannotated(self) -> list[tuple[str, At]]:

@@ -1,0 +1,46 @@
+"""The words of user-facing text: plurals, quoting, where two texts differ (issue 16)."""
+
+from __future__ import annotations
+
+import groundtruth as gt
+from groundtruth import validate
+from groundtruth._text import count, first_difference, quote, where_differ
+from groundtruth.models import Item, Span
+
+
+def test_count_and_quote():
+    assert [count(n, "item") for n in (0, 1, 2)] == ["0 items", "1 item", "2 items"]
+    assert count(2, "entry", "entries") == "2 entries"
+    assert quote('say "hi"\n') == '"say \\"hi\\"\\n"'
+    assert quote("x" * 50, 10) == '"' + "x" * 9 + '…"'
+
+
+def test_where_two_long_texts_first_differ():
+    a = "The quick brown fox jumps over the lazy dog near the river bank"
+    b = "The quick brown fox jumps over the lazy cat near the river bank"
+    assert first_difference(a, b) == 40
+    i, x, y = where_differ(a, b)
+    assert i == 40
+    assert x.startswith("…") and "dog" in x
+    assert "cat" in y
+    assert first_difference("abc", "abcd") == 3
+
+
+def test_span_text_mismatch_shows_where_long_texts_differ():
+    text = "Annual report of the Example Holding Corporation for fiscal year 2024 and beyond"
+    wrong = text[:60].replace("fiscal", "fiskal")
+    ds = gt.Dataset(items=[Item(id="t", kind="text", text=text)],
+                    annotations=[Span(id="s", item_id="t", label="ORG", start=0, end=60,
+                                      text=wrong)])
+    [issue] = [i for i in validate(ds).issues if i.code == "content.span-text-mismatch"]
+    assert "differ from character 56" in issue.message
+    assert 'span "…tion for fiskal ", text "…tion for fiscal "' in issue.message
+
+
+def test_conll_reader_span_mismatch_is_quoted_not_a_repr(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"text": "Hello Bob", "spans": [{"start": 6, "end": 9, "label": "PER", '
+                    '"text": "Rob"}], "answer": "accept"}\n')
+    ds = gt.load(path, format="prodigy")
+    [issue] = [i for i in ds.issues if i.code == "span.text-mismatch"]
+    assert 'span text "Rob" but text[6:9] is "Bob"' in issue.message
