@@ -27,6 +27,8 @@ def where_differ(a: str, b: str, context: int = 12) -> tuple[int, str, str]:
     characters before that point, so two long texts with one prefix are told apart."""
     i = first_difference(a, b)
     lo = max(0, i - context)
-    cut = (lambda s: ("…" if lo else "") + s[lo:i + context]
-           + ("…" if len(s) > i + context else ""))
+
+    def cut(s: str) -> str:
+        return ("…" if lo else "") + s[lo:i + context] + ("…" if len(s) > i + context else "")
+
     return i, cut(a), cut(b)
