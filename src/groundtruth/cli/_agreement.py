@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from .._text import count
 from ._common import EXIT_INVALID, EXIT_OK, echo_json, format_option, from_option, load_for_command
 
 LEVEL_CHOICE = click.Choice(["nominal", "ordinal", "interval", "ratio"])
@@ -24,17 +25,20 @@ def _fig_line(name: str, fig: dict[str, Any]) -> str:
     return line
 
 
+def render_header(data: dict[str, Any]) -> list[str]:
+    """What was compared: the label set, its types and level, and how many of each."""
+    what = f"label set {data['label_set']}" if data.get("label_set") else "annotations"
+    return [
+        f"agreement on {what} ({', '.join(data['annotation_types'])}), level {data['level']}",
+        (f"  {count(data['n_items'], 'item')} ({data['n_items_shared']} labelled by 2+ "
+         f"annotators), {count(data['n_annotators'], 'annotator')}, "
+         f"{count(data['n_annotations'], 'annotation')}"),
+    ]
+
+
 def render_agreement(data: dict[str, Any], top: int = 10) -> list[str]:
     """The agreement report as terminal lines."""
-    what = f"label set {data['label_set']!r}" if data.get("label_set") else "annotations"
-    lines = [
-        f"agreement on {what} ({', '.join(data['annotation_types'])}), level {data['level']}",
-        (
-            f"  {data['n_items']} items ({data['n_items_shared']} labelled by 2+ annotators), "
-            f"{data['n_annotators']} annotators, {data['n_annotations']} annotations"
-        ),
-        f"  unit of analysis: {data['percent_agreement']['unit']}",
-    ]
+    lines = [*render_header(data), f"  unit of analysis: {data['percent_agreement']['unit']}"]
     if data.get("level_note"):
         lines.append(f"  note: {data['level_note']}")
     lines.append("")
@@ -163,6 +167,14 @@ def agreement_cmd(
         return EXIT_INVALID
     if output_format == "json":
         echo_json(report.to_dict())
+    elif not report.ok:
+        # one annotator, or no item two of them labelled: say so, not a table of n/a
+        for line in render_header(report.data):
+            click.echo(line)
+        for i in report.issues:
+            click.echo(f"{i.severity}: {i.message}", err=True)
+            if i.hint:
+                click.echo(f"  hint: {i.hint}", err=True)
     else:
         for line in render_agreement(report.data):
             click.echo(line)
