@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import groundtruth as gt
 from groundtruth import validate
 
@@ -99,3 +101,37 @@ def test_report_text_reads_well(tmp_path):
     assert lines[head + 2].endswith(": no annotation refers to this item")
     single = next(line for line in lines if "[dataset.label-unused]" in line)
     assert single.endswith("]: 1 of 1 label (set ner) is never used: PER")
+
+
+def _polygon_dataset(box):
+    from groundtruth.models import Item, Polygon
+
+    return gt.Dataset(items=[Item(id="i", kind="image", uri="a.jpg", width=640, height=480)],
+                      annotations=[Polygon(id="p", item_id="i", label="car",
+                                           polygon=[[322, 321, 416, 321, 416, 348, 322, 348]],
+                                           bbox=box)])
+
+
+@pytest.mark.parametrize("encoding", ["jsonl", "parquet"])
+@pytest.mark.parametrize("vectorise", [True, False])
+def test_polygon_bbox_not_its_extent_is_a_warning(tmp_path, monkeypatch, encoding, vectorise):
+    from groundtruth.validation import _sources
+
+    monkeypatch.setattr(_sources, "VECTORISE", vectorise)
+    gt.save(_polygon_dataset([322, 321, 200, 27]), tmp_path / "bad", encoding=encoding)
+    [issue] = [i for i in validate(tmp_path / "bad").issues
+               if i.code == "geometry.bbox-extent-mismatch"]
+    assert issue.severity == "warning"
+    assert issue.location.record_id == "p"
+    assert issue.message == ("bbox covers x in [322, 522], y in [321, 348]; the polygon x in "
+                             "[322, 416], y in [321, 348]")
+    # a box equal to the extent within a pixel is fine
+    gt.save(_polygon_dataset([322.4, 321, 94.5, 27]), tmp_path / "ok", encoding=encoding)
+    assert "geometry.bbox-extent-mismatch" not in codes(validate(tmp_path / "ok"))
+
+
+def test_real_coco_boxes_match_their_polygons():
+    from tests.conftest import shared_path
+
+    report = validate(shared_path("coco", "tinycoco_instances_val2017.json"))
+    assert "geometry.bbox-extent-mismatch" not in codes(report)
