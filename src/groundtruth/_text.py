@@ -32,3 +32,24 @@ def where_differ(a: str, b: str, context: int = 12) -> tuple[int, str, str]:
         return ("…" if lo else "") + s[lo:i + context] + ("…" if len(s) > i + context else "")
 
     return i, cut(a), cut(b)
+
+
+def show(value: object, limit: int = 8) -> str:
+    """A value as a person reads it, not as Python prints it: `yes`/`no`, lists as `a, b`,
+    maps as `k v, k v`, long ones cut with `and N more` (the JSON output has them whole)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        parts = [f"{k} {show(v, limit)}" for k, v in list(value.items())[:limit]]
+        more = len(value) - limit
+    elif isinstance(value, list | tuple | set | frozenset):
+        seq = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+        parts = [show(v, limit) for v in seq[:limit]]
+        more = len(seq) - limit
+    else:
+        return str(value)
+    if not parts:
+        return "none"
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")

@@ -45,3 +45,29 @@ def test_conll_reader_span_mismatch_is_quoted_not_a_repr(tmp_path):
     ds = gt.load(path, format="prodigy")
     [issue] = [i for i in ds.issues if i.code == "span.text-mismatch"]
     assert 'span text "Rob" but text[6:9] is "Bob"' in issue.message
+
+
+def test_show_values_as_a_person_reads_them():
+    from groundtruth._text import show
+
+    assert show(True) == "yes"
+    assert show(["token", "ner"]) == "token, ner"
+    assert show({"person": 1, "car": 3}) == "person 1, car 3"
+    assert show({str(i): i for i in range(80)}, limit=2) == "0 0, 1 1 and 78 more"
+    assert show(None) == "none"
+
+
+def test_convert_output_has_no_python_reprs(tmp_path):
+    import subprocess
+    import sys
+
+    src = tmp_path / "m.conll"
+    src.write_text("Apple B-ORG\n\n")
+    res = subprocess.run([sys.executable, "-m", "groundtruth", "convert", str(src),
+                          str(tmp_path / "o.conll"), "--to", "conll"], capture_output=True,
+                         text=True, check=False, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert ": 1 item, 1 annotation\n" in res.stdout
+    assert "columns: token, ner\n" in res.stdout
+    assert "[" not in res.stdout
+    assert "'" not in res.stdout

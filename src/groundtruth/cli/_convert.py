@@ -8,6 +8,7 @@ import click
 
 from .. import converters
 from .._loss import read_dropped
+from .._text import count, show
 from ..api import convert, refuse_input_as_output, resolve_format
 from ..converters import ConversionReport
 from ..errors import GroundtruthError
@@ -89,14 +90,14 @@ def convert_cmd(
         })
         return report_dropped(report.dropped, allow_loss)
     click.echo(f"{src} ({source_format}) -> {dst} ({to_format}): "
-               f"{n_items} items, {n_anns} annotations")
+               f"{count(n_items, 'item')}, {count(n_anns, 'annotation')}")
     if issues:
-        click.echo(f"reading reported {len(issues)} issue(s); first ones:", err=True)
+        click.echo(f"reading reported {count(len(issues), 'issue')}; first ones:", err=True)
         for i in issues[:5]:
             click.echo(f"  {i}", err=True)
     for key, value in report.details.items():
         if key != "fingerprint":
-            click.echo(f"{key}: {value}")
+            click.echo(f"{key.replace('_', ' ')}: {show(value)}")
     if report.details.get("fingerprint"):
         click.echo(f"fingerprint: {report.details['fingerprint']}")
     if report.issues:
