@@ -71,3 +71,19 @@ def test_convert_output_has_no_python_reprs(tmp_path):
     assert "columns: token, ner\n" in res.stdout
     assert "[" not in res.stdout
     assert "'" not in res.stdout
+
+
+def test_dataset_names_come_from_file_names_the_same_way(tmp_path):
+    files = {
+        "a.conll": "John B-PER\n\n",
+        "b.jsonl": '{"text": "hi", "label": "x"}\n',
+        "c.json": '[{"id": 1, "data": {"text": "hi"}, "annotations": []}]',
+        "d.json": '{"images": [], "annotations": [], "categories": []}',
+        "e.prodigy.jsonl": '{"text": "hi", "spans": [], "answer": "accept"}\n',
+    }
+    names = {}
+    for fname, text in files.items():
+        (tmp_path / fname).write_text(text)
+        names[fname] = gt.load(tmp_path / fname).manifest.name
+    assert names == {"a.conll": "a", "b.jsonl": "b", "c.json": "c", "d.json": "d",
+                     "e.prodigy.jsonl": "e.prodigy"}

@@ -46,6 +46,7 @@ from ._base import ConversionReport
 from ._jsonio import (
     Collector,
     Where,
+    dataset_name,
     display_name,
     first_byte,
     gc_paused,
@@ -208,7 +209,7 @@ class LabelStudioConverter:
             items.append(got[0])
             anns.extend(got[1])
         check_found(self.name, path, fs, items=len(items), issues=ctx.issues)
-        manifest = ctx.col.manifest(display_name(fpath))
+        manifest = ctx.col.manifest(dataset_name(fpath))
         return Dataset(manifest, items, anns, issues=ctx.issues, source=path,
                        source_format=self.name)
 

@@ -31,7 +31,7 @@ from ._base import ConversionReport
 from ._jsonio import (
     Collector,
     Where,
-    display_name,
+    dataset_name,
     first_byte,
     gc_paused,
     head_objects,
@@ -165,7 +165,7 @@ class PreferenceConverter:
                 col.label("preference", None, "ranking")
                 anns.append(ranking)
         check_found(self.name, path, fs, items=len(items), issues=issues)
-        manifest = col.manifest(display_name(path))
+        manifest = col.manifest(dataset_name(path))
         return Dataset(manifest, items, anns, issues=issues, source=path,
                        source_format=self.name)
 
