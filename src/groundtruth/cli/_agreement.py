@@ -296,9 +296,10 @@ def consensus_cmd(
     if output_format == "json":
         echo_json(summary)
         return EXIT_OK
+    n, review = res.details["consensus_annotations"], res.details["needs_review"]
     click.echo(
-        f"{path} -> {dst}: {res.details['consensus_annotations']} consensus annotations "
-        f"by {res.annotator.id} ({method}); {res.details['needs_review']} flagged needs_review"
+        f"{path} -> {dst}: {count(n, 'consensus annotation')} ({method} vote, annotator "
+        f"{res.annotator.id}); {review} flagged needs_review"
     )
     for key in ("weights",):
         if key in res.details:

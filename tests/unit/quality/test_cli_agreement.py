@@ -147,3 +147,12 @@ def test_fail_under_gate(run, labels_dir):
     res = run("agreement", str(labels_dir), "--fail-under", str(alpha + 0.01))
     assert res.returncode == 1
     assert "gate failed" in res.stderr
+
+
+def test_consensus_line_names_method_and_annotator_once(tmp_path, run):
+    gt.save(classification_dataset(TABLE, [label_set("s", ["pos", "neg", "neu"])]),
+            tmp_path / "ds")
+    res = run("consensus", str(tmp_path / "ds"), str(tmp_path / "out"))
+    assert res.returncode == 0, res.stderr
+    assert "consensus annotations (majority vote, annotator consensus-majority);" in res.stdout
+    assert "consensus consensus" not in res.stdout
