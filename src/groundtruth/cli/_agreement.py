@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -296,7 +296,7 @@ def consensus_cmd(
     if output_format == "json":
         echo_json(summary)
         return EXIT_OK
-    n, review = res.details["consensus_annotations"], res.details["needs_review"]
+    n, review = cast(int, res.details["consensus_annotations"]), res.details["needs_review"]
     click.echo(
         f"{path} -> {dst}: {count(n, 'consensus annotation')} ({method} vote, annotator "
         f"{res.annotator.id}); {review} flagged needs_review"

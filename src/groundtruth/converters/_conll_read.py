@@ -15,7 +15,7 @@ from ..errors import ConversionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Item, Span, Token
 from ._build import builder
-from ._options import OptionSpec, check_options
+from ._options import Option, OptionSpec, check_options
 from ._tagging import (
     Entity,
     Scheme,
@@ -96,8 +96,14 @@ def column_names(value: Any) -> list[str] | None:
 
 
 READ_OPTIONS: OptionSpec = {
-    "columns": (str, list), "tag_column": str, "scheme": str, "sep": str, "group": str,
-    "encoding": str, "multi_tag_sep": str,
+    "columns": Option((str, list), "column names, comma-separated (token first, tag last)",
+                      "detected from the file"),
+    "tag_column": Option(str, "the column holding entity tags", "found from the columns"),
+    "scheme": Option(str, "tag scheme: iob1, iob2, bioes, bilou, io or auto", "auto"),
+    "sep": Option(str, "column separator: tab, space or auto", "auto"),
+    "group": Option(str, "one item per sentence or per document (-DOCSTART-)", "sentence"),
+    "encoding": Option(str, "text encoding of the file", "utf-8"),
+    "multi_tag_sep": Option(str, "separator of several tags in one cell (WNUT)", ","),
 }
 
 

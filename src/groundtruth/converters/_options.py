@@ -10,16 +10,33 @@ option, the type expected and the options the format has, instead of a traceback
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from ..errors import UnknownOptionError
 
-__all__ = ["OptionSpec", "check_options"]
+__all__ = ["Option", "OptionSpec", "check_options", "describe_options", "option_types"]
 
-# option name -> the Python types its value may have (None always means "the default")
-OptionSpec = Mapping[str, type | tuple[type, ...]]
+
+@dataclass(frozen=True)
+class Option:
+    """One option a converter takes: its types, its default and one line of help.
+
+    A converter states its options as class attributes `read_options` and `write_options`
+    (`OptionSpec`); `gt formats NAME` lists them from there, so a new converter's options
+    appear without touching the CLI.
+    """
+
+    types: type | tuple[type, ...]
+    help: str = ""
+    default: Any = None
+
+
+# option name -> the Python types its value may have (None always means "the default"), or an
+# `Option` that also says what it does and its default
+OptionSpec = Mapping[str, "type | tuple[type, ...] | Option"]
 
 # options every converter accepts from the verbs, whatever its own ones are
 _COMMON: dict[str, type | tuple[type, ...]] = {"storage_options": dict, "overwrite": bool}
@@ -28,6 +45,24 @@ _NAMES: dict[type, str] = {
     str: "a string", bool: "true or false", int: "an integer", float: "a number",
     list: "a list", dict: "an object",
 }
+
+
+def option_types(spec: type | tuple[type, ...] | Option) -> type | tuple[type, ...]:
+    """The Python types an option's value may have."""
+    return spec.types if isinstance(spec, Option) else spec
+
+
+def describe_options(spec: OptionSpec) -> list[tuple[str, str, str, str]]:
+    """`(name, type, default, help)` for each option of `spec`, sorted by name."""
+    out = []
+    for key in sorted(spec):
+        opt = spec[key]
+        default = opt.default if isinstance(opt, Option) else None
+        shown = "" if default is None else (orjson.dumps(default).decode()
+                                           if not isinstance(default, str) else default)
+        out.append((key, _expected(option_types(opt)), shown,
+                    opt.help if isinstance(opt, Option) else ""))
+    return out
 
 
 def _expected(types: type | tuple[type, ...]) -> str:
@@ -67,13 +102,14 @@ def check_options(
     `None` is accepted for every option (it means the default). The message names the option,
     the value, the type expected and every option the format takes in this direction.
     """
-    known = {**_COMMON, **spec}
+    known = {**_COMMON, **{k: option_types(v) for k, v in spec.items()}}
     listing = ", ".join(sorted(spec)) or "none"
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise UnknownOptionError(
             f"unknown {direction} option(s) for {fmt}: {', '.join(unknown)}",
-            hint=f"{direction} options of {fmt}: {listing}",
+            hint=f"{direction} options of {fmt}: {listing} (`gt formats {fmt}` says what "
+                 "each takes)",
         )
     for key, value in options.items():
         types = known[key]

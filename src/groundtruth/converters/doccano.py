@@ -67,6 +67,8 @@ Task = str  # auto | sequence_labeling | classification | seq2seq
 _READ_OPTIONS: OptionSpec = {"offsets": str, "annotator": str, "task": str, "text_field": str}
 
 class DoccanoConverter:
+    read_options: ClassVar[OptionSpec] = _READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = {}
     name: ClassVar[str] = "doccano"
     description: ClassVar[str] = "doccano JSONL (sequence labels, relations, categories)"
     extensions: ClassVar[tuple[str, ...]] = (".jsonl", ".json")

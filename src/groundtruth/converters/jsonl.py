@@ -95,6 +95,7 @@ def label_names_of(value: Any, names: list[str] | None, where: Where, path: str,
 
 
 class JsonlConverter:
+    read_options: ClassVar[OptionSpec] = _TYPES
     name: ClassVar[str] = "jsonl"
     description: ClassVar[str] = "generic JSON Lines (text + label / labels / answer per line)"
     extensions: ClassVar[tuple[str, ...]] = (".jsonl", ".ndjson")

@@ -148,6 +148,7 @@ _READ_OPTIONS: OptionSpec = {
 }
 
 class LabelStudioConverter:
+    read_options: ClassVar[OptionSpec] = _READ_OPTIONS
     name: ClassVar[str] = "labelstudio"
     description: ClassVar[str] = "Label Studio JSON export (tasks with annotations, predictions)"
     extensions: ClassVar[tuple[str, ...]] = (".json",)

@@ -109,6 +109,8 @@ def _common(a: list[Message], b: list[Message]) -> int:
 
 
 class PreferenceConverter:
+    read_options: ClassVar[OptionSpec] = _READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = {}
     name: ClassVar[str] = "preference"
     description: ClassVar[str] = "preference pairs, rankings and chat JSONL (TRL, HH-RLHF)"
     extensions: ClassVar[tuple[str, ...]] = (".jsonl",)

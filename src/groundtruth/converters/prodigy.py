@@ -85,6 +85,8 @@ INPUT_KEYS = ("text", "meta", "_input_hash", "tokens")
 _READ_OPTIONS: OptionSpec = {"offsets": str, "label_set": str}
 
 class ProdigyConverter:
+    read_options: ClassVar[OptionSpec] = _READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = {}
     name: ClassVar[str] = "prodigy"
     description: ClassVar[str] = "spaCy/Prodigy JSONL (spans, tokens, answers, textcat)"
     extensions: ClassVar[tuple[str, ...]] = (".jsonl",)
