@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from .._inert import plain
 from .._text import count
 from ._common import (
     check_source,
@@ -53,7 +54,7 @@ def info_cmd(path: str, from_format: str | None, read_options: tuple[str, ...],
     if output_format == "json":
         echo_json(data)
         return
-    click.echo(f"{data['name']}  ({data['format']}, spec {data['spec_version']})")
+    click.echo(plain(f"{data['name']}  ({data['format']}, spec {data['spec_version']})"))
     click.echo(f"fingerprint      {data['fingerprint']}")
     click.echo(f"items            {data['items']}")
     objects = ""
@@ -71,7 +72,7 @@ def info_cmd(path: str, from_format: str | None, read_options: tuple[str, ...],
         for col, tags in data["token_tags"].items():
             _counts(f"  {col}", tags)
     if data["read_issues"]:
-        click.echo(f"reading reported {data['read_issues']} issue(s): run `gt validate` to see them")
+        click.echo(f"reading reported {count(data['read_issues'], 'issue')}: run `gt validate` to see them")
 
 
 def _counts(title: str, counts: dict[str, int]) -> None:
@@ -81,7 +82,7 @@ def _counts(title: str, counts: dict[str, int]) -> None:
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     shown = ", ".join(f"{k} {v}" for k, v in top[:12])
     more = f", ... ({len(top) - 12} more)" if len(top) > 12 else ""
-    click.echo(f"{title:<17}{shown}{more}")
+    click.echo(plain(f"{title:<17}{shown}{more}"))  # labels and names come from the data
 
 
 def _native_parquet_info(path: str, engine: str, workers: int | None) -> dict[str, Any] | None:

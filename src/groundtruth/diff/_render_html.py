@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from .. import geometry
-from ._inert import html_text
+from .._inert import html_text
 from ._media import MAX_IMAGE_BYTES, Media, MediaPolicy, resolve_media
 from ._render_text import describe_details, short_fingerprint
 from ._result import DatasetDiff

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._inert import plain
+from .._inert import plain
 from ._result import DatasetDiff
 
 _COLS = ("added", "removed", "changed", "unchanged")

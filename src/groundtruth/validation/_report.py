@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._inert import plain
 from .._text import count
 from ..errors import DatasetValidationError
 from ..issues import ISSUE_CODES, SEVERITIES, Issue, Location, Severity, json_path
@@ -164,7 +165,8 @@ class ValidationReport:
             lines.append("")
             lines.append(f"(only the first {len(self.issues)} issues were kept: raise "
                          "--max-issues to see more)")
-        return "\n".join(lines)
+        # messages quote ids, labels, texts and file names from the data: shown, never obeyed
+        return "\n".join(plain(line) for line in lines)
 
     def __str__(self) -> str:
         return self.render()
