@@ -14,6 +14,7 @@ import click
 
 from .. import __version__
 from .._inert import plain
+from .._voice import cli as voice_cli
 from ..errors import GroundtruthError
 from ..io._access import access_error
 from ._common import EXIT_USAGE
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
         except GroundtruthError as exc:
             if os.environ.get("GROUNDTRUTH_DEBUG"):
                 raise
+            if exc.hint:
+                exc.hint = voice_cli(exc.hint)
             click.echo(f"error: {plain(exc, multiline=True)}", err=True)
             sys.exit(EXIT_USAGE)
         except (OSError, UnicodeDecodeError, MemoryError, Exception) as exc:
