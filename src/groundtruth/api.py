@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import converters
+from ._guideline import attach_guideline, parse_guideline
 from .dataset import Dataset
 from .io._fs import PathLike, resolve
 from .io._native import KINDS, iter_native_records, open_native
@@ -54,7 +55,9 @@ def load(
             False reads a dataset known to be damaged, or saves the hashing time.
         max_member_bytes: native `.zip` datasets: the largest decompressed part accepted
             (default: the `GROUNDTRUTH_MAX_MEMBER_BYTES` environment variable, else 4 GiB).
-        **options: format-specific reading options.
+        **options: format-specific reading options, and for every format
+            `guideline="ID@VERSION"`: the guideline the delivery was made under, recorded on
+            each annotation by a human (or unnamed) annotator that names none.
 
     Record-level problems a foreign reader worked around are in `Dataset.issues`.
     """
@@ -63,12 +66,16 @@ def load(
         fs, path = resolve(url, storage_options=storage_options)
     else:
         path = str(url)
+    guideline = options.pop("guideline", None)
+    ref = parse_guideline(guideline) if guideline is not None else None
     if name == "groundtruth":
         options.update(verify=verify, max_member_bytes=max_member_bytes)
     ds = converters.get(name).read(path, fs=fs, **options)
     # a URL as given (git://repo:ref@path, s3://...) names the version; the reader only saw
     # the path inside the filesystem
     ds.source = str(url) if "://" in str(url) else (ds.source or str(url))
+    if ref is not None:
+        attach_guideline(ds, ref)
     return ds
 
 

@@ -24,6 +24,11 @@ def natural_key(record_id: str) -> tuple[int, int, str]:
     return (1, 0, record_id)
 
 
+TOKEN_TAG_COLUMNS = ("upos", "xpos", "deprel", "pos", "chunk")
+"""Token attributes that are tags from a small set (counted by `Dataset.stats`); lemmas, forms
+and features are not."""
+
+
 class Dataset:
     """A labeled dataset: `manifest`, `items`, `annotations`.
 
@@ -109,7 +114,32 @@ class Dataset:
             "labels": dict(Counter(a.label or "(none)" for a in self.annotations)),
             "annotators": dict(Counter(a.annotator or "(none)" for a in self.annotations)),
             "statuses": dict(Counter(a.status or "(none)" for a in self.annotations)),
+            **self._part_stats(),
+            **self._token_stats(),
         }
+
+    def _part_stats(self) -> dict[str, Any]:
+        """`objects` when some annotations are parts of another (a COCO object with keypoints
+        and a polygon is two annotations, the polygon marked `part_of` the keypoints)."""
+        parts = sum(1 for a in self.annotations
+                    if any("part_of" in ext for ext in a.extensions.values()))
+        return {"objects": len(self.annotations) - parts, "parts": parts} if parts else {}
+
+    def _token_stats(self) -> dict[str, Any]:
+        """Token-level tags (CoNLL-U UPOS, XPOS, DEPREL; CoNLL POS and chunk columns): labels
+        that live on the tokens, not in annotations."""
+        tags: dict[str, Counter[str]] = {}
+        n = 0
+        for it in self.items:
+            n += len(it.tokens)
+            for tok in it.tokens:
+                for col in TOKEN_TAG_COLUMNS:
+                    value = tok.attributes.get(col)
+                    if isinstance(value, str) and value != "_":
+                        tags.setdefault(col, Counter())[value] += 1
+        if not n:
+            return {}
+        return {"tokens": n, "token_tags": {col: dict(c) for col, c in tags.items()}}
 
     # -- files ----------------------------------------------------------------------------
     @classmethod

@@ -17,9 +17,11 @@ class GroundtruthError(Exception):
     def __init__(
         self, message: str, *, hint: str | None = None, location: Location | None = None
     ) -> None:
+        from ._voice import api
+
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = api(hint) if hint else hint  # the CLI shows it with its flags (`_voice`)
         self.location = location
 
     def __reduce__(self) -> tuple[object, ...]:

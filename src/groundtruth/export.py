@@ -10,8 +10,10 @@ Which annotations count: those with no status or status submitted / accepted / a
 made by human (or consensus / rule) annotators; predictions (model annotators) count only with
 `include_models=True`. When several annotators labelled an item, `resolve` picks one answer:
 
-- `majority`: the label most annotators gave (one vote per annotator). A tie is broken by
-  taking the label that sorts first, and reported (`export.tie`). For spans, a span
+- `majority`: the label most annotators gave (one vote per annotator). Ties are flagged, never
+  guessed: by default (`ties="skip"`) an item whose top labels tie is left out and reported
+  (`export.tie`); `ties="first"` takes the label that sorts first (still reported);
+  `ties="fail"` raises `ConversionError` at the first tie of any kind. For spans, a span
   (start, end, label) is kept when more than half of the item's annotators marked it; a span
   exactly half of them marked is a tie: dropped and reported. For preferences, the pair most
   annotators preferred; a tie drops the item.
@@ -31,6 +33,11 @@ made by human (or consensus / rule) annotators; predictions (model annotators) c
 
 Consensus and adjudication annotations already in a dataset never count as a vote under
 `majority` or `first`.
+
+Rejected classifications (a binary accept/reject task, such as Prodigy's textcat) are answers
+too with `negatives=True`: a single-label set then gets the class `not LABEL`, a multi-label set
+a row whose list leaves the label out (false); without it, an item whose labels were all
+rejected is left out, reported as rejected.
 
 Everything left out is in the returned report's `issues` (the loss report).
 """
@@ -66,6 +73,7 @@ Task = Literal["classification", "ner", "preference", "sft"]
 Resolve = Literal["majority", "first", "consensus", "adjudicated"]
 TASKS: tuple[str, ...] = ("classification", "ner", "preference", "sft")
 RESOLVE: tuple[str, ...] = ("majority", "first", "consensus", "adjudicated")
+TIES: tuple[str, ...] = ("skip", "first", "fail")
 _DERIVED_KINDS = ("consensus", "adjudicator")
 
 NO_LABEL = define("export.no-label", "warning",
@@ -93,11 +101,13 @@ def export(
     task: str,
     split: str | None = None,
     resolve: str = "majority",
+    ties: str = "skip",
     format: str = "jsonl",
     from_format: str | None = None,
     label_set: str | None = None,
     include_models: bool = False,
     skip_empty: bool = False,
+    negatives: bool = False,
     overwrite: bool = False,
     fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
@@ -115,10 +125,15 @@ def export(
         split: only items of this split (an error when no item has it).
         resolve: `majority`, `first`, `consensus` or `adjudicated` (see the module
             documentation).
+        ties: under `majority`, what a tie does: `skip` (default: the item, or the tied spans
+            or labels, are left out and reported), `first` (a single-label tie takes the label
+            that sorts first, reported) or `fail` (`ConversionError` at the first tie).
         label_set: for classification, the label set to export (default: the only one used).
         include_models: count predictions (model annotators) as votes.
         skip_empty: for ner, leave out items with no spans instead of writing them as
             entity-free examples.
+        negatives: for classification, rejected labels are answers too: `not LABEL` in a
+            single-label set, the label left out of the list (false) in a multi-label one.
         engine: None (default) reads the dataset into this process; `local` or `dask` (or an
             engine object) spreads the work over buckets of items on that engine
             (`groundtruth.engine.export`), for native datasets, with the same file and report.
@@ -139,6 +154,8 @@ def export(
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     if resolve not in RESOLVE:
         raise ValueError(f"unknown resolve rule {resolve!r}; choose one of {', '.join(RESOLVE)}")
+    if ties not in TIES:
+        raise ValueError(f"unknown ties rule {ties!r}; choose one of {', '.join(TIES)}")
     if format not in ("jsonl", "parquet"):
         raise ValueError(f"unknown format {format!r}; choose jsonl or parquet")
     if engine is not None and resolve == "adjudicated":
@@ -148,10 +165,11 @@ def export(
         from .io import reading
 
         with reading(verify=verify):
-            return export(source, dst, task=task, split=split, resolve=resolve, format=format,
+            return export(source, dst, task=task, split=split, resolve=resolve, ties=ties,
+                          format=format,
                           from_format=from_format, label_set=label_set,
                           include_models=include_models, skip_empty=skip_empty,
-                          overwrite=overwrite, fs=fs, storage_options=storage_options,
+                          negatives=negatives, overwrite=overwrite, fs=fs, storage_options=storage_options,
                           engine=engine, workers=workers, **read_options)
     from ._loss import export_empty
     from .converters._jsonio import check_destination
@@ -165,10 +183,10 @@ def export(
         from .engine.export import export as export_on_engine
 
         engine_report = export_on_engine(
-            source, dst, task=task, split=split, resolve=resolve, format=format,
+            source, dst, task=task, split=split, resolve=resolve, ties=ties, format=format,
             from_format=from_format, label_set=label_set, include_models=include_models,
-            skip_empty=skip_empty, overwrite=overwrite, fs=fs, storage_options=storage_options,
-            engine=engine, workers=workers, **read_options)
+            skip_empty=skip_empty, negatives=negatives, overwrite=overwrite, fs=fs,
+            storage_options=storage_options, engine=engine, workers=workers, **read_options)
         engine_report.dropped = export_empty(engine_report, engine_report.details["items"])
         return engine_report
     ds = source if isinstance(source, Dataset) else load(
@@ -184,7 +202,8 @@ def export(
         raise ValueError(f"resolve={resolve!r} works for classification and ner; use majority "
                          "or first for preference and sft")
     report = ConversionReport(format=f"{task}-{format}", outputs=[str(dst)])
-    ex = _Exporter(ds, report, resolve, include_models, label_set)
+    ex = _Exporter(ds, report, resolve, include_models, label_set, ties=ties,
+                   negatives=negatives)
     rows = list(ex.rows(task, items, skip_empty))
     filesystem, path = resolve_fs(dst, fs=fs, storage_options=storage_options)
     if format == "jsonl":
@@ -195,7 +214,7 @@ def export(
         _write_parquet(rows, task, path, filesystem, overwrite, ex.multi)
     dropped = Counter(i.code for i in report.issues)
     report.details = {"task": task, "rows": len(rows), "items": len(items), "resolve": resolve,
-                      "split": split, "dropped": dict(dropped)}
+                      "ties": ties, "split": split, "dropped": dict(dropped)}
     report.dropped = export_empty(report, len(items))
     if resolve == "adjudicated":
         report.details["resolved_by"] = dict(Counter(r["resolved_by"] for r in rows))
@@ -204,8 +223,11 @@ def export(
 
 class _Exporter:
     def __init__(self, ds: Dataset, report: ConversionReport, resolve: str,
-                 include_models: bool, label_set: str | None) -> None:
+                 include_models: bool, label_set: str | None, *, ties: str = "skip",
+                 negatives: bool = False) -> None:
         self.ds = ds
+        self.ties = ties
+        self.negatives = negatives
         self.report = report
         self.resolve = resolve
         self.by_item = ds.annotations_by_item()
@@ -321,6 +343,15 @@ class _Exporter:
     def _drop(self, code: str, message: str, record_id: str) -> None:
         self.report.issues.append(issue(code, message, record_id=record_id))
 
+    def _tie(self, message: str, record_id: str) -> None:
+        """Report a tie, or raise it when ties are to fail the export."""
+        if self.ties == "fail":
+            raise ConversionError(
+                f"{message.split(';')[0]}: a tie, and ties are to fail the export",
+                hint="leave tied items out (ties='skip', CLI --ties skip), take the first "
+                     "label by name (ties='first'), or settle it in the data (gt adjudicate)")
+        self._drop(TIE, message, record_id)
+
     # -- classification --------------------------------------------------------------------
     def _classification(self, items: list[Item]) -> Iterator[dict[str, Any]]:
         sets = self._classification_sets()
@@ -338,45 +369,67 @@ class _Exporter:
                 continue
             rule, decided = (self.layered(item.id, layers) if layers is not None
                              else (self.resolve, None))
+            rejected = [a for a in self.by_item.get(item.id, [])
+                        if isinstance(a, Classification) and a.label_set == lset
+                        and a.status == "rejected"
+                        and answerer(a, self.kinds, self.include_models)]
             if agreed is not None:
                 votes = _by_annotator(agreed.get(item.id, []))
             elif decided is not None:
                 votes = {rule: decided}
             else:
                 anns = [a for a in self._anns(item, Classification) if a.label_set == lset]
-                votes = _by_annotator(anns)
+                votes = _by_annotator(anns + rejected if self.negatives else anns)
             if not votes:
-                if item.id not in self.reviewed:  # else already reported as needs-review
+                if item.id in self.reviewed:
+                    pass  # already reported as needs-review
+                elif rejected:
+                    self._drop(NO_LABEL, f"item {item.id}: its {lset} label was rejected; left "
+                               "out (negatives keep it as `not LABEL`)", item.id)
+                else:
                     self._drop(NO_LABEL, f"item {item.id} has no usable {lset} label", item.id)
                 continue
             one = decided is not None or self.resolve in ("first", "consensus")
             row: dict[str, Any] = {"id": item.id, "text": item.text}
-            row["label"] = (self._multi(item.id, votes, one) if self.multi
-                            else self._single(item.id, votes, one))
+            if self.multi:
+                row["label"] = self._multi(item.id, votes, one)
+            else:
+                label = self._single(item.id, votes, one)
+                if label is None:
+                    continue
+                row["label"] = label
             if layers is not None:
                 row["resolved_by"] = rule
             yield row
 
-    def _single(self, item_id: str, votes: dict[str, list[Any]], one: bool) -> str:
+    def _single(self, item_id: str, votes: dict[str, list[Any]], one: bool) -> str | None:
         if one:
-            return str(next(iter(votes.values()))[0].label)
-        counts = Counter(anns[0].label for anns in votes.values())
+            return _vote(next(iter(votes.values()))[0])
+        counts = Counter(_vote(anns[0]) for anns in votes.values())
         top = max(counts.values())
         best = sorted(lab for lab, n in counts.items() if n == top)
         if len(best) > 1:
-            self._drop(TIE, f"item {item_id}: labels {best} tie with {top} vote(s) each; "
-                       f"took {best[0]!r} (first by name)", item_id)
+            tied = f"item {item_id}: labels {', '.join(map(str, best))} tie with {top} " \
+                   f"vote{'s' if top > 1 else ''} each"
+            if self.ties == "first":
+                self._tie(f"{tied}; took {best[0]} (first by name)", item_id)
+            else:
+                self._tie(f"{tied}; left out", item_id)
+                return None
         return str(best[0])
 
     def _multi(self, item_id: str, votes: dict[str, list[Any]], one: bool) -> list[str]:
+        # a rejected label (negatives) is a vote for its absence: the voter counts, the label not
         if one:
-            return sorted({str(a.label) for a in next(iter(votes.values()))})
+            return sorted({str(a.label) for a in next(iter(votes.values()))
+                           if a.status != "rejected"})
         n = len(votes)
-        counts = Counter(lab for anns in votes.values() for lab in {a.label for a in anns})
+        counts = Counter(lab for anns in votes.values()
+                         for lab in {a.label for a in anns if a.status != "rejected"})
         tied = sorted(str(lab) for lab, c in counts.items() if 2 * c == n)
         if tied:
-            self._drop(TIE, f"item {item_id}: labels {tied} chosen by exactly half of the "
-                       "annotators; left out", item_id)
+            self._tie(f"item {item_id}: labels {', '.join(tied)} chosen by exactly half of "
+                      "the annotators; left out", item_id)
         return sorted(str(lab) for lab, c in counts.items() if 2 * c > n)
 
     # -- ner ---------------------------------------------------------------------------------
@@ -428,8 +481,8 @@ class _Exporter:
         counts = Counter(k for s in keyed.values() for k in s)
         tied = sorted(k for k, c in counts.items() if 2 * c == n)
         if tied:
-            self._drop(TIE, f"item {item_id}: {len(tied)} span(s) marked by exactly half of "
-                       f"the {n} annotators; left out", item_id)
+            self._tie(f"item {item_id}: {len(tied)} span{'s' if len(tied) > 1 else ''} marked "
+                      f"by exactly half of the {n} annotators; left out", item_id)
         return sorted(k for k, c in counts.items() if 2 * c > n)
 
     def _iob(self, item: Item, spans: list[tuple[int, int, str]]) -> list[str]:
@@ -484,8 +537,8 @@ class _Exporter:
         top = max(counts.values())
         best = [p for p, n in counts.items() if n == top]
         if len(best) > 1:
-            self._drop(TIE, f"item {item_id}: annotators split evenly between preferences; "
-                       "left out", item_id)
+            self._tie(f"item {item_id}: annotators split evenly between preferences; "
+                      "left out", item_id)
             return None
         return best[0]
 
@@ -522,9 +575,18 @@ class _Exporter:
 def counts_as_answer(ann: AnnotationBase, kinds: Mapping[str, str],
                      include_models: bool) -> bool:
     """Whether an annotation is an answer (see `_Exporter.usable`); `kinds`: annotator kinds."""
+    return ann.status in USABLE_STATUS and answerer(ann, kinds, include_models)
+
+
+def answerer(ann: AnnotationBase, kinds: Mapping[str, str], include_models: bool) -> bool:
+    """Whether its annotator's answers count: not a consensus, not a model unless asked."""
     kind = kinds.get(ann.annotator or "")
-    return ann.status in USABLE_STATUS and kind not in _DERIVED_KINDS and (
-        include_models or kind != "model")
+    return kind not in _DERIVED_KINDS and (include_models or kind != "model")
+
+
+def _vote(ann: Any) -> str:
+    """A single-label vote: the label, or `not LABEL` for a rejected one (negatives)."""
+    return f"not {ann.label}" if ann.status == "rejected" else str(ann.label)
 
 
 def of_kind(ann: AnnotationBase, cls: type[AnnotationBase], label_set: str | None) -> bool:

@@ -247,4 +247,5 @@ def test_overlapping_types_round_trip_through_multi_tag_cells(layers, scheme):
     ents = [(f"{t}-{k}", s, e) for k, (_, layer) in enumerate(layers) for t, s, e in layer]
     cells, rejected = encode_multi(ents, n, scheme)
     assert rejected == []
-    assert decode_multi(cells) == sorted(ents, key=lambda x: (x[1], x[2], x[0]))
+    # by start; entities starting on one token in the order given (the order of the cell)
+    assert decode_multi(cells) == sorted(ents, key=lambda x: x[1])

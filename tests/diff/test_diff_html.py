@@ -45,3 +45,20 @@ def test_blank_canvas_escaping_and_filter_data():
     assert 'data-kinds="changed|label"' in page
     assert 'data-kinds="changed|geometry"' in page
     assert '<option value="d&amp;e">' in page
+
+
+def test_changed_label_captions_never_overlap_and_items_are_titled_by_file_name():
+    import re
+
+    items = [Item(id="42", kind="image", uri="photos/street_0001.jpg", width=100, height=80)]
+    old = Dataset(items=items, annotations=[BBox(id="1", item_id="42", label="chair",
+                                                 bbox=[10, 20, 30, 30])])
+    new = Dataset(items=items, annotations=[BBox(id="1", item_id="42", label="person",
+                                                 bbox=[10, 20, 30, 30])])
+    page = gt.diff(old, new).render("html")
+    assert "street_0001.jpg <small>item 42 · image</small>" in page
+    ys = {m.group(2): float(m.group(1)) for m in re.finditer(
+        r'<text x="[^"]+" y="([^"]+)"[^>]*>(chair|person)</text>', page)}
+    assert set(ys) == {"chair", "person"}
+    font = 4 * max(100, 80) / 160  # the captions are 4 units high, a unit is the side / 160
+    assert ys["person"] - ys["chair"] >= font  # one line apart at least: no "phairon"

@@ -90,3 +90,22 @@ def test_schema_rejects_a_broken_document():
     document["summary"]["annotations"]["added"] = -1
     del document["changes"]["annotations"][0]["change"]
     assert len(list(_validator().iter_errors(document))) >= 2
+
+
+def test_a_polygon_whose_bbox_alone_moved_says_so_and_validates():
+    from groundtruth.models import Item, Polygon
+
+    items = [Item(id="i", kind="image", uri="a.jpg", width=100, height=100)]
+    ring = [[10, 10, 40, 10, 40, 40, 10, 40]]
+    old = Dataset(items=items, annotations=[Polygon(id="p", item_id="i", label="car",
+                                                    polygon=ring, bbox=[10, 10, 30, 30])])
+    new = Dataset(items=items, annotations=[Polygon(id="p", item_id="i", label="car",
+                                                    polygon=ring, bbox=[16, 6, 30, 30])])
+    d = gt.diff(old, new)
+    doc = d.to_dict()
+    assert not list(_validator().iter_errors(doc))
+    [change] = doc["changes"]["annotations"]
+    assert change["details"]["geometry"]["bbox_only"] is True
+    text = d.render("text")
+    assert "polygon p: only the bbox changed (dx +6, dy -4); the shape is the same" in text
+    assert "only the bbox changed" in d.render("html")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -36,7 +38,7 @@ def votes_dataset():
         Classification(id="a", item_id="0", label="pos", annotator="u1", label_set="s"),
         Classification(id="b", item_id="0", label="neg", annotator="u2", label_set="s"),
         Classification(id="c", item_id="0", label="pos", annotator="u3", label_set="s"),
-        # item 1: tie neg / pos -> "neg" (first by name), reported
+        # item 1: tie neg / pos -> left out and reported (ties="first": "neg", first by name)
         Classification(id="d", item_id="1", label="pos", annotator="u1", label_set="s"),
         Classification(id="e", item_id="1", label="neg", annotator="u2", label_set="s"),
         # item 2: only a rejected label and a model prediction -> no label
@@ -55,11 +57,48 @@ def test_classification_majority_ties_and_losses(tmp_path):
     out = tmp_path / "c.jsonl"
     report = gt.export(votes_dataset(), out, task="classification")
     assert rows(out) == [{"id": "0", "text": "t0", "label": "pos"},
-                         {"id": "1", "text": "t1", "label": "neg"},
                          {"id": "4", "text": "t4", "label": "neg"}]
     got = sorted((i.code, i.location.record_id) for i in report.issues)
     assert got == [("export.no-label", "2"), ("export.no-label", "3"), ("export.tie", "1")]
-    assert report.details["rows"] == 3
+    [tie] = [i for i in report.issues if i.code == "export.tie"]
+    assert tie.message == "item 1: labels neg, pos tie with 1 vote each; left out"
+    assert report.details["rows"] == 2
+    assert report.details["ties"] == "skip"
+
+
+def test_classification_ties_first_takes_the_first_label_by_name(tmp_path):
+    out = tmp_path / "c.jsonl"
+    report = gt.export(votes_dataset(), out, task="classification", ties="first")
+    assert [(r["id"], r["label"]) for r in rows(out)] == [("0", "pos"), ("1", "neg"),
+                                                          ("4", "neg")]
+    [tie] = [i for i in report.issues if i.code == "export.tie"]
+    assert tie.message.endswith("; took neg (first by name)")
+
+
+def test_classification_ties_fail_raises_naming_the_item(tmp_path):
+    from groundtruth.errors import ConversionError
+
+    with pytest.raises(ConversionError, match="item 1: labels neg, pos tie"):
+        gt.export(votes_dataset(), tmp_path / "c.jsonl", task="classification", ties="fail")
+    assert not (tmp_path / "c.jsonl").exists()
+
+
+def test_cli_ties_option(tmp_path):
+    import subprocess
+    import sys
+
+    gt.save(votes_dataset(), tmp_path / "ds")
+    base = [sys.executable, "-m", "groundtruth", "export", str(tmp_path / "ds"),
+            str(tmp_path / "c.jsonl"), "--task", "classification"]
+    res = subprocess.run(base, capture_output=True, text=True, check=False, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "(resolve: majority, ties: skip)" in res.stdout
+    assert "export.tie: 1" in res.stdout
+    res = subprocess.run([*base, "--overwrite", "--ties", "fail"], capture_output=True,
+                         text=True, check=False, timeout=120)
+    assert res.returncode != 0
+    assert "item 1: labels neg, pos tie" in res.stderr
+    assert "Traceback" not in res.stderr
 
 
 def test_classification_first_models_and_split(tmp_path):
@@ -195,7 +234,7 @@ def test_consensus_resolve(tmp_path):
 def test_existing_consensus_is_used_and_never_votes(tmp_path):
     ds = gt.consensus(votes_dataset())
     out = tmp_path / "c.jsonl"
-    gt.export(ds, out, task="classification", resolve="majority")
+    gt.export(ds, out, task="classification", resolve="majority", ties="first")
     assert [(r["id"], r["label"]) for r in rows(out)] == [("0", "pos"), ("1", "neg"),
                                                           ("4", "neg")]
     gt.export(ds, tmp_path / "k.jsonl", task="classification", resolve="consensus")
@@ -215,3 +254,54 @@ def test_cli_export_parquet_format_flag(jsonl_data, tmp_path):
     table = pq.read_table(out)
     assert table.column_names == ["id", "text", "label"]
     assert table.column("label").to_pylist() == ["negative", "positive", "positive"]
+
+
+def _binary_textcat(multi: bool) -> gt.Dataset:
+    items = [Item(id=str(i), kind="text", text=f"t{i}") for i in range(3)]
+    anns = [Classification(id="a", item_id="0", label="DOCS", label_set="textcat",
+                           status="accepted"),
+            Classification(id="b", item_id="1", label="DOCS", label_set="textcat",
+                           status="rejected"),
+            Classification(id="c", item_id="2", label="DOCS", label_set="textcat",
+                           status="ignored")]
+    manifest = Manifest(taxonomy=Taxonomy(label_sets=[
+        LabelSet(name="textcat", multi_label=multi)]))
+    return gt.Dataset(manifest, items, anns)
+
+
+def test_binary_textcat_rejects_are_reported_as_rejected(tmp_path):
+    report = gt.export(_binary_textcat(False), tmp_path / "c.jsonl", task="classification")
+    assert [(r["id"], r["label"]) for r in rows(tmp_path / "c.jsonl")] == [("0", "DOCS")]
+    by_item = {i.location.record_id: i.message for i in report.issues}
+    assert "was rejected" in by_item["1"]
+    assert "was rejected" not in by_item["2"]  # ignored is not a negative
+
+
+def test_binary_textcat_negatives_become_not_label(tmp_path):
+    gt.export(_binary_textcat(False), tmp_path / "c.jsonl", task="classification",
+              negatives=True)
+    assert [(r["id"], r["label"]) for r in rows(tmp_path / "c.jsonl")] == [
+        ("0", "DOCS"), ("1", "not DOCS")]
+
+
+def test_multi_label_negatives_are_false(tmp_path):
+    gt.export(_binary_textcat(True), tmp_path / "c.jsonl", task="classification",
+              negatives=True)
+    assert [(r["id"], r["label"]) for r in rows(tmp_path / "c.jsonl")] == [
+        ("0", ["DOCS"]), ("1", [])]
+
+
+def test_prodigy_textcat_negatives_from_the_cli(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import shared_path
+
+    src = shared_path("jsonl", "prodigy_github_issues_textcat.first300.jsonl")
+    out = tmp_path / "c.jsonl"
+    res = subprocess.run([sys.executable, "-m", "groundtruth", "export", str(src), str(out),
+                          "--task", "classification", "--negatives"], capture_output=True,
+                         text=True, check=False, timeout=120)
+    assert res.returncode == 0, res.stderr
+    labels = Counter(r["label"] for r in rows(out))
+    assert labels == {"DOCUMENTATION": 103, "not DOCUMENTATION": 170}

@@ -120,3 +120,33 @@ def test_mistyped_format_option_is_a_clear_error(tmp_path, args):
     assert "hint:" in res.stderr
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_info_counts_conllu_token_tags(tmp_path):
+    path = tmp_path / "t.conllu"
+    path.write_text("# text = Dogs bark\n1\tDogs\tdog\tNOUN\tNNS\t_\t2\tnsubj\t_\t_\n"
+                    "2\tbark\tbark\tVERB\tVBP\t_\t0\troot\t_\t_\n\n")
+    res = run("info", str(path))
+    assert res.returncode == 0, res.stderr
+    assert "annotations      0 (the labels are token tags, counted below)" in res.stdout
+    assert "tokens           2" in res.stdout
+    assert "  upos           NOUN 1, VERB 1" in res.stdout
+    assert "  deprel         nsubj 1, root 1" in res.stdout
+    data = json.loads(run("info", str(path), "--format", "json").stdout)
+    assert data["token_tags"]["xpos"] == {"NNS": 1, "VBP": 1}
+
+
+def test_info_counts_coco_objects_with_keypoints_and_polygon(tmp_path):
+    doc = {"images": [{"id": 1, "file_name": "a.jpg", "width": 100, "height": 100}],
+           "categories": [{"id": 1, "name": "person", "keypoints": ["nose"], "skeleton": []}],
+           "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "bbox": [1, 1, 9, 9],
+                            "area": 81, "iscrowd": 0, "num_keypoints": 1,
+                            "keypoints": [5, 5, 2],
+                            "segmentation": [[1, 1, 10, 1, 10, 10, 1, 10]]}]}
+    path = tmp_path / "k.json"
+    path.write_text(json.dumps(doc))
+    res = run("info", str(path))
+    assert res.returncode == 0, res.stderr
+    assert "annotations      2 in 1 object (1 is a part of another annotation" in res.stdout
+    data = json.loads(run("info", str(path), "--format", "json").stdout)
+    assert (data["objects"], data["parts"]) == (1, 1)

@@ -13,6 +13,8 @@ import warnings
 import click
 
 from .. import __version__
+from .._inert import plain
+from .._voice import cli as voice_cli
 from ..errors import GroundtruthError
 from ..io._access import access_error
 from ._common import EXIT_USAGE
@@ -71,6 +73,9 @@ def main(argv: list[str] | None = None) -> None:
         except (click.exceptions.Abort, KeyboardInterrupt):
             sys.exit(interrupted_exit(before))
         except click.ClickException as exc:
+            # it may quote a path or value from the data; `message` is Final to type checkers,
+            # a plain instance attribute at run time
+            vars(exc)["message"] = plain(exc.message, multiline=True)
             exc.show()
             sys.exit(EXIT_USAGE)
         except click.exceptions.Exit as exc:
@@ -78,7 +83,9 @@ def main(argv: list[str] | None = None) -> None:
         except GroundtruthError as exc:
             if os.environ.get("GROUNDTRUTH_DEBUG"):
                 raise
-            click.echo(f"error: {exc}", err=True)
+            if exc.hint:
+                exc.hint = voice_cli(exc.hint)
+            click.echo(f"error: {plain(exc, multiline=True)}", err=True)
             sys.exit(EXIT_USAGE)
         except (OSError, UnicodeDecodeError, MemoryError, Exception) as exc:
             # Storage and memory failures the commands did not name themselves (a store that
@@ -89,6 +96,6 @@ def main(argv: list[str] | None = None) -> None:
                 mapped is None and not isinstance(exc, OSError | UnicodeDecodeError)
             ):
                 raise
-            click.echo(f"error: {mapped or exc}", err=True)
+            click.echo(f"error: {plain(mapped or exc, multiline=True)}", err=True)
             sys.exit(EXIT_USAGE)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import click
 
+from .._text import count
 from ._common import (
     EXIT_INVALID,
     EXIT_OK,
@@ -32,17 +33,20 @@ def _fig_line(name: str, fig: dict[str, Any]) -> str:
     return line
 
 
+def render_header(data: dict[str, Any]) -> list[str]:
+    """What was compared: the label set, its types and level, and how many of each."""
+    what = f"label set {data['label_set']}" if data.get("label_set") else "annotations"
+    return [
+        f"agreement on {what} ({', '.join(data['annotation_types'])}), level {data['level']}",
+        (f"  {count(data['n_items'], 'item')} ({data['n_items_shared']} labelled by 2+ "
+         f"annotators), {count(data['n_annotators'], 'annotator')}, "
+         f"{count(data['n_annotations'], 'annotation')}"),
+    ]
+
+
 def render_agreement(data: dict[str, Any], top: int = 10) -> list[str]:
     """The agreement report as terminal lines."""
-    what = f"label set {data['label_set']!r}" if data.get("label_set") else "annotations"
-    lines = [
-        f"agreement on {what} ({', '.join(data['annotation_types'])}), level {data['level']}",
-        (
-            f"  {data['n_items']} items ({data['n_items_shared']} labelled by 2+ annotators), "
-            f"{data['n_annotators']} annotators, {data['n_annotations']} annotations"
-        ),
-        f"  unit of analysis: {data['percent_agreement']['unit']}",
-    ]
+    lines = [*render_header(data), f"  unit of analysis: {data['percent_agreement']['unit']}"]
     if data.get("level_note"):
         lines.append(f"  note: {data['level_note']}")
     lines.append("")
@@ -171,6 +175,14 @@ def agreement_cmd(
         return EXIT_INVALID
     if output_format == "json":
         echo_json(report.to_dict())
+    elif not report.ok:
+        # one annotator, or no item two of them labelled: say so, not a table of n/a
+        for line in render_header(report.data):
+            click.echo(line)
+        for i in report.issues:
+            click.echo(f"{i.severity}: {i.message}", err=True)
+            if i.hint:
+                click.echo(f"  hint: {i.hint}", err=True)
     else:
         for line in render_agreement(report.data):
             click.echo(line)
@@ -298,9 +310,10 @@ def consensus_cmd(
     if output_format == "json":
         echo_json(summary)
         return EXIT_OK
+    n, review = cast(int, res.details["consensus_annotations"]), res.details["needs_review"]
     click.echo(
-        f"{path} -> {dst}: {res.details['consensus_annotations']} consensus annotations "
-        f"by {res.annotator.id} ({method}); {res.details['needs_review']} flagged needs_review"
+        f"{path} -> {dst}: {count(n, 'consensus annotation')} ({method} vote, annotator "
+        f"{res.annotator.id}); {review} flagged needs_review"
     )
     for key in ("weights",):
         if key in res.details:

@@ -8,6 +8,7 @@ import click
 
 from .. import converters
 from .._loss import read_dropped
+from .._text import count, show
 from ..api import convert, refuse_input_as_output, resolve_format
 from ..converters import ConversionReport
 from ..errors import GroundtruthError
@@ -93,14 +94,14 @@ def convert_cmd(
         })
         return report_dropped(report.dropped, allow_loss)
     click.echo(f"{src} ({source_format}) -> {dst} ({to_format}): "
-               f"{n_items} items, {n_anns} annotations")
+               f"{count(n_items, 'item')}, {count(n_anns, 'annotation')}")
     if issues:
-        click.echo(f"reading reported {len(issues)} issue(s); first ones:", err=True)
+        click.echo(f"reading reported {count(len(issues), 'issue')}; first ones:", err=True)
         for i in issues[:5]:
             click.echo(f"  {i}", err=True)
     for key, value in report.details.items():
         if key != "fingerprint":
-            click.echo(f"{key}: {value}")
+            click.echo(f"{key.replace('_', ' ')}: {show(value)}")
     if report.details.get("fingerprint"):
         click.echo(f"fingerprint: {report.details['fingerprint']}")
     if report.issues:
@@ -180,7 +181,51 @@ def _stream_out(
 
 
 @click.command("formats")
-def formats_cmd() -> None:
-    """List the formats `--from` and `--to` accept."""
-    for name, conv in converters.available().items():
-        click.echo(f"{name:<14}{conv.description}")
+@click.argument("name", required=False)
+def formats_cmd(name: str | None) -> None:
+    """List the formats `--from` and `--to` accept; with NAME, that format's options.
+
+    Each format says whether it reads, writes or both. `gt formats coco` lists its reading
+    options (`-o key=value`) and writing options (`-w key=value`) with type, default and use.
+    """
+    from ..converters._options import describe_options
+
+    available = converters.available()
+    if name is None:
+        for fmt, conv in available.items():
+            click.echo(f"{fmt:<13}{_directions(conv):<7}{conv.description}")
+        click.echo("\n`gt formats NAME` lists a format's -o (reading) and -w (writing) options.")
+        return
+    found = available.get(name)
+    if found is None:
+        raise click.BadParameter(f"no format {name}; formats: {', '.join(available)}",
+                                 param_hint="NAME")
+    conv = found
+    click.echo(f"{name}: {conv.description} ({_directions(conv)})")
+    if any(conv.extensions):
+        click.echo(f"extensions: {', '.join(e for e in conv.extensions if e)}")
+    for flag, direction, attr in (("-o", "reading", "read_options"),
+                                  ("-w", "writing", "write_options")):
+        if direction == "writing" and not callable(getattr(conv, "write", None)):
+            continue
+        spec = getattr(conv, attr, None)
+        rows = describe_options(spec) if spec is not None else []
+        if direction == "reading":  # every format takes it (groundtruth.load)
+            rows.append(("guideline", "a string", "", _GUIDELINE_HELP))
+        click.echo(f"\n{direction} options ({flag} key=value):")
+        if spec is None:
+            click.echo("  (this converter does not list its options)")
+        for key, kind, default, help_text in rows:
+            shown = f" (default: {default})" if default else ""
+            click.echo(f"  {key:<15}{kind}{shown}" + (f"\n  {'':<15}{help_text}"
+                                                    if help_text else ""))
+
+
+_GUIDELINE_HELP = ("ID@VERSION: the guideline the delivery was made under, recorded on "
+                   "annotations naming none")
+
+
+def _directions(conv: object) -> str:
+    reads = callable(getattr(conv, "read", None))
+    writes = callable(getattr(conv, "write", None))
+    return "both" if reads and writes else ("read" if reads else "write")

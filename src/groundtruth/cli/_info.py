@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from .._inert import plain
+from .._text import count
 from ._common import (
     check_source,
     echo_json,
@@ -52,20 +54,35 @@ def info_cmd(path: str, from_format: str | None, read_options: tuple[str, ...],
     if output_format == "json":
         echo_json(data)
         return
-    click.echo(f"{data['name']}  ({data['format']}, spec {data['spec_version']})")
+    click.echo(plain(f"{data['name']}  ({data['format']}, spec {data['spec_version']})"))
     click.echo(f"fingerprint      {data['fingerprint']}")
     click.echo(f"items            {data['items']}")
-    click.echo(f"annotations      {data['annotations']}")
+    objects = ""
+    if data.get("parts"):
+        objects = (f" in {count(data['objects'], 'object')} ({data['parts']} "
+                   f"{'is a part' if data['parts'] == 1 else 'are parts'} of another "
+                   "annotation, e.g. the outline of a keypoints object)")
+    if not data["annotations"] and any(data.get("token_tags", {}).values()):
+        objects = " (the labels are token tags, counted below)"
+    click.echo(f"annotations      {data['annotations']}{objects}")
     for key in ("item_kinds", "splits", "annotation_types", "labels", "annotators", "statuses"):
-        counts: dict[str, int] = data[key]
-        if not counts:
-            continue
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        shown = ", ".join(f"{k} {v}" for k, v in top[:12])
-        more = f", ... ({len(top) - 12} more)" if len(top) > 12 else ""
-        click.echo(f"{key.replace('_', ' '):<17}{shown}{more}")
+        _counts(key.replace("_", " "), data[key])
+    if data.get("tokens"):
+        click.echo(f"tokens           {data['tokens']}")
+        for col, tags in data["token_tags"].items():
+            _counts(f"  {col}", tags)
     if data["read_issues"]:
-        click.echo(f"reading reported {data['read_issues']} issue(s): run `gt validate` to see them")
+        click.echo(f"reading reported {count(data['read_issues'], 'issue')}: run `gt validate` to see them")
+
+
+def _counts(title: str, counts: dict[str, int]) -> None:
+    """One line: the most frequent keys first, with their counts."""
+    if not counts:
+        return
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{k} {v}" for k, v in top[:12])
+    more = f", ... ({len(top) - 12} more)" if len(top) > 12 else ""
+    click.echo(plain(f"{title:<17}{shown}{more}"))  # labels and names come from the data
 
 
 def _native_parquet_info(path: str, engine: str, workers: int | None) -> dict[str, Any] | None:

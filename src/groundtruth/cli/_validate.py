@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .._voice import cli as voice_cli
 from ._common import (
     EXIT_INVALID,
     EXIT_OK,
@@ -53,5 +54,5 @@ def validate_cmd(
     if output_format == "json":
         echo_json(report.to_dict())
     else:
-        click.echo(report.render(examples=examples))
+        click.echo(voice_cli(report.render(examples=examples)))  # hints name the CLI's flags
     return EXIT_OK if report.ok else EXIT_INVALID

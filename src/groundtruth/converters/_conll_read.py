@@ -15,7 +15,7 @@ from ..errors import ConversionError
 from ..issues import Issue, define, issue
 from ..models import AnnotationBase, Item, Span, Token
 from ._build import builder
-from ._options import OptionSpec, check_options
+from ._options import Option, OptionSpec, check_options
 from ._tagging import (
     Entity,
     Scheme,
@@ -96,8 +96,13 @@ def column_names(value: Any) -> list[str] | None:
 
 
 READ_OPTIONS: OptionSpec = {
-    "columns": (str, list), "tag_column": str, "scheme": str, "sep": str, "group": str,
-    "encoding": str, "multi_tag_sep": str,
+    "columns": Option((str, list), help="column names, comma-separated (token first, tag last)", default="detected from the file"),
+    "tag_column": Option(str, help="the column holding entity tags", default="found from the columns"),
+    "scheme": Option(str, help="tag scheme: iob1, iob2, bioes, bilou, io or auto", default="auto"),
+    "sep": Option(str, help="column separator: tab, space or auto", default="auto"),
+    "group": Option(str, help="one item per sentence or per document (-DOCSTART-)", default="sentence"),
+    "encoding": Option(str, help="text encoding of the file", default="utf-8"),
+    "multi_tag_sep": Option(str, help="separator of several tags in one cell (WNUT)", default=","),
 }
 
 

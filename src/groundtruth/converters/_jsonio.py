@@ -65,6 +65,14 @@ def display_name(path: str) -> str:
     return posixpath.basename(path.rstrip("/")) or path
 
 
+def dataset_name(path: str) -> str:
+    """The name a dataset read from `path` gets: its file name without the extension, as every
+    converter derives it (`reviews.jsonl`, `reviews.json`, `reviews.conll` -> `reviews`; a
+    folder keeps its name)."""
+    shown = display_name(path)
+    return posixpath.splitext(shown)[0] or shown
+
+
 def first_byte(head: bytes) -> bytes:
     """The first non-blank byte of a file head (after a BOM), b"" if none."""
     body = head[3:] if head.startswith(_BOM) else head

@@ -16,6 +16,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .._text import quote, where_differ
 from ..issues import Issue, define, issue
 
 UTF16_CONVERTED = define(
@@ -217,7 +218,7 @@ def _nearby(text: str, pos: int, needle: str) -> int | None:
 
 
 def _short(s: str, n: int = 40) -> str:
-    return repr(s if len(s) <= n else s[: n - 1] + "…")
+    return quote(s, n)
 
 
 def _out_of_range(start: int, end: int, n: int, where: dict[str, Any]) -> Checked:
@@ -226,9 +227,18 @@ def _out_of_range(start: int, end: int, n: int, where: dict[str, Any]) -> Checke
         hint="the offsets belong to another text, or the text was cut", **where), keep=False)
 
 
+def _differ(span_text: str, covered: str, s: int, e: int) -> str:
+    """Where the span's text and the covered text first differ, both shown from there."""
+    if len(span_text) <= 40 and len(covered) <= 40:
+        return f"span text {quote(span_text)} but text[{s}:{e}] is {quote(covered)}"
+    i, mine, theirs = where_differ(span_text, covered)
+    return (f"span text and text[{s}:{e}] differ from character {i}: span text "
+            f"{quote(mine, 60)}, text {quote(theirs, 60)}")
+
+
 def _mismatch(text: str, s: int, e: int, span_text: str, where: dict[str, Any]) -> Checked:
     return Checked(s, e, None, issue(
         TEXT_MISMATCH,
-        f"span text {_short(span_text)} but text[{s}:{e}] is {_short(text[s:e])}",
+        _differ(span_text, text[s:e], s, e),
         hint="fix the offsets or the span text; the span is kept at its stated offsets",
         **where))

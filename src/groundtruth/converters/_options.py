@@ -21,13 +21,17 @@ import orjson
 
 from ..errors import UnknownOptionError
 
-__all__ = ["Option", "OptionSpec", "check_options", "describe"]
+__all__ = ["Option", "OptionSpec", "check_options", "describe", "describe_options", "option_types"]
 
 
 @dataclass(frozen=True)
 class Option:
     """One converter option: the type(s) its value may have, its default (what `None` or no
-    value means), a one-line help and, for a closed set of values, the values allowed."""
+    value means), a one-line help and, for a closed set of values, the values allowed.
+
+    A converter states its options as class attributes `read_options` and `write_options`
+    (`OptionSpec`); `gt formats NAME` lists them from there, so a new converter's options
+    appear without touching the CLI. Give `default` and `help` by keyword."""
 
     types: type | tuple[type, ...]
     default: Any = None
@@ -51,6 +55,24 @@ _NAMES: dict[type, str] = {
     str: "a string", bool: "true or false", int: "an integer", float: "a number",
     list: "a list", dict: "an object",
 }
+
+
+def option_types(spec: type | tuple[type, ...] | Option) -> type | tuple[type, ...]:
+    """The Python types an option's value may have."""
+    return spec.types if isinstance(spec, Option) else spec
+
+
+def describe_options(spec: OptionSpec) -> list[tuple[str, str, str, str]]:
+    """`(name, type, default, help)` for each option of `spec`, sorted by name."""
+    out = []
+    for key in sorted(spec):
+        opt = spec[key]
+        default = opt.default if isinstance(opt, Option) else None
+        shown = "" if default is None else (orjson.dumps(default).decode()
+                                           if not isinstance(default, str) else default)
+        out.append((key, _expected(option_types(opt)), shown,
+                    opt.help if isinstance(opt, Option) else ""))
+    return out
 
 
 def _expected(types: type | tuple[type, ...]) -> str:
@@ -110,7 +132,8 @@ def check_options(
     if unknown:
         raise UnknownOptionError(
             f"unknown {direction} option(s) for {fmt}: {', '.join(unknown)}",
-            hint=f"{direction} options of {fmt}: {listing}",
+            hint=f"{direction} options of {fmt}: {listing} (`gt formats {fmt}` says what "
+                 "each takes)",
         )
     for key, value in options.items():
         opt = known[key]

@@ -221,7 +221,8 @@ def decode_multi(
     """Entities of a sentence whose cells may hold several tags (`B-person,B-creative-work`).
 
     Each entity type is decoded as its own sequence, then the entities are merged in order of
-    (start, end). Falls back to `decode` when no cell holds `sep`.
+    start, those starting on one token in the order of their tags in its cell. Falls back to
+    `decode` when no cell holds `sep`.
     """
     if not any(sep in c for c in cells):
         return decode(cells, scheme, problems)
@@ -239,7 +240,15 @@ def decode_multi(
     out: list[Entity] = []
     for seq in per_type.values():
         out.extend(decode(seq, scheme, problems))
-    out.sort(key=lambda e: (e[1], e[2], e[0]))
+
+    def place(e: Entity) -> tuple[int, int]:
+        # entities starting on one token keep the order of their tags in its cell
+        # (WNUT-17's `B-creative-work,B-corporation,B-group`), so the cell is written back
+        # as it was read
+        types = [t.split("-", 1)[-1] for t in cells[e[1]].split(sep)]
+        return e[1], types.index(e[0]) if e[0] in types else len(types)
+
+    out.sort(key=place)
     if problems is not None:
         problems.sort(key=lambda p: p.position)
     return out
@@ -251,10 +260,11 @@ def encode_multi(
     """Cells for entities that may overlap: `(cells, entities that could not be encoded)`.
 
     Entities of different types may overlap (the cell then holds several tags, in order of
-    the entities' (start, end)); an entity overlapping an earlier one of its own type cannot be
+    the entities' start, and in the order given for entities starting on the same token, as
+    `decode_multi` reads them); an entity overlapping an earlier one of its own type cannot be
     encoded and is returned in the second list.
     """
-    ents = sorted(entities, key=lambda e: (e[1], e[2], e[0]))
+    ents = sorted(entities, key=lambda e: e[1])  # stable: ties keep the order given
     overlap = any(ents[k + 1][1] < ents[k][2] for k in range(len(ents) - 1))
     if not overlap:
         return encode(ents, n, scheme), []

@@ -27,6 +27,7 @@ from ..models import AnnotationBase, Item, Label, LabelSet, Manifest, Taxonomy
 from ._base import ConversionReport
 from ._conll_read import (
     DOCSTART,
+    READ_OPTIONS,
     ConllFileInfo,
     ConllOptions,
     column_names,
@@ -35,7 +36,7 @@ from ._conll_read import (
 )
 from ._conll_write import ITEM_NO_TEXT, ColumnWriter, tokenizer_of
 from ._mismatch import refuse_if_other_format
-from ._options import OptionSpec, check_options
+from ._options import Option, OptionSpec, check_options
 from ._tagging import SCHEMES, parse_scheme
 from ._textio import atomic_text, refuse_existing
 
@@ -45,13 +46,22 @@ if TYPE_CHECKING:
 __all__ = ["ConllConverter", "ConllFileInfo", "ConllOptions", "iter_conll"]
 
 _WRITE_OPTIONS: OptionSpec = {
-    "columns": (str, list), "tag_column": str, "scheme": str, "sep": str, "tokenizer": str,
-    "label_set": str, "encoding": str, "multi_tag_sep": str,
+    "columns": Option((str, list), help="column names, comma-separated (token first, tag last)", default="as read, else token,ner"),
+    "tag_column": Option(str, help="the column to write entity tags to", default="found from the columns"),
+    "scheme": Option(str, help="tag scheme: iob1, iob2, bioes, bilou or io", default="as read, else iob2"),
+    "sep": Option(str, help="column separator: tab or space", default="as read, else tab"),
+    "tokenizer": Option(str, help="how texts without tokens are split: whitespace or regex:PATTERN", default="whitespace"),
+    "label_set": Option(str, help="the span label set to write", default="the one the spans use"),
+    "encoding": Option(str, help="text encoding of the file", default="utf-8"),
+    "multi_tag_sep": Option(str, help="separator of several tags in one cell", default=","),
 }
 
 
 class ConllConverter:
     """CoNLL column files: token first, tag last, any tag scheme."""
+
+    read_options: ClassVar[OptionSpec] = READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = _WRITE_OPTIONS
 
     name: ClassVar[str] = "conll"
     description: ClassVar[str] = (

@@ -41,7 +41,7 @@ from ._base import ConversionReport
 from ._build import builder
 from ._conllu import Sentence, check_word_ids, kind_of, parse_sentences, serialize
 from ._mismatch import refuse_if_other_format
-from ._options import check_options
+from ._options import OptionSpec, check_options
 from ._textio import LineStats, atomic_text, iter_lines, refuse_existing
 
 if TYPE_CHECKING:
@@ -322,6 +322,10 @@ def iter_conllu(
 
 class ConlluConverter:
     """CoNLL-U: one text item per sentence, lossless both ways for CoNLL-U input."""
+
+    read_options: ClassVar[OptionSpec] = {"dependencies": str}
+    write_options: ClassVar[OptionSpec] = {}
+
 
     name: ClassVar[str] = "conllu"
     description: ClassVar[str] = "CoNLL-U (Universal Dependencies), lossless round trip"

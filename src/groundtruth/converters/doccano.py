@@ -32,7 +32,7 @@ from ._base import ConversionReport
 from ._jsonio import (
     Collector,
     Where,
-    display_name,
+    dataset_name,
     first_byte,
     gc_paused,
     head_objects,
@@ -67,6 +67,8 @@ Task = str  # auto | sequence_labeling | classification | seq2seq
 _READ_OPTIONS: OptionSpec = {"offsets": str, "annotator": str, "task": str, "text_field": str}
 
 class DoccanoConverter:
+    read_options: ClassVar[OptionSpec] = _READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = {}
     name: ClassVar[str] = "doccano"
     description: ClassVar[str] = "doccano JSONL (sequence labels, relations, categories)"
     extensions: ClassVar[tuple[str, ...]] = (".jsonl", ".json")
@@ -129,7 +131,7 @@ class DoccanoConverter:
             anns.extend(self._annotations(rec, item_id, text, w, col, issues, annotator,
                                           offsets, task))
         check_found(self.name, path, fs, items=len(items), issues=issues)
-        manifest = col.manifest(display_name(path))
+        manifest = col.manifest(dataset_name(path))
         return Dataset(manifest, items, anns, issues=issues, source=path,
                        source_format=self.name)
 

@@ -23,7 +23,7 @@ from ._base import ConversionReport
 from ._jsonio import (
     Collector,
     Where,
-    display_name,
+    dataset_name,
     first_byte,
     gc_paused,
     head_objects,
@@ -95,6 +95,7 @@ def label_names_of(value: Any, names: list[str] | None, where: Where, path: str,
 
 
 class JsonlConverter:
+    read_options: ClassVar[OptionSpec] = _TYPES
     name: ClassVar[str] = "jsonl"
     description: ClassVar[str] = "generic JSON Lines (text + label / labels / answer per line)"
     extensions: ClassVar[tuple[str, ...]] = (".jsonl", ".ndjson")
@@ -128,7 +129,7 @@ class JsonlConverter:
             items.append(item)
             anns.extend(self._annotations(rec, item.id, where.with_id(item.id), o, col, issues))
         check_found(self.name, path, fs, items=len(items), issues=issues)
-        manifest = col.manifest(display_name(path))
+        manifest = col.manifest(dataset_name(path))
         return Dataset(manifest, items, anns, issues=issues, source=path, source_format=self.name)
 
     def _item(self, rec: dict[str, Any], where: Where, o: dict[str, Any], seen: set[str],

@@ -46,6 +46,7 @@ from ._base import ConversionReport
 from ._jsonio import (
     Collector,
     Where,
+    dataset_name,
     display_name,
     first_byte,
     gc_paused,
@@ -147,6 +148,7 @@ _READ_OPTIONS: OptionSpec = {
 }
 
 class LabelStudioConverter:
+    read_options: ClassVar[OptionSpec] = _READ_OPTIONS
     name: ClassVar[str] = "labelstudio"
     description: ClassVar[str] = "Label Studio JSON export (tasks with annotations, predictions)"
     extensions: ClassVar[tuple[str, ...]] = (".json",)
@@ -208,7 +210,7 @@ class LabelStudioConverter:
             items.append(got[0])
             anns.extend(got[1])
         check_found(self.name, path, fs, items=len(items), issues=ctx.issues)
-        manifest = ctx.col.manifest(display_name(fpath))
+        manifest = ctx.col.manifest(dataset_name(fpath))
         return Dataset(manifest, items, anns, issues=ctx.issues, source=path,
                        source_format=self.name)
 

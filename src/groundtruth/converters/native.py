@@ -20,6 +20,7 @@ _WRITE_OPTIONS: OptionSpec = {"encoding": str, "rows_per_part": int, "batch_size
 
 
 class NativeConverter:
+    write_options: ClassVar[OptionSpec] = _WRITE_OPTIONS
     name: ClassVar[str] = "groundtruth"
     description: ClassVar[str] = "groundtruth native dataset (folder or .zip; JSONL or Parquet)"
     extensions: ClassVar[tuple[str, ...]] = ("", ".zip")

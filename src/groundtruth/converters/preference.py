@@ -31,7 +31,7 @@ from ._base import ConversionReport
 from ._jsonio import (
     Collector,
     Where,
-    display_name,
+    dataset_name,
     first_byte,
     gc_paused,
     head_objects,
@@ -109,6 +109,8 @@ def _common(a: list[Message], b: list[Message]) -> int:
 
 
 class PreferenceConverter:
+    read_options: ClassVar[OptionSpec] = _READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = {}
     name: ClassVar[str] = "preference"
     description: ClassVar[str] = "preference pairs, rankings and chat JSONL (TRL, HH-RLHF)"
     extensions: ClassVar[tuple[str, ...]] = (".jsonl",)
@@ -165,7 +167,7 @@ class PreferenceConverter:
                 col.label("preference", None, "ranking")
                 anns.append(ranking)
         check_found(self.name, path, fs, items=len(items), issues=issues)
-        manifest = col.manifest(display_name(path))
+        manifest = col.manifest(dataset_name(path))
         return Dataset(manifest, items, anns, issues=issues, source=path,
                        source_format=self.name)
 

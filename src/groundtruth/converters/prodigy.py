@@ -25,7 +25,7 @@ from ._base import ConversionReport
 from ._jsonio import (
     Collector,
     Where,
-    display_name,
+    dataset_name,
     first_byte,
     gc_paused,
     head_objects,
@@ -85,6 +85,8 @@ INPUT_KEYS = ("text", "meta", "_input_hash", "tokens")
 _READ_OPTIONS: OptionSpec = {"offsets": str, "label_set": str}
 
 class ProdigyConverter:
+    read_options: ClassVar[OptionSpec] = _READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = {}
     name: ClassVar[str] = "prodigy"
     description: ClassVar[str] = "spaCy/Prodigy JSONL (spans, tokens, answers, textcat)"
     extensions: ClassVar[tuple[str, ...]] = (".jsonl",)
@@ -132,7 +134,7 @@ class ProdigyConverter:
                 items[item_id] = item
             anns.extend(self._task(item, rec, w, col, issues, offsets, label_set))
         check_found(self.name, path, fs, items=len(items), issues=issues)
-        manifest = col.manifest(display_name(path))
+        manifest = col.manifest(dataset_name(path))
         return Dataset(manifest, items.values(), anns, issues=issues, source=path,
                        source_format=self.name)
 

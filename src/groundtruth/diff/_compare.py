@@ -177,6 +177,10 @@ def compare_annotations(
         t_old, t_new = annotation_type(old), annotation_type(new)
         geo = _geometry_details(old, new, t_old) if t_old == t_new else {}
         details["geometry"] = {"fields": changed_fields["geometry"], **geo}
+        if t_old == t_new != "bbox" and changed_fields["geometry"] == ["bbox"]:
+            # a polygon (mask, keypoints) whose shape is the same and whose stated bbox moved:
+            # the drawing shows two identical shapes, so the change has to say it in words
+            details["geometry"]["bbox_only"] = True
     for kind in ("endpoints", "other"):
         if kind in kinds:
             details[kind] = {"fields": changed_fields[kind]}

@@ -15,13 +15,14 @@ import base64
 import io
 import itertools
 import os
+import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
 from .. import geometry
-from ._inert import html_text
+from .._inert import html_text
 from ._media import MAX_IMAGE_BYTES, Media, MediaPolicy, resolve_media
 from ._render_text import describe_details, short_fingerprint
 from ._result import DatasetDiff
@@ -188,9 +189,13 @@ def _shape(rec: dict[str, Any], side: str, attrs: str, unit: float) -> str:
                            f'fill="{colour}" {attrs}/>')
                 label_at = label_at or (kp[i], kp[i + 1])
     if label_at is not None and rec.get("label"):
-        out.append(f'<text x="{_fmt(label_at[0])}" y="{_fmt(label_at[1] - unit)}" '
-                   f'font-size="{_fmt(unit * 4)}" fill="{colour}" {attrs}>'
-                   f"{_e(rec['label'])}</text>")
+        # old captions sit above the shape's anchor, new ones just below it: a changed label
+        # on the same box reads "chair" over "person", never the two drawn over each other
+        y = label_at[1] - unit if side == "old" else label_at[1] + unit * 4.5
+        out.append(f'<text x="{_fmt(label_at[0])}" y="{_fmt(y)}" '
+                   f'font-size="{_fmt(unit * 4)}" fill="{colour}" stroke="white" '
+                   f'stroke-width="{_fmt(unit * 0.8)}" paint-order="stroke" '
+                   f'class="caption-{side}" {attrs}>{_e(rec["label"])}</text>')
     return "".join(out)
 
 
@@ -299,8 +304,21 @@ def _card(ic: dict[str, Any], changes: list[dict[str, Any]],
         view += _text_view(item["text"], changes)
     labels = [x for c in changes for x in _labels_of(c)]
     return (f'<section class="card" {_data(labels, kinds)}>'
-            f'<h2>item {_e(ic["item_id"])} <small>{_e(item.get("kind"))}</small>{badges}</h2>'
+            f'<h2>{_title(item, ic["item_id"])}{badges}</h2>'
             f'<div class="view">{view}{_rows(changes)}</div></section>')
+
+
+def _title(item: dict[str, Any], item_id: str) -> str:
+    """An item's heading: its file name (what a reviewer knows it by), the id beside it."""
+    uri = item.get("uri")
+    name = posixpath.basename(str(uri).split("?", 1)[0].rstrip("/")) if uri else ""
+    kind = _e(item.get("kind"))
+    if ":" in name:  # not a file name (`javascript:...`, `data:...`): the id is the title
+        name = ""
+    name = name if len(name) <= 80 else name[:60] + "…"  # a hostile or odd URI, cut short
+    if name and name != item_id:
+        return f'{_e(name)} <small>item {_e(item_id)} · {kind}</small>'
+    return f'item {_e(item_id)} <small>{kind}</small>'
 
 
 def render_html(result: DatasetDiff, *, limit: int = 500,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._inert import md, md_code
+from .._inert import md, md_code
 from ._render_text import describe_details, short_fingerprint
 from ._result import DatasetDiff
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._inert import plain
+from .._inert import plain
 from ._result import DatasetDiff
 
 _COLS = ("added", "removed", "changed", "unchanged")
@@ -32,9 +32,13 @@ def describe_details(c: dict[str, Any]) -> str:
         if kind in ("label", "status", "annotator", "confidence", "type", "item"):
             parts.append(f"{kind} {info.get('old')} -> {info.get('new')}")
         elif kind == "geometry":
-            bits = [f"{k} {info[k]:.3f}" for k in ("iou", "oks", "overlap") if k in info]
             delta = info.get("delta", {})
-            bits += [f"d{k} {v:+g}" for k, v in delta.items()]
+            moved = ", ".join(f"d{k} {v:+g}" for k, v in delta.items())
+            if info.get("bbox_only"):
+                parts.append(f"only the bbox changed ({moved or 'bbox'}); the shape is the same")
+                continue
+            bits = [f"{k} {info[k]:.3f}" for k in ("iou", "oks", "overlap") if k in info]
+            bits += [moved] if moved else []
             parts.append("geometry " + (", ".join(bits) or ", ".join(info.get("fields", []))))
         elif kind == "attributes":
             bits = [f"{k} {', '.join(v)}" for k, v in info.items()]

@@ -90,6 +90,8 @@ class Plan:
     label_sets: Counter[str | None] = field(default_factory=Counter)
     conversational: bool = False
     pack: bool = False  # pieces travel between processes: pickle them in the task
+    ties: str = "skip"  # what a majority tie does (groundtruth.export's `ties`)
+    negatives: bool = False  # rejected classifications are answers (groundtruth.export's)
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -173,7 +175,8 @@ class BucketExporter(_Exporter):
 
     def __init__(self, ds: Dataset, report: ConversionReport, plan: Plan,
                  item_orders: list[Order], annotation_orders: dict[int, Order]) -> None:
-        super().__init__(ds, report, plan.resolve, plan.include_models, plan.label_set)
+        super().__init__(ds, report, plan.resolve, plan.include_models, plan.label_set,
+                         ties=plan.ties, negatives=plan.negatives)
         self.plan = plan
         self.item_orders = item_orders
         self.annotation_orders = annotation_orders  # id(annotation) -> its order
@@ -268,11 +271,13 @@ def export(
     task: str,
     split: str | None = None,
     resolve: str = "majority",
+    ties: str = "skip",
     format: str = "jsonl",
     from_format: str | None = None,
     label_set: str | None = None,
     include_models: bool = False,
     skip_empty: bool = False,
+    negatives: bool = False,
     overwrite: bool = False,
     fs: AbstractFileSystem | None = None,
     storage_options: dict[str, Any] | None = None,
@@ -288,7 +293,8 @@ def export(
     src = _source(source, from_format, storage_options, read_options)
     with _engine(engine, workers, src) as eng:
         plan = Plan(task, split, resolve, label_set, include_models, skip_empty, format,
-                    src.manifest, pack=eng.name != "local")
+                    src.manifest, pack=eng.name != "local", ties=ties,
+                    negatives=negatives)
         n = buckets or default_buckets(eng, len(src.parts))
         handles, reports = eng.partition(split_part, [(rt, plan) for rt in route_tasks([src], n)],
                                          n)
@@ -373,7 +379,7 @@ def _write(results: list[BucketResult], plan: Plan, facts: Facts, dst: PathLike,
     else:
         _write_parquet(results, plan, order, filesystem, path, overwrite)
     report.details = {"task": plan.task, "rows": len(order), "items": facts.items,
-                      "resolve": plan.resolve, "split": plan.split,
+                      "resolve": plan.resolve, "ties": plan.ties, "split": plan.split,
                       "dropped": dict(Counter(i.code for i in report.issues))}
     return report
 

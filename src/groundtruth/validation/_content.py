@@ -33,10 +33,17 @@ from ..models import (
 )
 from ._report import At, Collector
 
+EXTENT_SLACK = 1.0
+"""Pixels a polygon's bbox may differ from its extent (rounding, pixel-edge conventions)."""
+
 NOT_FINITE = define("content.not-finite", "error", "A number is NaN or infinite")
 CONFIDENCE_RANGE = define("content.confidence-range", "error", "A confidence outside [0, 1]")
 FRAME_RANGE = define(
     "content.frame-out-of-range", "error", "A frame index past the item's frame count"
+)
+BBOX_EXTENT = define(
+    "geometry.bbox-extent-mismatch", "warning",
+    "A polygon's `bbox` is not the extent of its rings (beyond a pixel)",
 )
 NON_POSITIVE = define("geometry.non-positive-size", "error", "A box with zero or negative size")
 OUT_OF_BOUNDS = define("geometry.out-of-bounds", "error", "A shape reaches outside its image")
@@ -83,6 +90,8 @@ RANKING_INCOMPLETE = define(
 )
 
 HINTS = {
+    BBOX_EXTENT: "recompute the bbox from the polygon (COCO: [min x, min y, width, height] "
+    "of the segmentation), or check the polygon was not moved or swapped",
     NOT_FINITE: "store a finite number (JSON has no NaN or Infinity)",
     CONFIDENCE_RANGE: "confidence is a probability-like score in [0, 1]: rescale it",
     FRAME_RANGE: "frames are 0-based and below the item's `frame_count`",
@@ -232,6 +241,23 @@ class ContentChecks:
             return
         self._inside([x, x + w], [y, y + h], facts, at, rid, name)
 
+    def bbox_extent(self, box: Sequence[float], rings: list[list[float]], at: At,
+                    rid: str) -> None:
+        """A COCO `bbox` is the extent of the segmentation: one far from it (the quickstart's
+        330 px box around a 94 px polygon) is a copy-paste slip or a moved shape."""
+        xs = [v for r in rings if len(r) % 2 == 0 for v in r[0::2]]
+        ys = [v for r in rings if len(r) % 2 == 0 for v in r[1::2]]
+        if len(box) != 4 or not xs or not all(map(math.isfinite, [*box, *xs, *ys])):
+            return  # reported by the finite and ring checks
+        x, y, w, h = box
+        lo_x, hi_x, lo_y, hi_y = min(xs), max(xs), min(ys), max(ys)
+        if max(abs(x - lo_x), abs(y - lo_y), abs(x + w - hi_x),
+               abs(y + h - hi_y)) > max(EXTENT_SLACK, self.tol):
+            self._emit(BBOX_EXTENT,
+                       f"bbox covers x in [{x:g}, {x + w:g}], y in [{y:g}, {y + h:g}]; the "
+                       f"polygon x in [{lo_x:g}, {hi_x:g}], y in [{lo_y:g}, {hi_y:g}]",
+                       at, rid, "bbox")
+
     def _rings(self, rings: list[list[float]], min_points: int, facts: ItemFacts | None,
                at: At, rid: str, name: str) -> None:
         for ri, ring in enumerate(rings):
@@ -263,6 +289,7 @@ def _polygon(c: ContentChecks, a: Any, f: ItemFacts | None, _l: Label | None,
     c._rings(a.holes, 3, f, at, a.id, "holes")
     if a.bbox is not None:
         c._box(a.bbox, f, at, a.id, "bbox")
+        c.bbox_extent(a.bbox, a.polygon, at, a.id)
 
 
 def _polyline(

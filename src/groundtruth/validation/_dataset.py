@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..issues import define
+from .._text import count
+from ..issues import Severity, define
 from ..models import Item
 from ._references import TaxonomyIndex
 from ._report import At, Collector
@@ -31,6 +32,8 @@ SPLIT_UNDECLARED = define(
     "dataset.split-undeclared", "warning", "An item's split is not declared in the manifest"
 )
 
+_LISTED = 8  # names a summary lists before "and N more"
+
 HINTS = {
     LABEL_UNUSED: "drop the label from the taxonomy, or check why nothing was labelled with it",
     ITEM_UNANNOTATED: "label the item, or mark it deliberately empty (e.g. status `ignored`)",
@@ -48,6 +51,7 @@ class DatasetChecks:
     out: Collector
     index: TaxonomyIndex | None
     manifest_at: At
+    foreign: bool = False  # read from another tool's format (summaries are info, not warnings)
     media: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     undeclared: set[str] = field(default_factory=set)
     used_labels: set[tuple[str, str]] = field(default_factory=set)
@@ -108,28 +112,51 @@ class DatasetChecks:
                           "id", hint=HINTS[ITEM_UNANNOTATED])
 
     def report_totals(self) -> None:
-        """Annotators without guideline, labels never used: facts about the whole dataset."""
-        if self.index is not None:
-            for annotator in sorted(self.no_guideline,
-                                    key=lambda a: self.no_guideline_first[a][0]):
-                n = self.no_guideline[annotator]
-                pos = next((i for i, a in enumerate(self.index.manifest.annotators)
-                            if a.id == annotator), None)
-                path: tuple[str | int, ...] = ("annotators", pos) if pos is not None else ()
-                self.out.emit(NO_GUIDELINE,
-                              f"{n} annotation(s) by {annotator!r} name no guideline (first: "
-                              f"{self.no_guideline_first[annotator][1]!r})",
-                              self.manifest_at, annotator, *path, hint=HINTS[NO_GUIDELINE])
-            parents = {(s, lab.parent) for s, ls in self.index.sets.items()
-                       for lab in ls.labels if lab.parent}
-            for si, ls in enumerate(self.index.manifest.taxonomy.label_sets):
-                if self.index.sets.get(ls.name) is not ls:
-                    continue  # a duplicate definition, reported by the references layer
-                sname = ls.name
-                for li, lab in enumerate(ls.labels):
-                    key = (sname, lab.name)
-                    if key not in self.used_labels and key not in parents:
-                        self.out.emit(LABEL_UNUSED,
-                                      f"label {lab.name!r} of set {sname!r} is never used",
-                                      self.manifest_at, lab.name, "taxonomy", "label_sets", si,
-                                      "labels", li, hint=HINTS[LABEL_UNUSED])
+        """Annotators without guideline, labels never used: facts about the whole dataset.
+
+        Each is one summary issue (located at its first annotator or label, naming the others),
+        not one per annotator or label: a COCO subset leaves most of the 80 standard categories
+        unused, and one line says so as well as 64. From a foreign source (a tool export that
+        cannot carry guidelines, a standard category list) they are info, not warnings.
+        """
+        if self.index is None:
+            return
+        level: Severity | None = "info" if self.foreign else None
+        if self.no_guideline:
+            order = sorted(self.no_guideline, key=lambda a: self.no_guideline_first[a][0])
+            first = order[0]
+            pos = next((i for i, a in enumerate(self.index.manifest.annotators)
+                        if a.id == first), None)
+            path: tuple[str | int, ...] = ("annotators", pos) if pos is not None else ()
+            total = sum(self.no_guideline.values())
+            who = ", ".join(f"{a} ({count(self.no_guideline[a], 'annotation')}, first "
+                            f"{self.no_guideline_first[a][1]})" for a in order[:_LISTED])
+            more = f" and {len(order) - _LISTED} more" if len(order) > _LISTED else ""
+            self.out.emit(NO_GUIDELINE,
+                          f"{count(total, 'annotation')} by {count(len(order), 'annotator')} "
+                          f"name no guideline: {who}{more}",
+                          self.manifest_at, first, *path, hint=HINTS[NO_GUIDELINE],
+                          severity=level)
+        parents = {(s, lab.parent) for s, ls in self.index.sets.items()
+                   for lab in ls.labels if lab.parent}
+        unused: list[tuple[str, str, int, int]] = []
+        n_labels = 0
+        for si, ls in enumerate(self.index.manifest.taxonomy.label_sets):
+            if self.index.sets.get(ls.name) is not ls:
+                continue  # a duplicate definition, reported by the references layer
+            n_labels += len(ls.labels)
+            unused += [(ls.name, lab.name, si, li) for li, lab in enumerate(ls.labels)
+                       if (ls.name, lab.name) not in self.used_labels
+                       and (ls.name, lab.name) not in parents]
+        if unused:
+            sets = sorted({u[0] for u in unused})
+            names = ", ".join(u[1] if len(sets) == 1 else f"{u[0]}:{u[1]}"
+                              for u in unused[:_LISTED])
+            more = f" and {len(unused) - _LISTED} more" if len(unused) > _LISTED else ""
+            where = f"set {sets[0]}" if len(sets) == 1 else f"{len(sets)} label sets"
+            _, lname, si, li = unused[0]
+            self.out.emit(LABEL_UNUSED,
+                          f"{len(unused)} of {count(n_labels, 'label')} ({where}) "
+                          f"{'is' if len(unused) == 1 else 'are'} never used: {names}{more}",
+                          self.manifest_at, lname, "taxonomy", "label_sets", si, "labels", li,
+                          hint=HINTS[LABEL_UNUSED], severity=level)

@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .._text import quote, where_differ
 from ..fingerprint import Fingerprinter
 from ..models import AnnotationBase, Item, Manifest, Rating, Relation, Span
 from . import _references as ref
@@ -43,7 +44,7 @@ class Engine:
     """Reference, content and dataset checks over records, in memory bounded by the ids."""
 
     def __init__(self, manifest: Manifest | None, out: Collector, *, manifest_at: At,
-                 tolerance: float = 0.0) -> None:
+                 tolerance: float = 0.0, foreign: bool = False) -> None:
         self.out = out
         self.index = ref.TaxonomyIndex.build(manifest, out, manifest_at) if manifest else None
         if manifest is not None:
@@ -57,7 +58,9 @@ class Engine:
         self.manifest_at = manifest_at
         self.guide_examples = _worked_examples(manifest, out, manifest_at)
         self.content = ContentChecks(out, tolerance)
-        self.dataset = DatasetChecks(out, self.index, manifest_at)
+        self.dataset = DatasetChecks(out, self.index, manifest_at, foreign=foreign)
+        self.tags_spans = manifest is not None and any(
+            "span" in ls.annotation_types for ls in manifest.taxonomy.label_sets)
         self.items: dict[str, tuple[ItemFacts, At, str | None] | None] = {}
         self.ann_item: dict[str, str | None] = {}
         self.relations: list[tuple[str, str, str, str, At]] = []
@@ -121,8 +124,11 @@ class Engine:
                                         what=f"another item {rid!r}")
         else:
             facts = ItemFacts.of(item)
-            # token columns (POS, lemma, ...) are labels too: a CoNLL-U sentence is annotated
-            facts.annotated = any(tok.attributes for tok in item.tokens)
+            # token columns (POS, lemma, ...) are labels too: a CoNLL-U sentence is annotated;
+            # and a tokenised text under a span (NER) label set had every token tagged, so a
+            # sentence with no entity is an all-`O` label, a negative example, not a gap
+            facts.annotated = bool(item.tokens) and (
+                self.tags_spans or any(tok.attributes for tok in item.tokens))
             self.items[rid] = (facts, at, item.split)
         self.content.item(item, at)
         self.dataset.item(item, at)
@@ -250,9 +256,18 @@ class Engine:
         if pending is None or text is None:
             return
         for span_id, lo, hi, expected, span_at in pending:
-            if _text_key(text[lo:hi]) != expected:
-                self.out.emit(SPAN_TEXT, f"text[{lo}:{hi}] is {text[lo:hi][:40]!r}, "
-                              "the span says otherwise", span_at, span_id, "text",
+            covered = text[lo:hi]
+            if _text_key(covered) != expected:
+                if not isinstance(expected, str):  # a long span text, kept as its hash
+                    message = f"text[{lo}:{hi}] is {quote(covered)}, the span says otherwise"
+                elif len(expected) <= 40 and len(covered) <= 40:
+                    message = f"text[{lo}:{hi}] is {quote(covered)}, the span says " \
+                              f"{quote(expected)}"
+                else:
+                    i, mine, theirs = where_differ(expected, covered)
+                    message = (f"the span's text and text[{lo}:{hi}] differ from character "
+                               f"{i}: span {quote(mine, 60)}, text {quote(theirs, 60)}")
+                self.out.emit(SPAN_TEXT, message, span_at, span_id, "text",
                               hint=CONTENT_HINTS[SPAN_TEXT])
 
     def unannotated(self) -> list[tuple[str, At]]:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..models import ItemKind, Status
-from ._content import ItemFacts
+from ._content import EXTENT_SLACK, ItemFacts
 from ._engine import Engine, _text_key
 from ._report import At
 
@@ -205,6 +205,8 @@ class FastAnnotations:
             if c.null_count < n:
                 bad |= self._rings(c, width, height, n)
         bad |= per_type["polygon"] & ~_valid(col["polygon"])
+        if per_type["polygon"].any() and col["bbox"].null_count < n:
+            bad |= self._extent_off(col["polygon"], col["bbox"], per_type["polygon"], n)
         if (col["polygon"].null_count < n):
             bad |= _valid(col["polygon"]) & _bool(pc.equal(pc.list_value_length(col["polygon"]),
                                                            0))
@@ -264,6 +266,50 @@ class FastAnnotations:
             box_bad |= np.isfinite(W) & np.isfinite(H) & out
         bad[where] |= box_bad
         return bad
+
+    def _extent_off(self, polygon: pa.Array, bbox: pa.Array, rows: Mask, n: int) -> Mask:
+        """Polygon rows with a bbox that is not the rings' extent (see `bbox_extent`); odd
+        shapes are left to the other checks, which already send them the exact path."""
+        off = np.zeros(n, dtype=bool)
+        rings = pc.list_flatten(polygon)
+        values = pc.list_flatten(rings)
+        if len(values) == 0 or values.null_count or rings.null_count:
+            return off
+        ring_row = np.asarray(pc.list_parent_indices(polygon).to_numpy(zero_copy_only=False))
+        value_ring = np.asarray(pc.list_parent_indices(rings).to_numpy(zero_copy_only=False))
+        lengths = np.asarray(pc.list_value_length(rings).to_numpy(zero_copy_only=False))
+        if (lengths % 2).any():
+            return off
+        v = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+        row = ring_row[value_ring]
+        ring_start = np.r_[0, np.cumsum(lengths)[:-1]]
+        is_x = (np.arange(v.size) - np.repeat(ring_start, lengths)) % 2 == 0
+        ext = np.full((n, 4), np.nan)  # min x, min y, max x, max y
+        for k, (sel, fn, init) in enumerate(((is_x, np.minimum, np.inf), (~is_x, np.minimum,
+                                             np.inf), (is_x, np.maximum, -np.inf),
+                                            (~is_x, np.maximum, -np.inf))):
+            acc = np.full(n, init)
+            fn.at(acc, row[sel], v[sel])
+            ext[:, k] = acc
+        boxes = np.full((n, 4), np.nan)
+        lens = np.asarray(pc.fill_null(pc.list_value_length(bbox), 0).to_numpy(
+            zero_copy_only=False))
+        has = rows & (lens == 4)
+        if not has.any():
+            return off
+        flat = pc.list_flatten(bbox)
+        if flat.null_count:
+            return off
+        vals = np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.float64)
+        starts = np.r_[0, np.cumsum(lens)[:-1]]
+        for k in range(4):
+            boxes[has, k] = vals[starts[has] + k]
+        x, y, w, h = boxes.T
+        with np.errstate(invalid="ignore"):
+            diff = np.abs(np.stack([x - ext[:, 0], y - ext[:, 1],
+                                    x + w - ext[:, 2], y + h - ext[:, 3]])).max(axis=0)
+            far: Mask = has & np.isfinite(ext).all(axis=1) & (diff > max(EXTENT_SLACK, self.tol))
+        return far
 
     def _rings(self, c: pa.Array, width: Any, height: Any, n: int) -> Mask:
         bad = np.zeros(n, dtype=bool)

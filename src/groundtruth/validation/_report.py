@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._inert import plain
+from .._text import count
 from ..errors import DatasetValidationError
 from ..issues import ISSUE_CODES, SEVERITIES, Issue, Location, Severity, json_path
 
@@ -54,10 +56,13 @@ class Collector:
 
     def emit(
         self, code: str, message: str, at: At, record_id: str | None,
-        *path: str | int, hint: str | None = None,
+        *path: str | int, hint: str | None = None, severity: Severity | None = None,
     ) -> None:
-        known = ISSUE_CODES.get(code)
-        severity: Severity = known.severity if known is not None else "error"
+        """Report `code` at `at`; `severity` overrides the code's own (e.g. info for a
+        foreign source that cannot carry what the warning asks for)."""
+        if severity is None:
+            known = ISSUE_CODES.get(code)
+            severity = known.severity if known is not None else "error"
         self.add(Issue(code, message, severity, at.location(record_id, path), hint))
 
 
@@ -132,28 +137,36 @@ class ValidationReport:
         """A readable report: a verdict, then per code its count and first locations."""
         e, w, n = (self.counts.get(s, 0) for s in SEVERITIES)
         verdict = "valid" if self.ok else "INVALID"
-        what = ", ".join(f"{v} {k}" for k, v in self.stats.items())
+        what = ", ".join(count(v, k[:-1]) if k.endswith("s") else f"{v} {k}"
+                         for k, v in self.stats.items())
         lines = [f"{self.source or 'dataset'} ({self.format or '?'}): {verdict}"
                  + (f" — {what}" if what else ""),
-                 f"{e} error(s), {w} warning(s), {n} info"
+                 f"{count(e, 'error')}, {count(w, 'warning')}, {n} info"
                  + (" (strict: warnings fail)" if self.strict else "")]
         for code, group in self.by_code().items():
             first = group[0]
             total = self.codes.get(code, len(group))
             lines.append("")
-            lines.append(f"{first.severity} [{code}] × {total}: {first.message}")
-            for i in group[:examples]:
-                where = str(i.location) or "(dataset)"
-                lines.append(f"  at {where}" + (f": {i.message}" if i is not first else ""))
-            if total > examples:
-                lines.append(f"  ... and {total - min(examples, len(group))} more")
+            if total == 1:  # one issue: its message heads it, its location follows
+                lines.append(f"{first.severity} [{code}]: {first.message}")
+                lines.append(f"  at {str(first.location) or '(dataset)'}")
+            else:  # a group: the code's title heads it, every location carries its message
+                known = ISSUE_CODES.get(code)
+                title = f": {known.title}" if known is not None else ""
+                lines.append(f"{first.severity} [{code}] × {total}{title}")
+                for i in group[:examples]:
+                    where = str(i.location) or "(dataset)"
+                    lines.append(f"  at {where}: {i.message}")
+                if total > examples:
+                    lines.append(f"  ... and {total - min(examples, len(group))} more")
             if first.hint:
                 lines.append(f"  hint: {first.hint}")
         if self.truncated:
             lines.append("")
             lines.append(f"(only the first {len(self.issues)} issues were kept: raise "
                          "--max-issues to see more)")
-        return "\n".join(lines)
+        # messages quote ids, labels, texts and file names from the data: shown, never obeyed
+        return "\n".join(plain(line) for line in lines)
 
     def __str__(self) -> str:
         return self.render()

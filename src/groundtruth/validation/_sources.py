@@ -739,7 +739,7 @@ def run_dataset(ds: Dataset, out: Collector, *, tolerance: float,
     """
     out.extend(ds.issues)
     engine = Engine(ds.manifest, out, manifest_at=At(file=file, prefix=("manifest",)),
-                    tolerance=tolerance)
+                    tolerance=tolerance, foreign=not positional)
     records: Iterable[tuple[int, Item | AnnotationBase]]
     for kind, records in (("items", enumerate(ds.items)),
                           ("annotations", enumerate(ds.annotations))):
@@ -758,10 +758,17 @@ def read_foreign(name: str, url: PathLike, out: Collector, *, fs: AbstractFileSy
                  storage_options: dict[str, Any] | None, options: dict[str, Any]) -> Dataset | None:
     """Read a foreign file with its converter; every failure becomes an issue."""
     from .. import converters
+    from .._guideline import attach_guideline, parse_guideline
 
+    options = dict(options)
+    guideline = options.pop("guideline", None)
+    ref = parse_guideline(guideline) if guideline is not None else None
     filesystem, path = resolve(url, fs=fs, storage_options=storage_options)
     try:
-        return converters.get(name).read(path, fs=filesystem, **options)
+        ds = converters.get(name).read(path, fs=filesystem, **options)
+        if ref is not None:
+            attach_guideline(ds, ref)
+        return ds
     except TypeError as exc:
         if "option" in str(exc):
             raise  # a usage error (an unknown reading option), not bad data

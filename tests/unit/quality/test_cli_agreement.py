@@ -80,6 +80,17 @@ def test_agreement_text(labels_dir, run):
     assert "disputed items" in res.stdout
 
 
+def test_agreement_with_one_annotator_says_so_without_a_table(tmp_path, run):
+    gt.save(classification_dataset({"1": {"a": "x"}, "2": {"a": "x"}},
+                                   [label_set("s", ["x"])]), tmp_path / "one")
+    res = run("agreement", str(tmp_path / "one"))
+    assert res.returncode == 1
+    assert "2 items (0 labelled by 2+ annotators), 1 annotator, 2 annotations" in res.stdout
+    assert "n/a" not in res.stdout
+    assert "Krippendorff" not in res.stdout
+    assert "error: only one annotator (a) made these annotations" in res.stderr
+
+
 def test_agreement_bad_input_exit_codes(tmp_path, labels_dir, run):
     gt.save(classification_dataset({"1": {"a": "x"}}, [label_set("s", ["x"])]), tmp_path / "one")
     res = run("agreement", str(tmp_path / "one"), "--format", "json")
@@ -136,3 +147,12 @@ def test_fail_under_gate(run, labels_dir):
     res = run("agreement", str(labels_dir), "--fail-under", str(alpha + 0.01))
     assert res.returncode == 1
     assert "gate failed" in res.stderr
+
+
+def test_consensus_line_names_method_and_annotator_once(tmp_path, run):
+    gt.save(classification_dataset(TABLE, [label_set("s", ["pos", "neg", "neu"])]),
+            tmp_path / "ds")
+    res = run("consensus", str(tmp_path / "ds"), str(tmp_path / "out"))
+    assert res.returncode == 0, res.stderr
+    assert "consensus annotations (majority vote, annotator consensus-majority);" in res.stdout
+    assert "consensus consensus" not in res.stdout

@@ -15,7 +15,7 @@ from ...io._fs import atomic_write, resolve
 from ...issues import Location
 from .._base import ConversionReport
 from .._mismatch import WrongFormatError, check_found, looks_like
-from .._options import OptionSpec, check_options
+from .._options import Option, OptionSpec, check_options
 from . import _codes
 from ._read import read_coco
 from ._stream import StreamResult, coco_to_native, native_to_coco
@@ -37,9 +37,18 @@ __all__ = [
     "read_coco",
 ]
 
-_READ_OPTIONS: OptionSpec = {"name": str, "label_set": str, "annotator": str, "embed": bool}
+_READ_OPTIONS: OptionSpec = {
+    "name": Option(str, help="the dataset's name", default="the file name without extension"),
+    "label_set": Option(str, help="name of the label set the categories become", default="categories"),
+    "annotator": Option(str, help="results files: id of the model that made the predictions"),
+    "embed": Option(bool, help="restore the groundtruth provenance an earlier export embedded", default=True),
+}
 _WRITE_OPTIONS: OptionSpec = {
-    "category_ids": (str, dict), "embed": bool, "results": bool, "label_set": str,
+    "category_ids": Option((str, dict), help="category ids: preserve, 1-based, 0-based, a "
+                           "{name: id} map or the path of a JSON map", default="preserve"),
+    "embed": Option(bool, help="keep groundtruth provenance in extra keys", default=False),
+    "results": Option(bool, help="write a results array (model predictions with scores), or not", default="as the dataset was read"),
+    "label_set": Option(str, help="the label set to write", default="the one read from COCO, else the first"),
 }
 
 
@@ -56,6 +65,8 @@ def parse_coco(data: bytes, file: str | None = None) -> Any:
 
 
 class CocoConverter:
+    read_options: ClassVar[OptionSpec] = _READ_OPTIONS
+    write_options: ClassVar[OptionSpec] = _WRITE_OPTIONS
     """COCO detection/segmentation/keypoints/captions JSON, results arrays and panoptic JSON."""
 
     name: ClassVar[str] = "coco"
