@@ -29,7 +29,7 @@ step "5. One training label per review (majority vote, ties flagged), then train
 $GT consensus examples/reviews "$OUT/reviews-consensus" --method majority
 $GT export "$OUT/reviews-consensus" "$OUT/train.jsonl" --task classification --resolve consensus
 
-step "6. A reviewer settled the two ties (gt review writes this log); replay it, train on it"
+step "6. A reviewer settled one tie and marked the other unclear (gt review writes this log); replay it, train on it"
 $GT adjudicate "$OUT/reviews-consensus" examples/reviews.decisions.jsonl "$OUT/reviews-adjudicated"
 $GT export "$OUT/reviews-adjudicated" "$OUT/train-adjudicated.jsonl" --task classification \
   --resolve adjudicated

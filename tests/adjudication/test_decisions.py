@@ -220,11 +220,17 @@ def test_export_adjudicated_prefers_adjudicated_then_consensus_then_majority(tmp
     assert rows["review-01"]["label"] == "neu"  # the reviewer overrides a unanimous consensus
     assert rows["review-01"]["resolved_by"] == "adjudicated"
     assert rows["review-02"]["resolved_by"] == "consensus"
-    # review-12 ties (consensus needs review) and its guideline is unclear: majority decides
-    assert rows["review-12"]["resolved_by"] == "majority"
+    # review-12 ties (consensus needs review) and its guideline is unclear: majority decides,
+    # and a tied majority leaves the item out (ties are flagged, never guessed)
+    assert "review-12" not in rows
     codes = [i.code for i in report.issues if i.location.record_id == "review-12"]
     assert codes == ["export.guideline-unclear", "export.tie"]
     # 12 items: 2 needed review (review-03, review-12), one of them adjudicated
+    assert report.details["resolved_by"] == {"adjudicated": 2, "consensus": 9}
+    first = tmp_path / "first.jsonl"
+    report = gt.export(out, first, task="classification", resolve="adjudicated", ties="first")
+    rows = {r["id"]: r for r in map(orjson.loads, first.read_bytes().splitlines())}
+    assert rows["review-12"]["resolved_by"] == "majority"  # the stated tie-break, reported
     assert report.details["resolved_by"] == {"adjudicated": 2, "consensus": 9, "majority": 1}
     # adjudications never vote: a plain majority export is what it was before adjudication
     a = tmp_path / "a.jsonl"
