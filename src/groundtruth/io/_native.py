@@ -619,6 +619,22 @@ class DatasetWriter:
         for r in records:
             self.write(r)
 
+    def _write_arrow(self, kind: str, batch: pa.RecordBatch) -> None:
+        """Append an Arrow batch of the kind's schema (Parquet encoding: fast paths that build
+        columns themselves), split across parts at `rows_per_part`. The caller accounts for
+        the records' fingerprint."""
+        offset = 0
+        while offset < batch.num_rows:
+            state = self._open.get(kind) or self._start_part(kind)
+            room = batch.num_rows - offset
+            if self.rows_per_part:
+                room = min(room, self.rows_per_part - state["records"])
+            state["writer"].write_batch(batch.slice(offset, room))
+            state["records"] += room
+            offset += room
+            if self.rows_per_part and state["records"] >= self.rows_per_part:
+                self._finish_part(kind)
+
     def _part_name(self, kind: str) -> str:
         if self.encoding == "jsonl" and not self.rows_per_part:
             return f"{kind}.jsonl"

@@ -80,17 +80,7 @@ class _BatchWriter(DatasetWriter):
         self._flush(kind)  # records written one by one so far go first: order is kept
         for d in digests:
             self.fingerprint.add_digest(kind, d)
-        offset = 0
-        while offset < batch.num_rows:
-            state = self._open.get(kind) or self._start_part(kind)
-            room = batch.num_rows - offset
-            if self.rows_per_part:
-                room = min(room, self.rows_per_part - state["records"])
-            state["writer"].write_batch(batch.slice(offset, room))
-            state["records"] += room
-            offset += room
-            if self.rows_per_part and state["records"] >= self.rows_per_part:
-                self._finish_part(kind)
+        self._write_arrow(kind, batch)
 
 
 @dataclass

@@ -51,17 +51,7 @@ class RowWriter(DatasetWriter):
             return
         batch = rows_to_batch(rows, kind)
         rows.clear()
-        offset = 0
-        while offset < batch.num_rows:
-            state = self._open.get(kind) or self._start_part(kind)
-            room = batch.num_rows - offset
-            if self.rows_per_part:
-                room = min(room, self.rows_per_part - state["records"])
-            state["writer"].write_batch(batch.slice(offset, room))
-            state["records"] += room
-            offset += room
-            if self.rows_per_part and state["records"] >= self.rows_per_part:
-                self._finish_part(kind)
+        self._write_arrow(kind, batch)
 
     def _flush(self, kind: str) -> None:
         self._flush_rows(kind)
