@@ -317,6 +317,9 @@ def test_pick_spans_across_versions_merge_and_adjust_boundaries(browser, tmp_pat
     expect(page.locator(".text mark")).to_have_count(3)
     # pick rater-c's ORG span "Ada" and rater-a's PER span, keep both with m
     page.locator(".version[data-annotator='rater-c'] mark").click()
+    # the pick re-renders the versions: wait for it before the next click (a click on the old
+    # element is lost on a slow machine)
+    expect(page.locator("#b-merge")).to_have_text("Keep picked (1)")
     page.locator(".version[data-annotator='rater-a'] mark").click()
     expect(page.locator("#b-merge")).to_have_text("Keep picked (2)")
     page.keyboard.press("m")
